@@ -1,0 +1,25 @@
+"""The ``watchkeeper`` command: thin wrappers that parse arguments and call the packages."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from watchkeeper.cli import aircraft, ais, events, lists, reports, run, screening, vessels
+from watchkeeper.cli.common import run_guarded
+
+app = typer.Typer(
+    name="watchkeeper",
+    help="Watch sanctioned networks: lists, screening, ships, aircraft, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (run, lists, screening, ais, vessels, aircraft, reports, events):
+    module.register(app)
+
+
+def main() -> None:
+    sys.exit(run_guarded(app))

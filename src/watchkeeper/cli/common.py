@@ -1,0 +1,73 @@
+"""What every command shares: the store option, JSON output, errors as exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from watchkeeper.errors import InputError, WatchkeeperError
+from watchkeeper.settings import Settings
+from watchkeeper.store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="DuckDB store file (default: $WATCHKEEPER_DB_PATH or ./watchkeeper.duckdb)"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+# Exit codes scripts can rely on.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+
+
+def settings(db: Path | None) -> Settings:
+    return Settings.from_env().with_db(db)
+
+
+def open_db(db: Path | None, *, read_only: bool = False) -> Store:
+    path = settings(db).db_path
+    if read_only and not path.exists():
+        # Nothing loaded yet: an empty, migrated in-memory store reads as empty.
+        return Store(":memory:")
+    return Store(path, read_only=read_only)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def run_guarded(app: typer.Typer) -> int:
+    """Run the CLI; our own errors become one clear line and a non-zero exit code."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_BAD_INPUT
+    except WatchkeeperError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_STORE
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        return EXIT_FAILURE
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return EXIT_BAD_INPUT
+        raise
+    return EXIT_OK

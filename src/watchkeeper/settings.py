@@ -1,0 +1,97 @@
+"""Typed settings, read once from ``WATCHKEEPER_*`` environment variables.
+
+Every setting is documented in the README's settings table; tests build their own
+``Settings`` objects instead of mutating globals.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+# Publishers' URLs, keyed ``source`` or ``source.part`` (the parts of one publication).
+DEFAULT_LIST_URLS: dict[str, str] = {
+    "ofac_sdn": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.CSV",
+    "ofac_sdn.add": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/ADD.CSV",
+    "ofac_sdn.alt": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/ALT.CSV",
+    "ofac_sdn.comments": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN_COMMENTS.CSV",
+    "un_sc": "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+    "us_csl": "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv",
+}
+
+
+def _parse_urls(raw: str) -> dict[str, str]:
+    """``name=url,name=url`` -> dict; unknown names are allowed (user lists)."""
+    urls: dict[str, str] = {}
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, url = part.partition("=")
+        if not sep or not url.strip():
+            raise ValueError(f"WATCHKEEPER_LIST_URLS: {part!r} is not NAME=URL")
+        urls[name.strip()] = url.strip()
+    return urls
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of Watchkeeper's settings. ``from_env`` reads ``WATCHKEEPER_<NAME>``."""
+
+    db_path: Path = Path("watchkeeper.duckdb")
+    data_dir: Path = Path("data")
+    list_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LIST_URLS))
+    download_dir: Path = Path("var/downloads")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token: str | None = None
+    audit_api: bool = True
+    match_threshold: float = 0.7
+    sanctioned_countries: tuple[str, ...] = ("ir", "ve", "sy", "kp", "cu", "ru")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            key = f"WATCHKEEPER_{f.name.upper()}"
+            if key not in env:
+                continue
+            raw = env[key]
+            try:
+                values[f.name] = _convert(f.name, raw)
+            except ValueError as exc:
+                raise ValueError(f"{key}={raw!r}: {exc}") from exc
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_db(self, db_path: Path | None) -> Settings:
+        if db_path is None:
+            return self
+        return Settings(**{**self.__dict__, "db_path": db_path})
+
+
+def _convert(name: str, raw: str) -> object:
+    if name in ("db_path", "data_dir", "download_dir"):
+        return Path(raw)
+    if name == "list_urls":
+        return {**DEFAULT_LIST_URLS, **_parse_urls(raw)}
+    if name == "api_port":
+        return int(raw)
+    if name == "match_threshold":
+        value = float(raw)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be between 0 and 1")
+        return value
+    if name == "audit_api":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("must be true or false")
+    if name == "api_token":
+        return raw or None
+    if name == "sanctioned_countries":
+        return tuple(c.strip().lower() for c in raw.split(",") if c.strip())
+    return raw
