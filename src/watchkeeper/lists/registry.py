@@ -6,21 +6,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from watchkeeper.errors import ListFormatError
+from watchkeeper.lists import eu_fsf, ofac_csv, ofac_xml, uk_lists, un_xml, us_csl
 from watchkeeper.lists.base import ListParser, ParsedList
 
-PARSERS: dict[str, ListParser] = {}
+# Each format module exposes ``PARSERS``; their ``source`` names are the keys here.
+PARSERS: dict[str, ListParser] = {
+    parser.source: parser
+    for module in (ofac_csv, un_xml, us_csl, ofac_xml, eu_fsf, uk_lists)
+    for parser in module.PARSERS
+}
 
 
 def detect_parser(paths: Sequence[Path], source: str | None = None) -> ListParser:
     """The parser for these files: named by ``source``, or the one that recognises them."""
+    for path in paths:
+        if not path.is_file():
+            raise ListFormatError(path, "no such file")
     if source is not None:
         if source not in PARSERS:
             known = ", ".join(sorted(PARSERS))
             raise ListFormatError(None, f"unknown list source {source!r} (known: {known})")
         return PARSERS[source]
-    for path in paths:
-        if not path.is_file():
-            raise ListFormatError(path, "no such file")
     matches = [p for p in PARSERS.values() if p.detect(paths)]
     if not matches:
         raise ListFormatError(

@@ -1,0 +1,1 @@
+"""cargo (see DESIGN.md)."""
