@@ -1,0 +1,323 @@
+"""The append-only screening audit log: every request, its results, the lists it used.
+
+Rows are only ever inserted (there is no update or delete in this module, nor
+anywhere else), and each row carries ``row_hash = sha256(prev_hash + row)``, so
+``verify`` can show that no row was changed or removed since it was written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import uuid
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+from watchkeeper.errors import InputError
+from watchkeeper.store import Store
+
+GENESIS = "0" * 64
+ExportFormat = Literal["jsonl", "csv"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class AuditEntry:
+    """What a caller logs for one screened query."""
+
+    request_id: str
+    channel: str  # 'api /match/default', 'cli rescreen', ...
+    actor: str
+    query_key: str
+    fingerprint: str
+    query: dict[str, Any]
+    params: dict[str, Any]
+    results: list[dict[str, Any]]  # [{id, score, match, decision_id}]
+    list_versions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    audit_id: int
+    logged_at: datetime
+    request_id: str
+    channel: str
+    actor: str
+    query_key: str
+    fingerprint: str
+    query: dict[str, Any]
+    params: dict[str, Any]
+    results: list[dict[str, Any]]
+    list_versions: list[dict[str, Any]]
+    prev_hash: str
+    row_hash: str
+
+    def content(self) -> dict[str, Any]:
+        """The hashed part of the row: everything but the hashes themselves."""
+        return {
+            "audit_id": self.audit_id,
+            "logged_at": self.logged_at.isoformat(),
+            "request_id": self.request_id,
+            "channel": self.channel,
+            "actor": self.actor,
+            "query_key": self.query_key,
+            "fingerprint": self.fingerprint,
+            "query": self.query,
+            "params": self.params,
+            "results": self.results,
+            "list_versions": self.list_versions,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.content(), "prev_hash": self.prev_hash, "row_hash": self.row_hash}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + "\n" + _canonical(content)).encode("utf-8")).hexdigest()
+
+
+_COLS = (
+    "audit_id, logged_at, request_id, channel, actor, query_key, fingerprint, query, params, "
+    "results, list_versions, prev_hash, row_hash"
+)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _from_row(row: Sequence[Any]) -> AuditRecord:
+    return AuditRecord(
+        audit_id=int(row[0]),
+        logged_at=row[1].astimezone(UTC),
+        request_id=row[2],
+        channel=row[3],
+        actor=row[4],
+        query_key=row[5],
+        fingerprint=row[6],
+        query=_json(row[7]),
+        params=_json(row[8]),
+        results=_json(row[9]),
+        list_versions=_json(row[10]),
+        prev_hash=row[11],
+        row_hash=row[12],
+    )
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    rows: int
+    ok: bool
+    first_bad: int | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "ok": self.ok,
+            "first_bad": self.first_bad,
+            "detail": self.detail,
+        }
+
+
+# The chain head (last id, last hash) per open store, so an append reads nothing back.
+_HEADS: weakref.WeakKeyDictionary[Store, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+
+class AuditLog:
+    """Append and read the ``screening_audit`` table of one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _head(self) -> tuple[int, str]:
+        head = _HEADS.get(self.store)
+        if head is None:
+            row = self.store.con.execute(
+                "SELECT audit_id, row_hash FROM screening_audit ORDER BY audit_id DESC LIMIT 1"
+            ).fetchone()
+            head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+            _HEADS[self.store] = head
+        return head
+
+    def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Write these entries, in order, in one transaction; returns the stored rows."""
+        if not entries:
+            return []
+        last_id, last_hash = self._head()
+        now = datetime.now(UTC)
+        records: list[AuditRecord] = []
+        for entry in entries:
+            content = {
+                "audit_id": last_id + 1,
+                "logged_at": now.isoformat(),
+                "request_id": entry.request_id,
+                "channel": entry.channel,
+                "actor": entry.actor,
+                "query_key": entry.query_key,
+                "fingerprint": entry.fingerprint,
+                # Round-trip through JSON so what is hashed is exactly what is read back.
+                "query": json.loads(_canonical(entry.query)),
+                "params": json.loads(_canonical(entry.params)),
+                "results": json.loads(_canonical(entry.results)),
+                "list_versions": json.loads(_canonical(entry.list_versions)),
+            }
+            digest = row_hash(last_hash, content)
+            records.append(
+                AuditRecord(
+                    audit_id=last_id + 1,
+                    logged_at=now,
+                    request_id=entry.request_id,
+                    channel=entry.channel,
+                    actor=entry.actor,
+                    query_key=entry.query_key,
+                    fingerprint=entry.fingerprint,
+                    query=content["query"],
+                    params=content["params"],
+                    results=content["results"],
+                    list_versions=content["list_versions"],
+                    prev_hash=last_hash,
+                    row_hash=digest,
+                )
+            )
+            last_id, last_hash = last_id + 1, digest
+        rows = [
+            [
+                r.audit_id,
+                r.logged_at,
+                r.request_id,
+                r.channel,
+                r.actor,
+                r.query_key,
+                r.fingerprint,
+                _canonical(r.query),
+                _canonical(r.params),
+                _canonical(r.results),
+                _canonical(r.list_versions),
+                r.prev_hash,
+                r.row_hash,
+            ]
+            for r in records
+        ]
+        try:
+            with self.store.transaction() as con:
+                con.executemany(
+                    f"INSERT INTO screening_audit ({_COLS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except BaseException:
+            _HEADS.pop(self.store, None)  # re-read the head next time
+            raise
+        _HEADS[self.store] = (last_id, last_hash)
+        return records
+
+    def records(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[AuditRecord]:
+        """Rows in the order written; ``since``/``until`` bound ``logged_at`` (UTC)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("logged_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("logged_at < ?")
+            params.append(until)
+        sql = f"SELECT {_COLS} FROM screening_audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY audit_id"
+        cursor = self.store.con.cursor().execute(sql, params)
+        while batch := cursor.fetchmany(2000):
+            for row in batch:
+                yield _from_row(row)
+
+    def count(self) -> int:
+        row = self.store.con.execute("SELECT count(*) FROM screening_audit").fetchone()
+        return int(row[0]) if row else 0
+
+    def verify(self) -> AuditCheck:
+        """Recompute the hash chain; the first row that does not fit is named."""
+        prev = GENESIS
+        expected_id = 1
+        n = 0
+        for record in self.records():
+            n += 1
+            if record.audit_id != expected_id:
+                return AuditCheck(
+                    n, False, record.audit_id, f"row {expected_id} is missing before this one"
+                )
+            if record.prev_hash != prev:
+                return AuditCheck(n, False, record.audit_id, "prev_hash does not chain")
+            if row_hash(prev, record.content()) != record.row_hash:
+                return AuditCheck(n, False, record.audit_id, "row content does not match its hash")
+            prev = record.row_hash
+            expected_id += 1
+        return AuditCheck(n, True, None, f"{n} rows, chain intact")
+
+
+CSV_COLUMNS = (
+    "audit_id",
+    "logged_at",
+    "request_id",
+    "channel",
+    "actor",
+    "query_key",
+    "fingerprint",
+    "matches",
+    "query",
+    "params",
+    "results",
+    "list_versions",
+    "prev_hash",
+    "row_hash",
+)
+
+
+def export(records: Iterator[AuditRecord], out: TextIO, fmt: ExportFormat = "jsonl") -> int:
+    """Write records as JSON lines or CSV (JSON in the structured columns); returns the count."""
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(None, f"unknown export format {fmt!r} (jsonl or csv)", field="format")
+    n = 0
+    if fmt == "jsonl":
+        for record in records:
+            out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+        return n
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        data = record.to_dict()
+        data["matches"] = sum(1 for r in record.results if r.get("match"))
+        writer.writerow(
+            [
+                data[c] if not isinstance(data[c], dict | list) else _canonical(data[c])
+                for c in CSV_COLUMNS
+            ]
+        )
+        n += 1
+    return n
+
+
+def parse_since(value: str) -> datetime:
+    """``2024-05-03`` or ``2024-05-03T12:00:00[+00:00]`` -> an aware UTC datetime."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(None, f"{value!r} is not an ISO date or time", field="since") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
