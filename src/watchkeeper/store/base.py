@@ -10,11 +10,23 @@ import duckdb
 
 class StoreBase:
     con: duckdb.DuckDBPyConnection
+    _tx_depth: int = 0
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: on any exception the store is exactly as before."""
+        """All or nothing: on any exception the store is exactly as before.
+
+        Nested calls join the outer transaction, so a step that writes several tables
+        (a document and its events) can reuse methods that open their own."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield self.con
+            finally:
+                self._tx_depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
         try:
             yield self.con
         except BaseException:
@@ -22,3 +34,5 @@ class StoreBase:
             raise
         else:
             self.con.execute("COMMIT")
+        finally:
+            self._tx_depth = 0

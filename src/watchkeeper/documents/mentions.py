@@ -1,0 +1,537 @@
+"""Mentions: spans that name listed parties (linked, with a score and the reason),
+places, vessels by IMO, aircraft by tail number, dates and money amounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from watchkeeper.documents.gazetteer import NameEntry, NameGazetteer, Place, place_index
+from watchkeeper.documents.layout import Block
+from watchkeeper.documents.tokens import Token, name_key, tokenize, word_key
+
+
+@dataclass
+class LinkCandidate:
+    entity_id: str
+    caption: str
+    schema: str
+    score: float
+    reason: str
+    countries: list[str] = field(default_factory=list)
+
+
+class PartyLinker(Protocol):
+    """Finds listed parties for a name that is not written as any listed name."""
+
+    def link(self, name: str, *, schema: str, countries: Sequence[str]) -> list[LinkCandidate]: ...
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    text: str
+    kind: str  # party, place, vessel, aircraft, date, money
+    entity_id: str | None = None
+    caption: str | None = None
+    schema: str | None = None
+    score: float = 0.0
+    reason: str = ""
+    country: str | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "kind": self.kind,
+            "entity_id": self.entity_id,
+            "caption": self.caption,
+            "schema": self.schema,
+            "score": round(self.score, 3),
+            "reason": self.reason,
+            "country": self.country,
+            "candidates": self.candidates,
+        }
+
+
+_TITLES = frozenset(
+    """president presidents admiral adm general gen minister prime secretary senator
+    commander chief leader king queen prince sheikh ayatollah colonel col captain capt
+    mr mrs ms dr sir lord director ambassador spokesman spokeswoman head""".split()
+)
+_CONNECTORS = frozenset(
+    {"of", "the", "de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"}
+)
+_PERSON_CONNECTORS = frozenset({"de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"})
+_STOP_SINGLE = frozenset(
+    """the a an in on at of and but or this that these those it its he she they we you i
+    thousands hundreds dozens earlier another admiral president""".split()
+)
+_WATER = re.compile(
+    r"\b(?:Lake|Gulf of|Strait of|Straits of|Sea of|Bay of|Port of|Cape|Gulf|Canal)\s+"
+    r"(?:the\s+)?[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)?"
+)
+_IMO = re.compile(r"\bIMO(?:\s*(?:No\.?|number|:))?\s*(\d{7})\b", re.I)
+_TAIL = re.compile(
+    r"\b(EP|YV|YK|RA|UP|EK|EX|4L|HZ|A6|A7|UR|EW|P|HL|YA|YI|JY|OD|SU|ST)-[A-Z0-9]{3,5}\b"
+)
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\.?\s+\d{{4}}|"
+    rf"(?:in|since|until|by|from)\s+(?:{_MONTHS})(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|"
+    r"(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|"
+    r"(?:earlier|later|last|next|this)\s+(?:year|month|week))\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"(?:[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m))?|"
+    r"\b\d[\d,.]*\s?(?:million|billion|trillion)?\s?(?:dollars|euros|pounds|rials|bolivars|USD|EUR)\b|"
+    r"\b(?:USD|EUR|GBP|IRR|VES)\s?\d[\d,.]*(?:\s?(?:million|billion))?)",
+    re.I,
+)
+
+
+def imo_valid(number: str) -> bool:
+    """The IMO check digit: sum of the first six digits times 7..2, last digit of that."""
+    if not re.fullmatch(r"\d{7}", number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:6], range(7, 1, -1), strict=True))
+    return total % 10 == int(number[6])
+
+
+@lru_cache(maxsize=4096)
+def _territory(word: str) -> str | None:
+    """The country a word names or describes ("Syrian" -> "sy"), or None."""
+    from rigour.territories import lookup_territory
+
+    if len(word) < 4 or not word[0].isupper():
+        return None
+    found = lookup_territory(word)
+    if found is None and word.endswith("s"):
+        found = lookup_territory(word[:-1])  # "Cubans", "Russians"
+    if found is None or not found.is_country:
+        return None
+    return str(found.code)
+
+
+def _is_cap(token: Token) -> bool:
+    return token.text[:1].isupper() or token.text[:1].isdigit()
+
+
+def _capitalised_spans(tokens: list[Token], text: str) -> list[tuple[int, int]]:
+    """Runs of capitalised tokens, bridged by connectors ("Quds Forces of the Islamic
+    Revolutionary Guard Corps", "Guillermo del Toro"); never across punctuation."""
+    spans = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        if not _is_cap(tokens[i]) or tokens[i].key in _CONNECTORS:
+            i += 1
+            continue
+        j = i + 1
+        while j < n:
+            gap = text[tokens[j - 1].end : tokens[j].start]
+            if gap.strip(" -") or "\n" in gap:
+                break
+            if _is_cap(tokens[j]):
+                j += 1
+                continue
+            # connectors, only when a capitalised word follows
+            k = j
+            while (
+                k < n
+                and tokens[k].text.lower() in _CONNECTORS
+                and not text[tokens[k - 1].end : tokens[k].start].strip(" -")
+            ):
+                k += 1
+            if (
+                k > j
+                and k < n
+                and _is_cap(tokens[k])
+                and not text[tokens[k - 1].end : tokens[k].start].strip(" -")
+            ):
+                j = k
+                continue
+            break
+        spans.append((i, j))
+        i = j
+    return spans
+
+
+def _context_countries(tokens: list[Token]) -> list[str]:
+    """The countries a text names or describes, most mentioned first."""
+    counts: dict[str, int] = {}
+    for t in tokens:
+        code = _territory(t.text)
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+    return sorted(counts, key=lambda c: -counts[c])
+
+
+class MentionFinder:
+    """Finds mentions in one text with the names of one set of list versions."""
+
+    def __init__(
+        self,
+        gazetteer: NameGazetteer,
+        linker: PartyLinker | None = None,
+        *,
+        link_threshold: float = 0.8,
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.linker = linker
+        self.link_threshold = link_threshold
+        self.places = place_index()
+
+    # -- listed parties written as a listed name --------------------------------------
+    def _choose(
+        self, entries: list[NameEntry], countries: list[str], schema_hint: str | None
+    ) -> tuple[NameEntry, float, list[dict[str, Any]]]:
+        """The candidate the context supports best: countries of the article, schema."""
+        scored = []
+        for entry in entries:
+            entity = self.gazetteer.entities[entry.entity_id]
+            score = 0.9 if entry.prop == "name" else 0.85
+            ent_countries = set(
+                entity.get("country") + entity.get("nationality") + entity.get("citizenship")
+            )
+            if ent_countries & set(countries):
+                score += 0.05
+            if schema_hint and entry.schema != schema_hint:
+                score -= 0.1
+            scored.append((score, entry))
+        scored.sort(key=lambda x: (-x[0], x[1].entity_id))
+        others = [
+            {"entity_id": e.entity_id, "caption": e.caption, "score": round(s, 3)}
+            for s, e in scored[1:6]
+        ]
+        return scored[0][1], min(scored[0][0], 1.0), others
+
+    def _exact_hits(
+        self, tokens: list[Token], countries: list[str]
+    ) -> list[tuple[int, int, Mention]]:
+        hits = []
+        for i, j, key in self.gazetteer.find(tokens):
+            span = tokens[i:j]
+            # A listed name in running text is written as a proper noun.
+            significant = [t for t in span if t.key not in _CONNECTORS]
+            if not significant or not all(_is_cap(t) for t in significant):
+                continue
+            if len(span) == 1 and span[0].text.isupper() is False and len(span[0].key) < 6:
+                continue
+            entry, score, others = self._choose(self.gazetteer.entries[key], countries, None)
+            text = " ".join(t.text for t in span)
+            hits.append(
+                (
+                    i,
+                    j,
+                    Mention(
+                        span[0].start,
+                        span[-1].end,
+                        text,
+                        "party",
+                        entry.entity_id,
+                        entry.caption,
+                        entry.schema,
+                        score,
+                        f"'{text}' is written as the listed {entry.prop} '{entry.name}' "
+                        f"of {entry.entity_id}",
+                        candidates=others,
+                    ),
+                )
+            )
+        return hits
+
+    def _unit_of(
+        self, hits: list[tuple[int, int, Mention]], tokens: list[Token]
+    ) -> list[tuple[int, int, Mention]]:
+        """ "Quds Forces of the Islamic Revolutionary Guard Corps": when A's listed name
+        also contains B's, "A of (the) B" names A, the unit of B."""
+        by_start = {i: (i, j, m) for i, j, m in hits}
+        merged = []
+        for i, j, a in hits:
+            k = j
+            while k < len(tokens) and tokens[k].key in ("of", "the"):
+                k += 1
+            if k == j or k not in by_start:
+                continue
+            _, end_tok, b = by_start[k]
+            assert a.entity_id is not None
+            entity = self.gazetteer.entities[a.entity_id]
+            b_key = name_key(b.text)
+            names = [n for p in ("name", "alias") for n in entity.get(p)]
+            carrier = next((n for n in names if b_key in name_key(n)), None)
+            if carrier is None:
+                continue
+            text = " ".join(t.text for t in tokens[i:end_tok])
+            merged.append(
+                (
+                    i,
+                    end_tok,
+                    Mention(
+                        a.start,
+                        b.end,
+                        text,
+                        "party",
+                        a.entity_id,
+                        a.caption,
+                        a.schema,
+                        min(a.score + 0.05, 1.0),
+                        f"{a.reason}; its listed name '{carrier}' contains '{b.text}' "
+                        f"({b.entity_id}): the unit of that organisation, not {b.entity_id}",
+                        candidates=[
+                            {"entity_id": b.entity_id, "caption": b.caption, "score": b.score}
+                        ],
+                    ),
+                )
+            )
+        return merged
+
+    # -- everything ------------------------------------------------------------------
+    def find(self, text: str, blocks: Sequence[Block]) -> list[Mention]:
+        tokens = [
+            t
+            for t in tokenize(text)
+            if not any(b.kind == "promo" and b.start <= t.start < b.end for b in blocks)
+        ]
+        countries = _context_countries(tokens)
+        taken: list[tuple[int, int, Mention]] = []
+
+        def free(i: int, j: int) -> bool:
+            return all(j <= a or i >= b for a, b, _ in taken)
+
+        exact = self._exact_hits(tokens, countries)
+        for i, j, m in sorted(
+            self._unit_of(exact, tokens) + exact, key=lambda h: (-(h[1] - h[0]), h[0])
+        ):
+            if free(i, j):
+                taken.append((i, j, m))
+
+        # Capitalised names that are no listed name as written: places, then the
+        # fuzzy linker, then surnames of people already linked.
+        people: dict[str, Mention] = {}
+        for _i, _j, m in taken:
+            if m.schema == "Person":
+                for part in name_key(m.caption or "").split():
+                    people.setdefault(part, m)
+        pending: list[tuple[int, int, str | None, str | None]] = []
+        for i, j in _capitalised_spans(tokens, text):
+            if not free(i, j):
+                continue
+            place = self._place(tokens, i, j)
+            if place is not None:
+                taken.append(place)
+                continue
+            schema_hint: str | None = None
+            country: str | None = None
+            while i < j and (tokens[i].key in _TITLES or _territory(tokens[i].text)):
+                if tokens[i].key in _TITLES:
+                    schema_hint = "Person"
+                else:
+                    country = country or _territory(tokens[i].text)
+                i += 1
+            while i < j and tokens[j - 1].key in _TITLES:
+                j -= 1
+            if i < j:
+                pending.append((i, j, schema_hint, country))
+        for i, j, schema_hint, country in pending:
+            mention = self._link(tokens, i, j, schema_hint, country, countries)
+            if mention is None and j - i == 1 and tokens[i].key in people:
+                ref = people[tokens[i].key]
+                mention = Mention(
+                    tokens[i].start,
+                    tokens[i].end,
+                    tokens[i].text,
+                    "party",
+                    ref.entity_id,
+                    ref.caption,
+                    ref.schema,
+                    ref.score * 0.95,
+                    f"'{tokens[i].text}' is part of the name of {ref.entity_id} "
+                    f"('{ref.text}'), named earlier in this text",
+                )
+            if mention is not None:
+                taken.append((i, j, mention))
+                if mention.schema == "Person":
+                    for part in name_key(mention.caption or "").split():
+                        people.setdefault(part, mention)
+        mentions = [m for _, _, m in taken]
+        mentions += self._patterns(text, blocks, [(m.start, m.end) for m in mentions])
+        return sorted(mentions, key=lambda m: (m.start, m.end))
+
+    def _place(self, tokens: list[Token], i: int, j: int) -> tuple[int, int, Mention] | None:
+        key = " ".join(t.key for t in tokens[i:j])
+        place: Place | None = self.places.get(key)
+        if place is None:
+            return None
+        return (
+            i,
+            j,
+            Mention(
+                tokens[i].start,
+                tokens[j - 1].end,
+                " ".join(t.text for t in tokens[i:j]),
+                "place",
+                score=1.0,
+                reason=f"{place.kind}: {place.detail}",
+                country=place.country,
+            ),
+        )
+
+    def _link(
+        self,
+        tokens: list[Token],
+        i: int,
+        j: int,
+        schema_hint: str | None,
+        country: str | None,
+        countries: list[str],
+    ) -> Mention | None:
+        if self.linker is None:
+            return None
+        span = tokens[i:j]
+        name = " ".join(t.text for t in span)
+        if len(span) == 1 and (len(span[0].key) < 6 or span[0].key in _STOP_SINGLE):
+            return None
+        looks_person = schema_hint == "Person" or (
+            2 <= len(span) <= 4 and all(t.key in _PERSON_CONNECTORS or _is_cap(t) for t in span)
+        )
+        schema = schema_hint or ("LegalEntity" if looks_person else "Organization")
+        context = [country] if country else countries[:3]
+        found = self.linker.link(name, schema=schema, countries=context)
+        if not found:
+            return None
+        best = found[0]
+        if best.score < self.link_threshold:
+            return None
+        reason = best.reason
+        if country and country in best.countries:
+            reason += (
+                f"; the text calls them {tokens[i - 1].text if i else ''} ({country})".replace(
+                    " ()", ""
+                )
+            )
+        return Mention(
+            span[0].start,
+            span[-1].end,
+            name,
+            "party",
+            best.entity_id,
+            best.caption,
+            best.schema,
+            best.score,
+            reason,
+            candidates=[
+                {"entity_id": c.entity_id, "caption": c.caption, "score": round(c.score, 3)}
+                for c in found[1:6]
+            ],
+        )
+
+    def _patterns(
+        self, text: str, blocks: Sequence[Block], taken: list[tuple[int, int]]
+    ) -> list[Mention]:
+        out: list[Mention] = []
+
+        def free(s: int, e: int) -> bool:
+            in_promo = any(b.kind == "promo" and b.start <= s < b.end for b in blocks)
+            return not in_promo and all(e <= a or s >= b for a, b in taken)
+
+        for m in _WATER.finditer(text):
+            if free(m.start(), m.end()):
+                out.append(
+                    Mention(
+                        m.start(),
+                        m.end(),
+                        m.group(0),
+                        "place",
+                        score=0.9,
+                        reason="a lake, gulf, strait, sea, bay or port named in the text",
+                    )
+                )
+                taken.append((m.start(), m.end()))
+        for m in _IMO.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            number = m.group(1)
+            ok = imo_valid(number)
+            entity = self._vessel_by_imo(number)
+            out.append(
+                Mention(
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    "vessel",
+                    entity.id if entity else None,
+                    entity.caption if entity else None,
+                    "Vessel" if entity else None,
+                    1.0 if entity else (0.5 if ok else 0.0),
+                    (
+                        f"IMO {number} is the IMO number of {entity.id}"
+                        if entity
+                        else f"IMO {number}: "
+                        + ("valid check digit, not on the lists" if ok else "check digit is wrong")
+                    ),
+                )
+            )
+        for m in _TAIL.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            entity = self._aircraft_by_tail(m.group(0))
+            out.append(
+                Mention(
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    "aircraft",
+                    entity.id if entity else None,
+                    entity.caption if entity else None,
+                    "Airplane" if entity else None,
+                    1.0 if entity else 0.5,
+                    f"tail number {m.group(0)}"
+                    + (f" is the listed aircraft {entity.id}" if entity else ", not on the lists"),
+                )
+            )
+        for kind, pattern in (("date", _DATE), ("money", _MONEY)):
+            for m in pattern.finditer(text):
+                if free(m.start(), m.end()) and m.group(0).strip():
+                    out.append(
+                        Mention(
+                            m.start(),
+                            m.end(),
+                            m.group(0),
+                            kind,
+                            score=1.0,
+                            reason=f"{kind} expression",
+                        )
+                    )
+        return out
+
+    def _vessel_by_imo(self, number: str) -> Any:
+        for entity in self.gazetteer.entities.values():
+            if number in [re.sub(r"\D", "", v) for v in entity.get("imoNumber")]:
+                return entity
+        return None
+
+    def _aircraft_by_tail(self, tail: str) -> Any:
+        for entity in self.gazetteer.entities.values():
+            if entity.schema == "Airplane" and (
+                tail in entity.get("registrationNumber") or tail == entity.caption
+            ):
+                return entity
+        return None
+
+
+def word_is_country(word: str) -> str | None:
+    return _territory(word)
+
+
+__all__ = ["LinkCandidate", "Mention", "MentionFinder", "PartyLinker", "imo_valid", "word_key"]
