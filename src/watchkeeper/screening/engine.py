@@ -1,0 +1,533 @@
+"""The screening engine: yente-style queries in, scored and explained hits out.
+
+``Screener.from_store(store)`` builds (or loads from disk) the candidate index over the
+current lists; ``screen(query)`` finds candidates by blocking keys, scores each with
+``scoring``, and returns hits in yente's result shape.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from followthemoney import model, registry
+
+from watchkeeper.errors import InputError
+from watchkeeper.screening.identifiers import (
+    ID_PROPERTIES,
+    ID_WEIGHTS,
+    identifier_keys,
+)
+from watchkeeper.screening.index import (
+    ANY,
+    COUNTRY_PROPERTIES,
+    OBJECT,
+    ORGANISATION,
+    PERSON,
+    CandidateIndex,
+    cache_key,
+    schema_kind,
+)
+from watchkeeper.screening.normalize import (
+    MAX_NAME_CHARS,
+    TITLE,
+    NormalName,
+    normalise_name,
+)
+from watchkeeper.screening.scoring import (
+    NameScore,
+    align_names,
+    birth_date_feature,
+    country_feature,
+    part_weight,
+)
+from watchkeeper.screening.similarity import token_similarity
+from watchkeeper.store import Store, StoredEntity
+from watchkeeper.store.entities import CURRENT_VERSIONS
+
+DEFAULT_THRESHOLD = 0.7
+# Results below this score are not returned at all (yente's "cutoff").
+DEFAULT_CUTOFF = 0.5
+# How many candidate entities a query scores in full, and names of each.
+MAX_CANDIDATES = 30
+NAMES_PER_ENTITY = 3
+# Share of the query's name weight a candidate name must reach in blocking.
+MIN_BLOCK_SHARE = 0.3
+# Tokens on more names than this do not drive candidate search alone ('al', 'company').
+COMMON_POSTINGS = 1500
+
+SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airplane", "Thing")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+# ---- the contract ----------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """One yente-style match query: an FtM schema and FtM properties."""
+
+    schema: str
+    properties: dict[str, list[str]]
+    id: str | None = None
+
+    @classmethod
+    def from_yente(cls, body: dict[str, Any]) -> Query:
+        """Read ``{"schema": ..., "properties": {...}}``; raise ``InputError`` on bad input."""
+        if not isinstance(body, dict):
+            raise InputError(None, f"a query must be a JSON object, not {type(body).__name__}")
+        qid = body.get("id")
+        if qid is not None and not isinstance(qid, str | int):
+            raise InputError(None, "'id' must be a string", field="id")
+        schema = body.get("schema", "LegalEntity")
+        if not isinstance(schema, str) or model.get(schema) is None:
+            raise InputError(None, f"unknown schema {schema!r}", field="schema")
+        schema_obj = model.get(schema)
+        assert schema_obj is not None
+        if not schema_obj.is_a("Thing"):
+            raise InputError(None, f"schema {schema!r} cannot be screened", field="schema")
+        raw_props = body.get("properties", {})
+        if not isinstance(raw_props, dict):
+            raise InputError(None, "'properties' must be an object", field="properties")
+        properties: dict[str, list[str]] = {}
+        for prop, values in raw_props.items():
+            if not isinstance(prop, str) or schema_obj.get(prop) is None:
+                raise InputError(
+                    None, f"schema {schema} has no property {prop!r}", field=f"properties.{prop}"
+                )
+            if isinstance(values, str | int | float) and not isinstance(values, bool):
+                values = [values]
+            if not isinstance(values, list) or not all(
+                isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+            ):
+                raise InputError(
+                    None, "values must be a string or a list of strings", field=f"properties.{prop}"
+                )
+            cleaned = [str(v).strip() for v in values if str(v).strip()]
+            for value in cleaned:
+                _check_value(prop, value)
+            if cleaned:
+                properties[prop] = [_clean_value(prop, v) for v in cleaned]
+        query = cls(schema=schema, properties=properties, id=str(qid) if qid is not None else None)
+        if not query.names() and not query.identifiers():
+            raise InputError(None, "the query has no name and no identifier", field="properties")
+        return query
+
+    def names(self) -> list[str]:
+        return [
+            n
+            for p in ("name", "alias", "previousName", "weakAlias")
+            for n in self.properties.get(p, [])
+        ]
+
+    def identifiers(self) -> list[tuple[str, str, str]]:
+        return identifier_keys(self.properties)
+
+
+def _check_value(prop: str, value: str) -> None:
+    where = f"properties.{prop}"
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and ch not in "\t":
+            raise InputError(
+                None, f"control character U+{ord(ch):04X} in {value[:40]!r}", field=where
+            )
+    if prop in ("name", "alias", "previousName", "weakAlias", "firstName", "lastName"):
+        if len(value) > MAX_NAME_CHARS:
+            raise InputError(
+                None,
+                f"name is {len(value)} characters long (at most {MAX_NAME_CHARS})",
+                field=where,
+            )
+        letters = [c for c in value if c.isalnum()]
+        if len(letters) < 2:
+            raise InputError(None, f"name {value!r} is too short to screen", field=where)
+    elif prop in ("birthDate", "incorporationDate", "buildDate"):
+        if not _DATE.match(value) or registry.date.clean(value) is None:
+            raise InputError(
+                None, f"invalid date {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)", field=where
+            )
+    elif prop in COUNTRY_PROPERTIES:
+        if registry.country.clean(value) is None:
+            raise InputError(None, f"unknown country {value!r}", field=where)
+    elif len(value) > MAX_NAME_CHARS:
+        raise InputError(None, f"value is {len(value)} characters long", field=where)
+
+
+def _clean_value(prop: str, value: str) -> str:
+    if prop in COUNTRY_PROPERTIES:
+        return registry.country.clean(value) or value
+    return value
+
+
+@dataclass
+class Explanation:
+    """One feature's contribution to a hit's score, and why."""
+
+    feature: str
+    score: float
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "score": round(self.score, 4), "detail": self.detail}
+
+
+@dataclass
+class Hit:
+    """A listed entity a query matched (or nearly did), with its score and reasons."""
+
+    entity: StoredEntity
+    score: float
+    match: bool
+    explanations: list[Explanation] = field(default_factory=list)
+
+    def to_yente(self) -> dict[str, Any]:
+        seen = [p.first_seen for p in self.entity.provenance if p.first_seen]
+        last = [p.last_seen for p in self.entity.provenance if p.last_seen]
+        return {
+            "id": self.entity.id,
+            "caption": self.entity.caption,
+            "schema": self.entity.schema,
+            "properties": self.entity.properties,
+            "datasets": self.entity.datasets,
+            "referents": [],
+            "target": True,
+            "first_seen": min(seen) if seen else None,
+            "last_seen": max(last) if last else None,
+            "last_change": max(last) if last else None,
+            "score": round(self.score, 4),
+            "match": self.match,
+            "features": {e.feature: round(e.score, 4) for e in self.explanations},
+            "explanations": [e.to_dict() for e in self.explanations],
+        }
+
+
+# ---- the screener ------------------------------------------------------------------------
+
+
+@dataclass
+class _PreparedQuery:
+    query: Query
+    names: dict[str, list[NormalName]]  # by schema kind
+    blocking: list[NormalName]
+    dates: list[str]
+    countries: set[str]
+    identifiers: list[tuple[str, str, str]]
+    kinds: tuple[str, ...]
+    notes: list[str]
+    weight: float = 0.0
+
+
+def _compatible(query_schema: str, listed_schema: str) -> bool:
+    """A person query never matches a vessel; LegalEntity and Thing queries are wide."""
+    if query_schema == "Thing":
+        return True
+    q = model.get(query_schema)
+    c = model.get(listed_schema)
+    if q is None or c is None:
+        return False
+    if q.name == c.name:
+        return True
+    return bool(q.can_match(c))
+
+
+class Screener:
+    """Screens queries against an index of the current lists."""
+
+    _memory: dict[tuple[str, str], CandidateIndex] = {}
+
+    def __init__(self, index: CandidateIndex) -> None:
+        self.index = index
+
+    @classmethod
+    def from_entities(
+        cls, entities: list[StoredEntity], versions: list[int] | None = None
+    ) -> Screener:
+        return cls(CandidateIndex.build(entities, versions or []))
+
+    @classmethod
+    def from_store(cls, store: Store, *, cache_dir: Path | None = None) -> Screener:
+        """The index over ``store.current_entities()``, loaded from its on-disk cache when
+        one exists for the same list versions, else built and saved there."""
+        rows = store.con.execute(
+            f"SELECT v.version_id, l.file_hash FROM ({CURRENT_VERSIONS}) v "
+            "JOIN list_versions l USING (version_id) ORDER BY v.version_id"
+        ).fetchall()
+        version_rows = [(int(r[0]), str(r[1])) for r in rows]
+        versions = [v for v, _ in version_rows]
+        key = cache_key(version_rows)
+        if cache_dir is None and store.path != ":memory:":
+            db = Path(store.path)
+            cache_dir = db.parent / f"{db.name}.screening"
+        memo = (str(cache_dir), key)
+        if cache_dir is not None and memo in cls._memory:
+            return cls(cls._memory[memo])
+        path = cache_dir / f"index-{key}.pkl" if cache_dir is not None else None
+        index = CandidateIndex.load(path) if path is not None and path.exists() else None
+        if index is None:
+            index = CandidateIndex.build(store.current_entities(), versions)
+            if path is not None:
+                try:
+                    index.save(path)
+                    for old in path.parent.glob("index-*.pkl"):
+                        if old != path:
+                            old.unlink(missing_ok=True)
+                except OSError:
+                    pass  # a read-only location: the index still works, only slower next time
+        if cache_dir is not None:
+            cls._memory[memo] = index
+        return cls(index)
+
+    def versions(self) -> list[int]:
+        return list(self.index.versions)
+
+    def __len__(self) -> int:
+        return len(self.index.entities)
+
+    # ---- query preparation --------------------------------------------------------------
+
+    def _prepare(self, query: Query) -> _PreparedQuery:
+        qkind = schema_kind(query.schema)
+        kinds: tuple[str, ...] = (qkind,) if qkind != ANY else (PERSON, ORGANISATION, OBJECT)
+        names: dict[str, list[NormalName]] = {}
+        notes: list[str] = []
+        for kind in kinds:
+            found: list[NormalName] = []
+            for raw in query.names():
+                found.extend(normalise_name(raw, kind))
+            names[kind] = found
+        blocking: list[NormalName] = []
+        seen: set[tuple[str, ...]] = set()
+        for found in names.values():
+            for n in found:
+                if n.forms not in seen:
+                    seen.add(n.forms)
+                    blocking.append(n)
+                for note in n.notes:
+                    if note not in notes:
+                        notes.append(note)
+        dates = query.properties.get("birthDate", [])
+        countries = {c.lower() for p in COUNTRY_PROPERTIES for c in query.properties.get(p, [])}
+        weights = [sum(part_weight(self.index, t.form, t.kind) for t in n.tokens) for n in blocking]
+        return _PreparedQuery(
+            query,
+            names,
+            blocking,
+            dates,
+            countries,
+            query.identifiers(),
+            kinds,
+            notes,
+            min(weights, default=0.0),
+        )
+
+    # ---- candidates ------------------------------------------------------------------------
+
+    def _candidate_names(self, prepared: _PreparedQuery) -> dict[int, float]:
+        """Name ids that share blocking keys with the query, with a rough score."""
+        index = self.index
+        acc: dict[int, float] = {}
+        for name in prepared.blocking:
+            forms = [t.form for t in name.tokens if t.kind != TITLE]
+            probes = list(forms)
+            probes += [forms[i] + forms[i + 1] for i in range(len(forms) - 1)]
+            if 2 < len(forms) <= 4:
+                probes.append("".join(forms))
+            matched: list[tuple[int, float]] = []
+            for form in probes:
+                for tid in index.matching_tokens(form):
+                    sim, _ = token_similarity(form, index.vocab_forms[tid])
+                    if sim > 0:
+                        matched.append((tid, sim * index.idf[tid]))
+            if not matched:
+                continue
+            rare = [m for m in matched if index.df[m[0]] <= COMMON_POSTINGS]
+            use = rare or sorted(matched, key=lambda m: -m[1])[:3]
+            for tid, weight in use:
+                for name_id in index.postings[tid]:
+                    acc[name_id] = acc.get(name_id, 0.0) + weight
+        return acc
+
+    # ---- screening -----------------------------------------------------------------------
+
+    def screen(
+        self,
+        query: Query,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        limit: int = 5,
+        datasets: set[str] | None = None,
+        exclude_datasets: set[str] | None = None,
+        exclude_ids: set[str] | None = None,
+        changed_since: set[str] | None = None,
+        cutoff: float = DEFAULT_CUTOFF,
+    ) -> list[Hit]:
+        """The best-scoring listed entities for this query (at most ``limit``, each
+        scoring at least ``min(cutoff, threshold)``), best first."""
+        index = self.index
+        prepared = self._prepare(query)
+
+        def eligible(position: int) -> bool:
+            entity = index.entities[position]
+            if not _compatible(query.schema, entity.schema):
+                return False
+            if exclude_ids and entity.id in exclude_ids:
+                return False
+            if changed_since is not None and entity.id not in changed_since:
+                return False
+            if datasets is not None and not datasets.intersection(entity.datasets):
+                return False
+            return not (exclude_datasets and set(entity.datasets) <= exclude_datasets)
+
+        positions: dict[int, list[int]] = {}
+        for _kind, key, _raw in prepared.identifiers:
+            for position in index.identifiers.get(key, []):
+                if eligible(position):
+                    positions[position] = []
+        acc = self._candidate_names(prepared)
+        # A name sharing too little of the query's weight cannot reach the cut-off.
+        floor_weight = MIN_BLOCK_SHARE * prepared.weight
+        checked: set[int] = set()
+        for name_id in heapq.nlargest(MAX_CANDIDATES * 4, acc, key=acc.__getitem__):
+            if acc[name_id] < floor_weight:
+                break
+            position = index.names[name_id].entity
+            if position in positions:
+                if len(positions[position]) < NAMES_PER_ENTITY:
+                    positions[position].append(name_id)
+                continue
+            if position in checked or len(positions) >= MAX_CANDIDATES:
+                continue
+            checked.add(position)
+            if eligible(position):
+                positions[position] = [name_id]
+
+        hits: list[Hit] = []
+        floor = min(cutoff, threshold)
+        for position, name_ids in positions.items():
+            hit = self._score(prepared, position, name_ids, threshold)
+            if hit.score >= floor:
+                hits.append(hit)
+        hits.sort(key=lambda h: (-h.score, h.entity.id))
+        return hits[:limit]
+
+    def _score(
+        self, prepared: _PreparedQuery, position: int, name_ids: list[int], threshold: float
+    ) -> Hit:
+        index = self.index
+        entity = index.entities[position]
+        facts = index.facts[position]
+        explanations: list[Explanation] = []
+
+        best: NameScore | None = None
+        kind = facts.kind
+        qnames = prepared.names.get(kind) or next(iter(prepared.names.values()), [])
+        person = kind == PERSON
+        # Names found by an identifier alone: compare them all.
+        names = [index.names[i] for i in name_ids] if name_ids else self._entity_names(position)
+        for name in names:
+            for qn in qnames:
+                ns = align_names(
+                    index,
+                    qn.forms,
+                    tuple(t.kind for t in qn.tokens),
+                    name.forms,
+                    name.kinds,
+                    person=person,
+                    query_name=qn.original,
+                    list_name=name.original,
+                )
+                if best is None or ns.score > best.score:
+                    best = ns
+        name_score = best.score if best is not None else 0.0
+        if best is not None:
+            explanations.append(Explanation("name_parts", name_score, best.detail()))
+
+        id_score = 0.0
+        listed_ids = {key: (k, raw) for k, key, raw in facts.identifiers}
+        for qkind, key, raw in prepared.identifiers:
+            if key in listed_ids:
+                lkind, lraw = listed_ids[key]
+                weight = max(ID_WEIGHTS.get(qkind, 0.85), ID_WEIGHTS.get(lkind, 0.85))
+                if weight > id_score:
+                    id_score = weight
+                    explanations.append(
+                        Explanation(
+                            "identifier",
+                            weight,
+                            f"{qkind} {raw!r} matches listed {lkind} {lraw!r}",
+                        )
+                    )
+        mismatched = [
+            (qkind, raw)
+            for qkind, key, raw in prepared.identifiers
+            if qkind in ("imo", "mmsi")
+            and key not in listed_ids
+            and any(k == qkind for k, _ in listed_ids.values())
+        ]
+        score = max(name_score, id_score)
+        if id_score and name_score >= 0.5:
+            score = min(1.0, max(score, id_score + 0.05 * name_score))
+        if mismatched and not id_score:
+            penalty = -0.3
+            score += penalty
+            listed = ", ".join(raw for k, raw in listed_ids.values() if k == mismatched[0][0])
+            explanations.append(
+                Explanation(
+                    "identifier",
+                    penalty,
+                    f"different {mismatched[0][0]}: query {mismatched[0][1]!r}, listed {listed}",
+                )
+            )
+        if score > 0:
+            dob = birth_date_feature(prepared.dates, facts)
+            if dob is not None:
+                score += dob[0]
+                explanations.append(Explanation("birth_date", dob[0], dob[1]))
+            country = country_feature(prepared.countries, facts)
+            if country is not None:
+                score += country[0]
+                explanations.append(Explanation("country", country[0], country[1]))
+        if prepared.query.schema != entity.schema:
+            explanations.append(
+                Explanation(
+                    "schema",
+                    0.0,
+                    f"{prepared.query.schema} query may match a listed {entity.schema}",
+                )
+            )
+        for note in prepared.notes:
+            explanations.append(Explanation("evasion", 0.0, f"query name: {note}"))
+        score = min(1.0, max(0.0, score))
+        return Hit(entity=entity, score=score, match=score >= threshold, explanations=explanations)
+
+    def _entity_names(self, position: int) -> list[Any]:
+        lookup = self._names_by_entity()
+        return lookup[position]
+
+    def _names_by_entity(self) -> list[list[Any]]:
+        cached = getattr(self, "_by_entity", None)
+        if cached is None:
+            cached = [[] for _ in self.index.entities]
+            for name in self.index.names:
+                cached[name.entity].append(name)
+            self._by_entity: list[list[Any]] = cached
+        return cached
+
+    def get(self, entity_id: str) -> StoredEntity | None:
+        position = self.index.by_id.get(entity_id)
+        return self.index.entities[position] if position is not None else None
+
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "ID_PROPERTIES",
+    "SCHEMATA",
+    "Explanation",
+    "Hit",
+    "Query",
+    "Screener",
+]

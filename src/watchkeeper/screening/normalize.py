@@ -1,0 +1,391 @@
+"""Name normalisation for screening: one name string -> tagged ASCII tokens, plus notes.
+
+The same function runs on list names (when the index is built) and on query names,
+so both sides meet in one form: casefolded ASCII, transliterated from any script
+(normality/rigour), titles and honorifics tagged, particles (al-, bin, van, de) and
+company-form words (LLC, S.A., OOO, Sdn Bhd -> rigour's compare forms) kept as
+separate low-weight parts. Invisible characters and look-alike letters from another
+script are *evasion*, not noise: they are removed or mapped and recorded in ``notes``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from normality import ascii_text
+from rigour.names import replace_org_types_compare
+from rigour.text import metaphone
+
+# Kinds of name part, each with its own weight in scoring.
+NAME = "name"
+LEGAL = "legal"  # company form: LLC, JSC, GmbH (rigour compare form)
+PARTICLE = "particle"  # al, bin, van, de
+TITLE = "title"  # Mr, Dr, Sheikh, General: dropped from scoring
+NUMBER = "number"
+
+# Format characters used to break up names without changing how they look.
+_INVISIBLE = {
+    0x00AD: "soft hyphen",
+    0x034F: "combining grapheme joiner",
+    0x061C: "Arabic letter mark",
+    0x115F: "Hangul choseong filler",
+    0x1160: "Hangul jungseong filler",
+    0x17B4: "Khmer vowel inherent aq",
+    0x17B5: "Khmer vowel inherent aa",
+    0x180E: "Mongolian vowel separator",
+    0x200B: "zero-width space",
+    0x200C: "zero-width non-joiner",
+    0x200D: "zero-width joiner",
+    0x200E: "left-to-right mark",
+    0x200F: "right-to-left mark",
+    0x202A: "left-to-right embedding",
+    0x202B: "right-to-left embedding",
+    0x202C: "pop directional formatting",
+    0x202D: "left-to-right override",
+    0x202E: "right-to-left override",
+    0x2060: "word joiner",
+    0x2061: "function application",
+    0x2062: "invisible times",
+    0x2063: "invisible separator",
+    0x2064: "invisible plus",
+    0x2066: "left-to-right isolate",
+    0x2067: "right-to-left isolate",
+    0x2068: "first strong isolate",
+    0x2069: "pop directional isolate",
+    0x3164: "Hangul filler",
+    0xFEFF: "zero-width no-break space",
+    0xFFA0: "halfwidth Hangul filler",
+}
+
+# Cyrillic and Greek letters that look like Latin ones (Unicode confusables, the
+# subset seen in evasion). Used only inside words that also carry Latin letters, or
+# in names whose other words are Latin: a whole Cyrillic name is transliterated.
+_HOMOGLYPHS = {
+    # Cyrillic lower / upper
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ү": "y",
+    "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+    "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ї": "I",
+    "Ј": "J", "Ԁ": "D", "Һ": "H", "Ӏ": "I", "Ԛ": "Q", "Ԝ": "W", "Ү": "Y",
+    # Greek lower / upper
+    "α": "a", "ο": "o", "ν": "v", "ρ": "p", "ι": "i", "κ": "k", "τ": "t", "υ": "u",
+    "χ": "x", "ϲ": "c", "ϳ": "j",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+}  # fmt: skip
+_CONFUSABLE_SCRIPTS = ("CYRILLIC", "GREEK")
+
+# Titles and honorifics anywhere in a person's name (rigour strips them at the start;
+# lists put them in the middle too: "Sheikh", "Haji", "Mullah").
+_TITLES = frozenset(
+    """mr mrs ms miss mister madam dr doctor prof professor sir dame lord lady hon rev
+    sheikh shaikh shaykh sheik haji hajji hadji alhaj alhaji hajj mullah mulla maulana
+    mawlawi maulvi mawlana mufti imam sayyid sayed syed ayatollah hojatoleslam
+    general gen colonel col major maj captain capt lieutenant lt admiral adm brigadier
+    commander cmdr sergeant sgt marshal president minister prince princess emir amir
+    king queen""".split()
+)
+
+# Connecting words of names: kept, matched, but they carry little weight.
+_PARTICLES = frozenset(
+    """al el ul ad ed ash as at az ar an bin ben ibn bint binti bte b van von der den
+    de da di del della dos das du la le les y e of the and for und et fi wa""".split()
+)
+
+# Separators and punctuation: everything that is not a letter or digit splits a name.
+_SPLIT = re.compile(r"[^0-9a-z]+")
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+# Digits read as letters inside words (OCR and leetspeak): 0->o, 1->l, 5->s ...
+_DIGIT_LETTERS = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "8": "b"})
+
+MAX_NAME_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One part of a normalised name."""
+
+    form: str  # casefolded ASCII
+    kind: str  # NAME, LEGAL, PARTICLE, TITLE, NUMBER
+
+
+@dataclass(frozen=True, slots=True)
+class NormalName:
+    """A name as screening sees it: its tokens, and what cleaning it needed."""
+
+    original: str
+    tokens: tuple[Token, ...]
+    notes: tuple[str, ...] = ()
+    script: str = "Latin"
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return tuple(t.form for t in self.tokens)
+
+    @property
+    def key(self) -> str:
+        return " ".join(t.form for t in self.tokens if t.kind != TITLE)
+
+
+def _char_name(ch: str) -> str:
+    try:
+        return unicodedata.name(ch)
+    except ValueError:
+        return f"U+{ord(ch):04X}"
+
+
+def _script_of(ch: str) -> str | None:
+    """Latin, CYRILLIC, GREEK, ARABIC, ... (the first word of the Unicode name)."""
+    if not ch.isalpha():
+        return None
+    name = _char_name(ch)
+    return name.split(" ", 1)[0]
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """Remove invisible characters and map look-alike letters; say what was found.
+
+    Returns the cleaned text and notes such as ``"removed 1 zero-width space"`` or
+    ``"mapped look-alike letters: CYRILLIC SMALL LETTER A -> a"``.
+    """
+    notes: list[str] = []
+    removed: dict[str, int] = {}
+    kept: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if code in _INVISIBLE:
+            label = _INVISIBLE[code]
+            removed[label] = removed.get(label, 0) + 1
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            label = _char_name(ch).lower()
+            removed[label] = removed.get(label, 0) + 1
+            continue
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+            continue
+        kept.append(ch)
+    for label, count in removed.items():
+        notes.append(f"evasion: removed {count} invisible {label} character(s)")
+    cleaned = "".join(kept)
+    compat = unicodedata.normalize("NFKC", cleaned)
+    if compat != unicodedata.normalize("NFC", cleaned) and any(
+        unicodedata.category(c).startswith("L") and ord(c) > 0x2000 for c in cleaned
+    ):
+        styled = sorted(
+            {
+                c
+                for c in cleaned
+                if ord(c) > 0x2000 and unicodedata.normalize("NFKC", c) != c and c.isalpha()
+            }
+        )
+        if styled:
+            notes.append(
+                "evasion: styled letters mapped to plain ones ("
+                + ", ".join(_char_name(c) for c in styled[:3])
+                + ")"
+            )
+    cleaned = compat
+    mapped, homoglyph_note = _map_homoglyphs(cleaned)
+    if homoglyph_note:
+        notes.append(homoglyph_note)
+    return mapped, notes
+
+
+def _map_homoglyphs(text: str) -> tuple[str, str | None]:
+    """Map Cyrillic/Greek look-alikes to Latin where the name is otherwise Latin."""
+    scripts = {s for s in (_script_of(c) for c in text) if s}
+    if "LATIN" not in scripts or not scripts & set(_CONFUSABLE_SCRIPTS):
+        return text, None
+    words = text.split()
+    out: list[str] = []
+    found: dict[str, str] = {}
+    for word in words:
+        letters = [c for c in word if c.isalpha()]
+        foreign = [c for c in letters if _script_of(c) in _CONFUSABLE_SCRIPTS]
+        if not foreign:
+            out.append(word)
+            continue
+        # A real Cyrillic/Greek word has letters with no Latin twin: leave it.
+        if any(c not in _HOMOGLYPHS for c in foreign):
+            out.append(word)
+            continue
+        mapped = []
+        for c in word:
+            if c in _HOMOGLYPHS and _script_of(c) in _CONFUSABLE_SCRIPTS:
+                found[c] = _HOMOGLYPHS[c]
+                mapped.append(_HOMOGLYPHS[c])
+            else:
+                mapped.append(c)
+        out.append("".join(mapped))
+    if not found:
+        return text, None
+    sample = ", ".join(f"{_char_name(c)} -> {latin}" for c, latin in sorted(found.items())[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return " ".join(out), f"evasion: look-alike letters from another script ({sample}{more})"
+
+
+def main_script(text: str) -> str:
+    """The script most letters of ``text`` are in (LATIN, ARABIC, CJK, HANGUL, ...)."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        s = _script_of(ch)
+        if s:
+            counts[s] = counts.get(s, 0) + 1
+    if not counts:
+        return "LATIN"
+    return max(counts.items(), key=lambda kv: kv[1])[0]
+
+
+@lru_cache(maxsize=200_000)
+def _ascii(word: str) -> str:
+    return (ascii_text(word) or "").lower()
+
+
+def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> list[Token]:
+    """Casefolded ASCII tokens of an already cleaned name, each tagged with its kind."""
+    text = text.lower()
+    if organisation:
+        text = replace_org_types_compare(text, generic=True)
+    tokens: list[Token] = []
+    raw = _SPLIT.split(_ascii(text).replace("'", "").replace("`", ""))
+    words = [w for w in raw if w]
+    legal_forms = _legal_forms() if organisation else frozenset()
+    for word in words:
+        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
+            # Letters and digits in one word: OCR or leetspeak (M4HAN) unless a code.
+            letters = sum(c.isalpha() for c in word)
+            if letters >= len(word) - 2 and len(word) >= 4:
+                word = word.translate(_DIGIT_LETTERS)
+        if word.isdigit():
+            tokens.append(Token(word, NUMBER))
+        elif word in legal_forms:
+            tokens.append(Token(word, LEGAL))
+        elif word in _PARTICLES:
+            tokens.append(Token(word, PARTICLE))
+        elif person and word in _TITLES:
+            tokens.append(Token(word, TITLE))
+        else:
+            tokens.append(Token(word, NAME))
+    # A name of titles and particles only ("Al Sheikh") is all name.
+    if tokens and all(t.kind in (TITLE, PARTICLE) for t in tokens):
+        tokens = [Token(t.form, NAME) for t in tokens]
+    return tokens
+
+
+@lru_cache(maxsize=1)
+def _legal_forms() -> frozenset[str]:
+    """Compare forms that rigour writes for company types (llc, jsc, ...)."""
+    samples = [
+        "ltd", "llc", "gmbh", "sa", "s.a.", "jsc", "ooo", "oao", "zao", "pjsc", "sdn bhd",
+        "inc", "corp", "plc", "co ltd", "ag", "bv", "nv", "srl", "spa", "sarl", "kg",
+        "limited", "company limited", "joint stock company", "pvt ltd", "fze", "fzco",
+        "fzc", "llp", "lp", "ab", "as", "oy", "sas", "pte ltd", "sa de cv", "ltda", "tov",
+        "pao", "ao", "cjsc", "ojsc", "ip", "kft", "sp z o o", "doo", "ad", "eood", "ood",
+    ]  # fmt: skip
+    forms = {replace_org_types_compare(s, generic=True) for s in samples}
+    words = {w for f in forms for w in _SPLIT.split(f) if w}
+    return frozenset(words | {"ltd", "llc", "jsc", "corp", "inc", "plc", "co", "gmbh"})
+
+
+def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
+    """One raw name -> its screening forms (usually one; bracketed text gives a second).
+
+    ``schema_kind`` is "person", "organisation", "object" or "any".
+    """
+    cleaned, notes = clean_text(text)
+    script = main_script(cleaned)
+    person = schema_kind in ("person", "any")
+    organisation = schema_kind in ("organisation", "any")
+    variants = [cleaned]
+    if _BRACKETS.search(cleaned):
+        without = _BRACKETS.sub(" ", cleaned)
+        variants.append(without)
+    found: list[NormalName] = []
+    seen: set[tuple[str, ...]] = set()
+    for variant in variants:
+        tokens = tokenize(variant, organisation=organisation, person=person)
+        forms = tuple(t.form for t in tokens)
+        if not tokens or forms in seen:
+            continue
+        seen.add(forms)
+        found.append(NormalName(text, tuple(tokens), tuple(notes), script))
+    return found
+
+
+# ---- keys shared by the index and the query side -----------------------------------
+
+_VOWELS = re.compile(r"[aeiouy]")
+_SKELETON_DIGRAPHS = (
+    ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
+    ("zh", "j"), ("ph", "f"), ("ck", "k"), ("ou", "u"), ("ee", "i"), ("oo", "u"),
+)  # fmt: skip
+_SKELETON_CHARS = str.maketrans({"q": "k", "c": "k", "g": "k", "z": "s", "w": "v", "x": "s"})
+
+
+@lru_cache(maxsize=300_000)
+def skeleton(form: str) -> str:
+    """Consonant skeleton that survives transliteration and dropped vowels:
+    'muhammad', 'mohammed', 'mhmd' -> 'mhmd'; 'qaddafi', 'gadhafi' -> 'kdf'."""
+    if not form or form.isdigit():
+        return form
+    text = form
+    for a, b in _SKELETON_DIGRAPHS:
+        text = text.replace(a, b)
+    text = text.translate(_SKELETON_CHARS)
+    head, tail = text[0], _VOWELS.sub("", text[1:])
+    if head in "aeiouy":
+        head = "a"
+    out = [head]
+    for ch in tail:
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+_OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("l", "i"), ("0", "o"))
+
+
+@lru_cache(maxsize=300_000)
+def ocr_form(form: str) -> str:
+    """The form OCR confusions collapse to: 'rn'->'m', 'cl'->'d', 'l'->'i' ..."""
+    text = form
+    for a, b in _OCR_PAIRS:
+        text = text.replace(a, b)
+    return text
+
+
+@lru_cache(maxsize=300_000)
+def phonetic(form: str) -> str:
+    """Metaphone key (rigour), empty for numbers and very short words."""
+    if len(form) < 3 or form.isdigit():
+        return ""
+    return metaphone(form)
+
+
+def deletions(form: str) -> list[str]:
+    """Every form with one character deleted (SymSpell keys): finds typos in O(len)."""
+    return [form[:i] + form[i + 1 :] for i in range(len(form))]
+
+
+def token_keys(form: str) -> list[str]:
+    """Blocking keys of one token: exact, one-deletion, phonetic, skeleton, OCR."""
+    keys = ["d:" + form]
+    if len(form) >= 4 and not form.isdigit():
+        keys.extend("d:" + d for d in deletions(form))
+    meta = phonetic(form)
+    if len(meta) >= 2:
+        keys.append("p:" + meta)
+    skel = skeleton(form)
+    if len(skel) >= 3:
+        keys.append("s:" + skel)
+    ocr = ocr_form(form)
+    if len(ocr) >= 3:
+        keys.append("o:" + ocr)
+    return keys

@@ -1,0 +1,262 @@
+"""Scoring one query against one listed entity, feature by feature, each with its reason.
+
+The name score aligns query parts with list name parts (exact, spelling, sound,
+consonant skeleton, OCR look-alikes, initials, a cut-off last part, parts written
+joined or split) and weighs each part by how rare it is on the lists (IDF), so common
+words ('CORP', 'TRADING', 'AL') cannot carry a match on their own. Identifiers match
+exactly after normalisation; birth date and country qualify the name score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchkeeper.screening.index import KIND_WEIGHT, PERSON, CandidateIndex, EntityFacts
+from watchkeeper.screening.normalize import LEGAL, NAME, NUMBER, PARTICLE, TITLE
+from watchkeeper.screening.similarity import (
+    INITIAL,
+    TRUNCATED,
+    initial_similarity,
+    prefix_similarity,
+    token_similarity,
+)
+
+# Unmatched list parts cost this share of their weight (dropped middle names are
+# common in real queries); unmatched query parts cost their full weight.
+EXTRA_LIST_PART = 0.45
+EXTRA_QUERY_PART = 1.0
+# A name whose matched parts are all weak (company forms, particles, very common
+# words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
+WEAK_IDF = 3.0
+WEAK_CAP = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class PartMatch:
+    query: str
+    listed: str
+    similarity: float
+    reason: str
+    weight: float
+
+
+@dataclass(slots=True)
+class NameScore:
+    score: float
+    query_name: str
+    list_name: str
+    pairs: list[PartMatch]
+    extra_query: list[str]
+    extra_list: list[str]
+    capped: bool = False
+
+    def detail(self) -> str:
+        parts: list[str] = []
+        for p in self.pairs:
+            if p.reason == "same":
+                parts.append(f"'{p.query}' = '{p.listed}'")
+            else:
+                parts.append(f"'{p.query}' ~ '{p.listed}' ({p.reason}, {p.similarity:.2f})")
+        text = f"query name '{self.query_name}' vs listed name '{self.list_name}': "
+        text += "; ".join(parts) if parts else "no parts in common"
+        if self.extra_query:
+            text += "; not on the list name: " + ", ".join(f"'{t}'" for t in self.extra_query)
+        if self.extra_list:
+            text += "; not in the query: " + ", ".join(f"'{t}'" for t in self.extra_list)
+        if self.capped:
+            text += "; only common words matched (capped)"
+        return text
+
+
+def part_weight(index: CandidateIndex, form: str, kind: str) -> float:
+    return index.token_idf(form) * KIND_WEIGHT.get(kind, 1.0)
+
+
+def align_names(
+    index: CandidateIndex,
+    q_forms: tuple[str, ...],
+    q_kinds: tuple[str, ...],
+    c_forms: tuple[str, ...],
+    c_kinds: tuple[str, ...],
+    *,
+    person: bool,
+    query_name: str = "",
+    list_name: str = "",
+) -> NameScore:
+    """Align query parts with list name parts, one-to-one, best pairs first."""
+    nq, nc = len(q_forms), len(c_forms)
+    q_w = [part_weight(index, f, k) for f, k in zip(q_forms, q_kinds, strict=True)]
+    c_w = [part_weight(index, f, k) for f, k in zip(c_forms, c_kinds, strict=True)]
+    candidates: list[tuple[float, float, int, int, str]] = []
+    last = nq - 1
+    for i, qf in enumerate(q_forms):
+        if q_kinds[i] == TITLE:
+            continue
+        for j, cf in enumerate(c_forms):
+            if c_kinds[j] == TITLE:
+                continue
+            sim, reason = token_similarity(qf, cf)
+            if sim < 1.0:
+                if person and (len(qf) == 1 or len(cf) == 1):
+                    init = initial_similarity(qf, cf)
+                    if init > sim:
+                        sim, reason = init, INITIAL
+                if i == last:
+                    pre = prefix_similarity(qf, cf)
+                    if pre > sim:
+                        sim, reason = pre, TRUNCATED
+            if sim > 0:
+                candidates.append((sim, c_w[j], i, j, reason))
+    candidates.sort(key=lambda t: (-t[0], -t[1]))
+    used_q: dict[int, None] = {}
+    used_c: dict[int, None] = {}
+    pairs: list[tuple[list[int], list[int], float, str]] = []
+    for sim, _w, i, j, reason in candidates:
+        if i in used_q or j in used_c:
+            continue
+        used_q[i] = None
+        used_c[j] = None
+        pairs.append(([i], [j], sim, reason))
+    # Parts written joined on one side and split on the other.
+    if len(used_q) < nq and len(used_c) < nc:
+        _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs)
+
+    num = 0.0
+    den = 0.0
+    strong = False
+    matches: list[PartMatch] = []
+    for qi, ci, sim, reason in pairs:
+        weight = max(sum(c_w[j] for j in ci), 0.0)
+        num += sim * weight
+        den += weight
+        if any(
+            c_kinds[j] in (NAME, NUMBER) and index.token_idf(c_forms[j]) >= WEAK_IDF for j in ci
+        ):
+            strong = True
+        matches.append(
+            PartMatch(
+                " ".join(q_forms[i] for i in qi),
+                " ".join(c_forms[j] for j in ci),
+                sim,
+                reason,
+                weight,
+            )
+        )
+    extra_q = [i for i in range(nq) if i not in used_q and q_kinds[i] != TITLE]
+    extra_c = [j for j in range(nc) if j not in used_c and c_kinds[j] != TITLE]
+    den += sum(q_w[i] for i in extra_q) * EXTRA_QUERY_PART
+    den += sum(c_w[j] for j in extra_c) * EXTRA_LIST_PART
+    score = num / den if den > 0 else 0.0
+    capped = False
+    if pairs and not strong and score > WEAK_CAP:
+        score, capped = WEAK_CAP, True
+    return NameScore(
+        score,
+        query_name,
+        list_name,
+        matches,
+        [q_forms[i] for i in extra_q],
+        [c_forms[j] for j in extra_c],
+        capped,
+    )
+
+
+def _join_pairs(
+    q_forms: tuple[str, ...],
+    q_kinds: tuple[str, ...],
+    c_forms: tuple[str, ...],
+    c_kinds: tuple[str, ...],
+    used_q: dict[int, None],
+    used_c: dict[int, None],
+    pairs: list[tuple[list[int], list[int], float, str]],
+) -> None:
+    """Match runs of unmatched adjacent parts joined on one side against one part."""
+    free_q = [i for i in range(len(q_forms)) if i not in used_q and q_kinds[i] != TITLE]
+    free_c = [j for j in range(len(c_forms)) if j not in used_c and c_kinds[j] != TITLE]
+    for span in (3, 2):
+        # query run -> one list part
+        for start in range(len(free_q) - span + 1):
+            run = free_q[start : start + span]
+            if run[-1] - run[0] != span - 1 or any(i in used_q for i in run):
+                continue
+            joined = "".join(q_forms[i] for i in run)
+            for j in free_c:
+                if j in used_c or abs(len(c_forms[j]) - len(joined)) > 2:
+                    continue
+                sim, reason = token_similarity(joined, c_forms[j])
+                if sim > 0:
+                    for i in run:
+                        used_q[i] = None
+                    used_c[j] = None
+                    pairs.append((run, [j], sim, f"joined, {reason}"))
+                    break
+        # list run -> one query part
+        for start in range(len(free_c) - span + 1):
+            run = free_c[start : start + span]
+            if run[-1] - run[0] != span - 1 or any(j in used_c for j in run):
+                continue
+            joined = "".join(c_forms[j] for j in run)
+            for i in free_q:
+                if i in used_q or abs(len(q_forms[i]) - len(joined)) > 2:
+                    continue
+                sim, reason = token_similarity(q_forms[i], joined)
+                if sim > 0:
+                    used_q[i] = None
+                    for j in run:
+                        used_c[j] = None
+                    pairs.append(([i], run, sim, f"joined, {reason}"))
+                    break
+
+
+# ---- qualifying features ---------------------------------------------------------------
+
+
+def birth_date_feature(query_dates: list[str], facts: EntityFacts) -> tuple[float, str] | None:
+    """Year and full date of birth: a full match supports, a different year counts against."""
+    if not query_dates or not facts.birth_dates:
+        return None
+    listed = facts.birth_dates
+    for qd in query_dates:
+        for ld in listed:
+            n = min(len(qd), len(ld))
+            if n >= 10 and qd[:10] == ld[:10]:
+                return 0.05, f"same date of birth: {qd[:10]}"
+    for qd in query_dates:
+        for ld in listed:
+            if qd[:4] == ld[:4]:
+                if len(qd) >= 10 and len(ld) >= 10:
+                    return -0.05, f"same year of birth, another day: {qd} vs {ld}"
+                return 0.02, f"same year of birth: {qd[:4]}"
+    for qd in query_dates:
+        for ld in listed:
+            if qd[:4].isdigit() and ld[:4].isdigit() and abs(int(qd[:4]) - int(ld[:4])) <= 1:
+                return -0.05, f"year of birth one apart: {qd[:4]} vs {ld[:4]}"
+    return -0.2, f"different year of birth: {', '.join(query_dates)} vs {', '.join(listed)}"
+
+
+def country_feature(query_countries: set[str], facts: EntityFacts) -> tuple[float, str] | None:
+    """Countries (country, nationality, citizenship, flag...): overlap or not."""
+    if not query_countries or not facts.countries:
+        return None
+    common = query_countries & facts.countries
+    if common:
+        return 0.02, f"same country: {', '.join(sorted(common))}"
+    return -0.15, (
+        f"different country: query {', '.join(sorted(query_countries))} vs "
+        f"listed {', '.join(sorted(facts.countries))}"
+    )
+
+
+def is_person(kind: str) -> bool:
+    return kind == PERSON
+
+
+__all__ = [
+    "LEGAL",
+    "PARTICLE",
+    "NameScore",
+    "PartMatch",
+    "align_names",
+    "birth_date_feature",
+    "country_feature",
+]

@@ -1,0 +1,80 @@
+"""How alike two name parts are, and why: the token-level judgement the scorer aligns on."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
+
+from watchkeeper.screening.normalize import ocr_form, phonetic, skeleton
+
+# Reasons, in the words an analyst reads in an explanation.
+SAME = "same"
+INITIAL = "initial"
+TRUNCATED = "truncated"
+SPELLING = "spelling"
+SOUNDS = "sounds alike"
+CONSONANTS = "same consonants"
+OCR = "OCR look-alike"
+
+
+def allowed_edits(length: int) -> int:
+    """Edits tolerated between two words of this length: none for short words, where
+    one letter makes another name ('Bush' / 'Bash'), more for long ones."""
+    if length <= 3:
+        return 0
+    if length <= 5:
+        return 1
+    if length <= 9:
+        return 2
+    return 3
+
+
+@lru_cache(maxsize=500_000)
+def token_similarity(q: str, c: str) -> tuple[float, str]:
+    """Similarity in [0, 1] of a query part and a list part, with the reason.
+
+    Zero below the cut-off: a near miss gives no partial credit, so 'Habbash' and
+    'Bush' share nothing.
+    """
+    if q == c:
+        return 1.0, SAME
+    lq, lc = len(q), len(c)
+    if lq == 0 or lc == 0:
+        return 0.0, ""
+    if q.isdigit() or c.isdigit():
+        return 0.0, ""
+    longest = max(lq, lc)
+    best, reason = 0.0, ""
+    limit = allowed_edits(min(lq, lc))
+    if limit:
+        dist = Levenshtein.distance(q, c, score_cutoff=limit)
+        if dist <= limit:
+            best, reason = 1.0 - dist / longest, SPELLING
+            best = max(best, 0.7)
+    if min(lq, lc) >= 3:
+        if ocr_form(q) == ocr_form(c) and best < 0.9:
+            best, reason = 0.9, OCR
+        pq, pc = phonetic(q), phonetic(c)
+        if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
+            best, reason = 0.85, SOUNDS
+        sq, sc = skeleton(q), skeleton(c)
+        if sq == sc and len(sq) >= 3 and best < 0.8:
+            best, reason = 0.8, CONSONANTS
+    return best, reason
+
+
+def initial_similarity(q: str, c: str) -> float:
+    """An initial ('N') against a full part ('nicolas')."""
+    if len(q) == 1 and len(c) > 1 and c[0] == q:
+        return 0.75
+    if len(c) == 1 and len(q) > 1 and q[0] == c:
+        return 0.75
+    return 0.0
+
+
+def prefix_similarity(q: str, c: str) -> float:
+    """A cut-off last query part ('REVOLUTIONA') against the full list part."""
+    if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
+        return 0.85
+    return 0.0
