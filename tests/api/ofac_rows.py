@@ -9,7 +9,9 @@ a Sanction hanging off it), so screening tests run on real names, dates and prog
 from __future__ import annotations
 
 import csv
+import functools
 import re
+import tempfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -99,22 +101,27 @@ def entities_from_rows(rows: dict[str, list[str]]) -> list[ListEntity]:
     return out
 
 
-def parsed_sdn(tmp_path: Path, version: str, ent_nums: Iterable[str]) -> ParsedList:
-    """A ParsedList of ``ofac_sdn`` version ``version`` holding only these entries.
-
-    The chosen rows are written to a file of their own (exact bytes of each row are
-    not needed: the file only gives the version its hash)."""
+@functools.cache
+def _parsed(version: str, ent_nums: tuple[str, ...]) -> ParsedList:
     rows = read_rows(version, ent_nums)
-    path = tmp_path / f"sdn-{version}-{len(rows)}.csv"
+    folder = Path(tempfile.mkdtemp(prefix="wk-sdn-"))
+    path = folder / f"sdn-{version}.csv"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows[k] for k in sorted(rows))
     published = date.fromisoformat(version)
     return ParsedList("ofac_sdn", version, published, [path], entities_from_rows(rows))
 
 
-def load_sdn(store: Store, tmp_path: Path, version: str, ent_nums: Iterable[str]) -> int:
+def parsed_sdn(version: str, ent_nums: Iterable[str]) -> ParsedList:
+    """A ParsedList of ``ofac_sdn`` version ``version`` holding only these entries
+    (built once per test session). The chosen rows are written to a file of their
+    own, which only gives the version its hash."""
+    return _parsed(version, tuple(sorted(set(ent_nums))))
+
+
+def load_sdn(store: Store, version: str, ent_nums: Iterable[str]) -> int:
     """Load the entries as one version; returns its version id."""
-    v, _ = store.add_list_version(parsed_sdn(tmp_path, version, ent_nums))
+    v, _ = store.add_list_version(parsed_sdn(version, ent_nums))
     return v.version_id
 
 
@@ -126,6 +133,29 @@ MADURO = "22790"
 IRGC = "10391"
 QODS_FORCE = "10465"
 NIOC = "11317"
-BASE_ENTRIES = (MAHAN_AIR, HIZBALLAH, ASSAD, MADURO, IRGC, QODS_FORCE, NIOC, "7489", "23475")
+CHIWENGA = "7489"  # name corrected in 2024-05-03
+IRGC_CYBER = "23475"  # renamed in 2024-05-03
+BASE_ENTRIES = (MAHAN_AIR, HIZBALLAH, ASSAD, MADURO, IRGC, QODS_FORCE, NIOC, CHIWENGA, IRGC_CYBER)
 # In 2024-05-03, not in 2023-12-28: Iranian persons and companies added in between.
-ADDED_ENTRIES = ("47394", "47395", "48682", "47234")
+LASHGARIAN = "47394"
+ADDED_ENTRIES = (LASHGARIAN, "47395", "48682", "47234")
+
+
+@functools.cache
+def _ent_nums(version: str) -> tuple[str, ...]:
+    with open(sdn_path(version), encoding="latin-1", newline="") as fh:
+        return tuple(r[0] for r in csv.reader(fh) if len(r) >= 12)
+
+
+@functools.cache
+def sample(version: str, step: int = 25) -> tuple[str, ...]:
+    """Every ``step``-th entry of the 2023-12-28 publication, plus the entries the tests
+    name: a few hundred real names, so that word frequencies (which the matcher weighs)
+    are like the whole list's. For 2024-05-03: the same entries as they stand then
+    (those OFAC removed are gone) plus ``ADDED_ENTRIES``, so the store's diff between
+    the two is OFAC's real diff over the sampled entries."""
+    old = _ent_nums(OLD)
+    chosen = set(old[::step]) | set(BASE_ENTRIES)
+    if version == OLD:
+        return tuple(sorted(chosen))
+    return tuple(sorted((chosen & set(_ent_nums(version))) | set(ADDED_ENTRIES)))

@@ -62,7 +62,7 @@ def test_fingerprint_bad_input(schema: str, props: dict[str, list[str]], field: 
 
 
 def test_add_list_revoke(store: Store, tmp_path: Path) -> None:
-    load_sdn(store, tmp_path, OLD, [MAHAN_AIR, ASSAD])
+    load_sdn(store, OLD, [MAHAN_AIR, ASSAD])
     decisions = DecisionStore(store)
     query = {"name": ["Mahan Travel Agency"], "country": ["gb"]}
     made, new = decisions.add(
@@ -92,7 +92,7 @@ def test_add_list_revoke(store: Store, tmp_path: Path) -> None:
 
 
 def test_add_refuses_unknown_entity_and_empty_reason(store: Store, tmp_path: Path) -> None:
-    load_sdn(store, tmp_path, OLD, [MAHAN_AIR])
+    load_sdn(store, OLD, [MAHAN_AIR])
     decisions = DecisionStore(store)
     with pytest.raises(InputError) as err:
         decisions.add("Person", {"name": ["X Y"]}, "ofac-999999999", by="a", reason="r")

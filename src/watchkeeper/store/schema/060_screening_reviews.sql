@@ -43,7 +43,9 @@ CREATE TABLE screening_subjects (
     properties  JSON NOT NULL,
     fingerprint VARCHAR NOT NULL,
     added_at    TIMESTAMPTZ NOT NULL,
-    updated_at  TIMESTAMPTZ NOT NULL
+    updated_at  TIMESTAMPTZ NOT NULL,
+    last_run_id INTEGER,                     -- NULL: never screened yet
+    last_screened_at TIMESTAMPTZ
 );
 
 -- One row per re-screening run.

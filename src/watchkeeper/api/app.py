@@ -1,0 +1,50 @@
+"""The FastAPI application: ``create_app(settings)`` and the ASGI entry point."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from watchkeeper import __version__
+from watchkeeper.api.routers import decisions, match, search, system
+from watchkeeper.api.state import ApiState
+from watchkeeper.screening.engine import Screener
+from watchkeeper.settings import Settings
+from watchkeeper.store import Store
+
+DESCRIPTION = """Screening against official sanctions lists, compatible with yente's
+`/match` and `/search` (OpenSanctions clients work unchanged), with explanations for every
+score, reviewed false positives (`/decisions`, bearer token) and an audit log of every
+screening request."""
+
+
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    screener: Screener | None = None,
+) -> FastAPI:
+    """The API over ``store`` (or the store file named in ``settings``, opened here and
+    closed on shutdown). The screener is built before the app is returned, so the
+    first request does not pay for it."""
+    state = ApiState.build(settings, store, screener)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="Watchkeeper",
+        description=DESCRIPTION,
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.watchkeeper = state
+    app.include_router(match.router)
+    app.include_router(search.router)
+    app.include_router(decisions.router)
+    app.include_router(system.router)
+    return app

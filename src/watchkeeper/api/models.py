@@ -1,0 +1,203 @@
+"""Request and response bodies. The matching and search shapes are yente's
+(``yente/data/common.py``), so OpenSanctions clients read them unchanged; fields that
+yente does not have (``explanations``, ``decision``, ``provenance``...) are additions
+such clients ignore."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Entity property values: strings, or nested entities (``sanctions``, ``addressEntity``
+# in /entities with related entities folded in, as yente nests them).
+EntityProperties = dict[str, list[Any]]
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(..., examples=["Detailed error message"])
+
+
+class ProvenanceModel(BaseModel):
+    """Which list, entry and version an entity comes from."""
+
+    source: str = Field(..., examples=["ofac_sdn"])
+    entry_id: str = Field(..., examples=["12927"])
+    version: str = Field(..., examples=["2024-05-03"])
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+class EntityResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(..., examples=["ofac-12927"])
+    caption: str = Field(..., examples=["MAHAN AIR"])
+    schema_: str = Field(..., examples=["Organization"], alias="schema")
+    properties: EntityProperties = Field(..., examples=[{"name": ["MAHAN AIR"]}])
+    datasets: list[str] = Field([], examples=[["ofac_sdn"]])
+    referents: list[str] = Field([], examples=[["ofac-12927"]])
+    target: bool = Field(False, description="A listed party itself (not an address or id).")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    last_change: datetime | None = None
+    provenance: list[ProvenanceModel] = Field(
+        [], description="Watchkeeper: the list entries this entity comes from."
+    )
+
+
+class ExplanationModel(BaseModel):
+    """Why points were won or lost: which query part matched which list name part."""
+
+    feature: str = Field(..., examples=["name"])
+    score: float = Field(..., examples=[0.93])
+    detail: str = Field(..., examples=["'basher' ~ 'bashar' (edit distance 1)"])
+
+
+class DecisionModel(BaseModel):
+    """A reviewer's decision that this result is not the query's subject."""
+
+    decision_id: int
+    decision: str = Field(..., examples=["not_a_match"])
+    decided_by: str
+    decided_at: datetime
+    reason: str
+
+
+class ScoredEntityResponse(EntityResponse):
+    score: float = Field(0.99, examples=[0.91])
+    features: dict[str, float] = Field(default_factory=dict)
+    match: bool = False
+    explanations: list[ExplanationModel] = Field(
+        [], description="Watchkeeper: per-feature reasons for the score."
+    )
+    decision: DecisionModel | None = Field(
+        None,
+        description="Watchkeeper: set when a reviewer decided this result is not a match; "
+        "'match' is then false whatever the score.",
+    )
+
+
+class TotalSpec(BaseModel):
+    value: int = Field(..., examples=[42])
+    relation: str = Field("eq", examples=["eq"])
+
+
+class EntityExample(BaseModel):
+    """One query: an entity described by example (yente's ``EntityExample``)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str | None = Field(None, examples=["my-entity-id"])
+    schema_: str = Field(..., examples=["Person"], alias="schema")
+    properties: dict[str, str | list[Any]] = Field(..., examples=[{"name": ["John Doe"]}])
+
+
+class EntityMatchQuery(BaseModel):
+    weights: dict[str, float] = Field({}, examples=[{"name_literal": 0.8}])
+    config: dict[str, Any] = Field({}, description="Algorithm options (none are taken yet).")
+    queries: dict[str, EntityExample]
+
+
+class SuppressedModel(BaseModel):
+    """A result dropped because a reviewer decided it is not a match."""
+
+    id: str
+    score: float
+    decision_id: int
+
+
+class EntityMatches(BaseModel):
+    status: int = Field(200, examples=[200])
+    results: list[ScoredEntityResponse]
+    total: TotalSpec
+    query: EntityExample
+    suppressed: list[SuppressedModel] = Field(
+        [], description="Watchkeeper: results left out by reviewed decisions (reviewed=drop)."
+    )
+
+
+class FeatureDoc(BaseModel):
+    description: str | None = None
+    coefficient: float
+    url: str
+
+
+class EntityMatchResponse(BaseModel):
+    responses: dict[str, EntityMatches]
+    matcher: dict[str, FeatureDoc]
+    limit: int = Field(..., examples=[5])
+
+
+class SearchFacetItem(BaseModel):
+    name: str = Field(..., examples=["ir"])
+    label: str = Field(..., examples=["Iran"])
+    count: int = Field(1, examples=[42])
+
+
+class SearchFacet(BaseModel):
+    label: str = Field(..., examples=["Countries"])
+    values: list[SearchFacetItem]
+
+
+class SearchResponse(BaseModel):
+    limit: int = Field(..., examples=[10])
+    offset: int = Field(0, examples=[0])
+    total: TotalSpec
+    results: list[EntityResponse]
+    facets: dict[str, SearchFacet]
+
+
+class Algorithm(BaseModel):
+    name: str
+    description: str | None = None
+    features: dict[str, FeatureDoc]
+
+
+class AlgorithmResponse(BaseModel):
+    algorithms: list[Algorithm]
+    default: str
+    best: str
+
+
+class ListVersionModel(BaseModel):
+    source: str
+    version: str
+    version_id: int
+
+
+class HealthResponse(BaseModel):
+    status: str = "ok"
+    entities: int = Field(..., description="Listed parties the screener searches.")
+    lists: list[ListVersionModel]
+    audit: bool = Field(..., description="Whether screening requests are written to the audit log.")
+
+
+class DecisionRequest(BaseModel):
+    """Record that the subject of ``query`` is not the list entity ``entity_id``."""
+
+    query: EntityExample
+    entity_id: str = Field(..., examples=["ofac-12927"])
+    by: str = Field(..., min_length=1, examples=["j.smith"], description="Who reviewed it.")
+    reason: str = Field(..., min_length=1, examples=["Different date of birth and nationality"])
+    decision: str = Field("not_a_match", examples=["not_a_match"])
+
+
+class DecisionRecord(BaseModel):
+    decision_id: int
+    fingerprint: str
+    entity_id: str
+    decision: str
+    decided_by: str
+    decided_at: datetime
+    reason: str
+    query: dict[str, Any]
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+    new: bool | None = Field(None, description="On POST: false when the decision already existed.")
+
+
+class DecisionList(BaseModel):
+    decisions: list[DecisionRecord]

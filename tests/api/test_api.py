@@ -1,0 +1,373 @@
+"""The HTTP API on a small store of real OFAC SDN entries, driven with yente's
+documented request examples (tests/api/fixtures/yente_match_requests.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict, Field
+
+from tests.api.ofac_rows import (
+    ASSAD,
+    MADURO,
+    MAHAN_AIR,
+    NEW,
+    OLD,
+    load_sdn,
+    sample,
+)
+from watchkeeper.api import create_app
+from watchkeeper.screening.audit import AuditLog
+from watchkeeper.settings import Settings
+from watchkeeper.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES: dict[str, Any] = json.loads((FIXTURES / "yente_match_requests.json").read_text("utf-8"))
+TOKEN = "test-token-7f3a"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BASHER = {"schema": "Person", "properties": {"name": ["Basher Assad"]}}
+
+
+# yente's response models (yente/data/common.py), required fields as yente declares
+# them: a response that validates here is one a yente client can read.
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class YenteScored(_Strict):
+    id: str
+    caption: str
+    schema_: str = Field(alias="schema")
+    properties: dict[str, list[Any]]
+    datasets: list[str]
+    referents: list[str]
+    target: bool
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_change: datetime | None
+    score: float
+    features: dict[str, float]
+    match: bool
+
+
+class YenteTotal(_Strict):
+    value: int
+    relation: str
+
+
+class YenteExample(_Strict):
+    id: str | None = None
+    schema_: str = Field(alias="schema")
+    properties: dict[str, str | list[Any]]
+
+
+class YenteMatches(_Strict):
+    status: int
+    results: list[YenteScored]
+    total: YenteTotal
+    query: YenteExample
+
+
+class YenteFeatureDoc(_Strict):
+    description: str | None
+    coefficient: float
+    url: str
+
+
+class YenteMatchResponse(_Strict):
+    responses: dict[str, YenteMatches]
+    matcher: dict[str, YenteFeatureDoc]
+    limit: int
+
+
+@pytest.fixture
+def sdn_store() -> Iterator[Store]:
+    store = Store(":memory:")
+    load_sdn(store, OLD, sample(OLD))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def client(sdn_store: Store) -> TestClient:
+    return TestClient(create_app(Settings(api_token=TOKEN), sdn_store))
+
+
+def _match(client: TestClient, query: dict[str, Any], **params: Any) -> dict[str, Any]:
+    resp = client.post("/match/default", json={"queries": {"q": query}}, params=params)
+    assert resp.status_code == 200, resp.text
+    out: dict[str, Any] = resp.json()["responses"]["q"]
+    return out
+
+
+def test_documented_batch_example(client: TestClient) -> None:
+    resp = client.post("/match/default", json=EXAMPLES["batch"])
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["x-batch-size"] == "2"
+    data = YenteMatchResponse.model_validate(resp.json())
+    assert set(data.responses) == {"entity1", "entity2"}
+    assert data.limit == 5
+    assert data.responses["entity2"].query.schema_ == "Company"
+    assert data.responses["entity2"].query.properties["registrationNumber"] == ["84BA99810"]
+    # Neither made-up party is on the lists.
+    assert not any(r.match for m in data.responses.values() for r in m.results)
+    assert "name_parts" in data.matcher
+
+
+def test_documented_examples_putin_ermakov_rotenberg(client: TestClient) -> None:
+    body = {"queries": {"vv": EXAMPLES["putin"], "xx": EXAMPLES["putin"]}}
+    resp = client.post("/match/default", json=body)
+    assert resp.status_code == 200, resp.text
+    res = YenteMatchResponse.model_validate(resp.json()).responses["vv"]
+    assert res.query.schema_ == "Person"
+    assert res.query.properties["country"] == ["ru"]  # cleaned, as yente answers
+
+    ermakov = dict(EXAMPLES["ermakov"], id="ermakov")
+    resp = client.post("/match/default", json={"queries": {"no1": ermakov}})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["responses"]["no1"]["query"]["id"] == "ermakov"
+
+    # The docs' request pins yente's logic-v2 and filters on yente dataset names: it is
+    # answered (by Watchkeeper's matcher, as the header says), not refused.
+    resp = client.post(
+        "/match/default",
+        json={"queries": {"q": EXAMPLES["rotenberg"]}},
+        params=EXAMPLES["rotenberg_params"],
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["x-watchkeeper-algorithm"] == "watchkeeper-v1"
+    assert resp.json()["responses"]["q"]["results"] == []  # no such datasets here
+
+
+def test_bad_requests_as_yente_answers_them(client: TestClient) -> None:
+    no_schema = {"queries": {"fail": {"properties": {"name": "Banana"}}}}
+    assert client.post("/match/default", json=no_schema).status_code == 422
+    bad_schema = {"queries": {"fail": {"schema": "xxx", "properties": {"name": "Banana"}}}}
+    resp = client.post("/match/default", json=bad_schema)
+    assert resp.status_code == 400 and "Cannot parse example entity" in resp.json()["detail"]
+    body = {"queries": {"vv": EXAMPLES["putin"]}}
+    resp = client.post("/match/default", json=body, params={"algorithm": "neural-net"})
+    assert resp.status_code == 400
+    assert client.post("/match/default", json=body, params={"algorithm": "best"}).status_code == 200
+    assert client.post("/match/nope", json=body).status_code == 404
+    assert client.post("/match/default", json={"queries": {}}).status_code == 400
+    many = {"queries": {f"q{i}": EXAMPLES["putin"] for i in range(101)}}
+    assert client.post("/match/default", json=many).status_code == 400
+    one_letter = {"queries": {"q": {"schema": "Person", "properties": {"name": ["X"]}}}}
+    assert client.post("/match/default", json=one_letter).status_code == 400
+    assert client.post("/match/default", json=body, params={"threshold": 2}).status_code == 422
+
+
+def test_screens_real_entries_with_reasons(client: TestClient) -> None:
+    res = _match(client, BASHER)
+    top = res["results"][0]
+    assert top["id"] == f"ofac-{ASSAD}" and top["match"] is True
+    assert top["explanations"] and all(e["detail"] for e in top["explanations"])
+    assert top["provenance"][0]["source"] == "ofac_sdn"
+    assert top["provenance"][0]["entry_id"] == ASSAD
+    maduro = _match(client, {"schema": "Person", "properties": {"name": ["Nicolas Maduro"]}})
+    assert maduro["results"][0]["id"] == f"ofac-{MADURO}"
+    mahan = _match(client, {"schema": "Company", "properties": {"name": ["Mahan Air"]}})
+    assert mahan["results"][0]["id"] == f"ofac-{MAHAN_AIR}"
+
+
+def test_per_request_options(client: TestClient) -> None:
+    assert _match(client, BASHER, threshold=0.999)["results"][0]["match"] is False
+    assert len(_match(client, BASHER, limit=1)["results"]) <= 1
+    ids = [r["id"] for r in _match(client, BASHER, exclude_entity_ids=f"ofac-{ASSAD}")["results"]]
+    assert f"ofac-{ASSAD}" not in ids
+    assert _match(client, BASHER, exclude_dataset="ofac_sdn")["results"] == []
+    assert _match(client, BASHER, include_dataset="un_sc")["results"] == []
+    assert _match(client, BASHER, include_dataset="ofac_sdn")["results"][0]["id"] == f"ofac-{ASSAD}"
+    assert _match(client, BASHER, exclude_schema="Person")["results"] == []
+    assert _match(client, BASHER, topics="crime.cyber")["results"] == []
+    assert _match(client, BASHER, topics="sanction")["results"][0]["id"] == f"ofac-{ASSAD}"
+    one_list = client.post("/match/ofac_sdn", json={"queries": {"q": BASHER}})
+    assert one_list.json()["responses"]["q"]["results"][0]["id"] == f"ofac-{ASSAD}"
+    resp = client.post(
+        "/match/default", json={"queries": {"q": BASHER}}, params={"changed_since": "yesterday"}
+    )
+    assert resp.status_code == 422
+
+
+def test_changed_since(sdn_store: Store) -> None:
+    load_sdn(sdn_store, NEW, sample(NEW))
+    client = TestClient(create_app(Settings(api_token=TOKEN), sdn_store))
+    added = {"schema": "Person", "properties": {"name": ["Mahdi Lashgarian"]}}
+    assert _match(client, added, changed_since="2024-01-01")["results"][0]["id"] == "ofac-47394"
+    # Assad's entry did not change between the two publications.
+    assert _match(client, BASHER)["results"][0]["id"] == f"ofac-{ASSAD}"
+    assert _match(client, BASHER, changed_since="2024-01-01")["results"] == []
+    # Chiwenga's entry changed (a corrected name) in 2024-05-03.
+    chiwenga = {"schema": "Person", "properties": {"name": ["Constantino Chiwenga"]}}
+    assert _match(client, chiwenga, changed_since="2024-01-01")["results"][0]["id"] == "ofac-7489"
+    # Everything is newer than a date before the first version.
+    assert _match(client, BASHER, changed_since="2020-01-01")["results"][0]["id"] == f"ofac-{ASSAD}"
+
+
+def test_write_endpoints_need_the_token(sdn_store: Store) -> None:
+    body = {"query": BASHER, "entity_id": f"ofac-{ASSAD}", "by": "r", "reason": "x"}
+    off = TestClient(create_app(Settings(api_token=None), sdn_store))
+    assert off.post("/decisions", json=body, headers=AUTH).status_code == 403
+    assert off.delete("/decisions/1", params={"by": "r", "reason": "x"}).status_code == 403
+    on = TestClient(create_app(Settings(api_token=TOKEN), sdn_store))
+    resp = on.post("/decisions", json=body)
+    assert resp.status_code == 401 and resp.headers["www-authenticate"] == "Bearer"
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert on.post("/decisions", json=body, headers=wrong).status_code == 401
+    assert on.post("/decisions", json=body, headers={"Authorization": TOKEN}).status_code == 401
+    assert on.get("/decisions").status_code == 401
+    assert sdn_store.con.execute("SELECT count(*) FROM screening_decisions").fetchone() == (0,)
+
+
+def test_decisions_are_honoured_and_reported(client: TestClient) -> None:
+    reviewed_query = {
+        "schema": "Person",
+        "properties": {"name": ["Bashar al-Asad"], "country": ["gb"]},
+    }
+    body = {
+        "query": reviewed_query,
+        "entity_id": f"ofac-{ASSAD}",
+        "by": "j.smith",
+        "reason": "Customer is a London dentist born 1990",
+    }
+    resp = client.post("/decisions", json=body, headers=AUTH)
+    assert resp.status_code == 201, resp.text
+    decision_id = resp.json()["decision_id"]
+    again = client.post("/decisions", json=body, headers=AUTH)
+    assert again.status_code == 200 and again.json()["new"] is False
+
+    # The same customer, names in another order and case: the decision applies.
+    same = {"schema": "Person", "properties": {"name": ["AL-ASAD, BASHAR"], "country": ["gb"]}}
+    marked = _match(client, same)
+    hit = next(r for r in marked["results"] if r["id"] == f"ofac-{ASSAD}")
+    assert hit["match"] is False and hit["score"] > 0.7
+    assert hit["decision"]["decision_id"] == decision_id
+    assert hit["decision"]["decided_by"] == "j.smith"
+    dropped = _match(client, same, reviewed="drop")
+    assert f"ofac-{ASSAD}" not in [r["id"] for r in dropped["results"]]
+    assert dropped["suppressed"][0]["decision_id"] == decision_id
+    # Another query (another person's name) is not covered by the decision.
+    assert _match(client, BASHER)["results"][0]["match"] is True
+
+    listed = client.get("/decisions", headers=AUTH).json()["decisions"]
+    assert [d["decision_id"] for d in listed] == [decision_id]
+    bad = client.post("/decisions", json={**body, "entity_id": "ofac-0"}, headers=AUTH)
+    assert bad.status_code == 400 and "entity_id" in bad.json()["detail"]
+
+    resp = client.delete(
+        f"/decisions/{decision_id}", params={"by": "a.lead", "reason": "re-opened"}, headers=AUTH
+    )
+    assert resp.status_code == 200 and resp.json()["revoked_by"] == "a.lead"
+    restored = _match(client, same)
+    hit = next(r for r in restored["results"] if r["id"] == f"ofac-{ASSAD}")
+    assert hit["match"] is True and "decision" not in hit
+    assert (
+        client.delete(
+            f"/decisions/{decision_id}", params={"by": "a", "reason": "b"}, headers=AUTH
+        ).status_code
+        == 409
+    )
+    assert (
+        client.delete("/decisions/999", params={"by": "a", "reason": "b"}, headers=AUTH).status_code
+        == 404
+    )
+
+
+def test_every_screening_request_is_audited(sdn_store: Store) -> None:
+    client = TestClient(create_app(Settings(), sdn_store))
+    log = AuditLog(sdn_store)
+    before = log.count()
+    resp = client.post(
+        "/match/default",
+        json={"queries": {"a": BASHER, "b": EXAMPLES["putin"]}},
+        params={"threshold": 0.8},
+        headers={"X-Watchkeeper-User": "alice"},
+    )
+    assert resp.status_code == 200
+    rows = list(log.records())[before:]
+    assert [r.query_key for r in rows] == ["a", "b"]
+    assert rows[0].request_id == rows[1].request_id == resp.headers["x-request-id"]
+    assert rows[0].actor == "alice@testclient"
+    assert rows[0].channel == "api /match/default"
+    assert rows[0].params["threshold"] == 0.8
+    assert rows[0].results[0]["id"] == f"ofac-{ASSAD}" and rows[0].results[0]["match"] is True
+    assert rows[0].list_versions == [{"source": "ofac_sdn", "version": OLD, "version_id": 1}]
+    client.get("/search/default", params={"q": "maduro"})
+    assert list(log.records())[-1].channel == "api /search/default"
+    assert log.verify().ok
+    # A refused request is not a screening: nothing is written.
+    client.post("/match/default", json={"queries": {"q": {"schema": "xxx", "properties": {}}}})
+    assert log.count() == before + 3
+
+    quiet = TestClient(create_app(Settings(audit_api=False), sdn_store))
+    quiet.post("/match/default", json={"queries": {"a": BASHER}})
+    assert log.count() == before + 3
+    assert quiet.get("/healthz").json()["audit"] is False
+
+
+def test_entities_with_provenance_and_nested_sanctions(client: TestClient) -> None:
+    resp = client.get(f"/entities/ofac-{MAHAN_AIR}")
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["caption"] == "MAHAN AIR" and data["datasets"] == ["ofac_sdn"]
+    assert data["provenance"] == [
+        {
+            "source": "ofac_sdn",
+            "entry_id": MAHAN_AIR,
+            "version": OLD,
+            "first_seen": OLD,
+            "last_seen": OLD,
+        }
+    ]
+    sanction = data["properties"]["sanctions"][0]
+    assert sanction["schema"] == "Sanction"
+    assert set(sanction["properties"]["program"]) == {"SDGT", "NPWMD", "IFSR"}
+    flat = client.get(f"/entities/ofac-{MAHAN_AIR}", params={"nested": "false"}).json()
+    assert "sanctions" not in flat["properties"]
+    assert client.get("/entities/ofac-0").status_code == 404
+
+
+def test_search(client: TestClient) -> None:
+    resp = client.get("/search/default", params={"q": "Nicolas Maduro"})
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["results"][0]["id"] == f"ofac-{MADURO}"
+    assert data["facets"]["datasets"]["values"][0]["name"] == "ofac_sdn"
+    assert client.get("/search/default", params={"q": "x", "schema": "Nope"}).status_code == 400
+    everything = client.get("/search/default", params={"limit": 3}).json()
+    assert everything["total"]["value"] == len(sample(OLD)) and len(everything["results"]) == 3
+    people = client.get("/search/default", params={"schema": "Person", "limit": 50}).json()
+    assert {r["schema"] for r in people["results"]} == {"Person"}
+
+
+def test_system_endpoints_and_docs(client: TestClient) -> None:
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["entities"] == len(sample(OLD))
+    algos = client.get("/algorithms").json()
+    assert algos["default"] == algos["best"] == algos["algorithms"][0]["name"]
+    assert {"ofac_sdn", "default"} <= set(client.get("/catalog").json()["current"])
+    spec = client.get("/openapi.json").json()
+    assert {
+        "/match/{dataset}",
+        "/search/{dataset}",
+        "/entities/{entity_id}",
+        "/healthz",
+        "/decisions",
+        "/decisions/{decision_id}",
+    } <= set(spec["paths"])
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_server_binds_loopback_by_default() -> None:
+    assert Settings().api_host == "127.0.0.1"
+    assert Settings.from_env({}).api_host == "127.0.0.1"
