@@ -9,12 +9,10 @@ schemas. Variants made by editing an excerpt in a test are hand-made edge cases.
 from __future__ import annotations
 
 import gzip
-import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from watchkeeper.errors import ListFormatError
 from watchkeeper.lists.base import ParsedList
@@ -22,6 +20,8 @@ from watchkeeper.lists.ofac_advanced import OfacAdvancedParser
 from watchkeeper.lists.ofac_xml import PARSERS, OfacClassicXmlParser
 from watchkeeper.lists.registry import detect_parser
 from watchkeeper.store import Store
+
+from ._mutate import MUTATION_SETTINGS, mutations
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lists"
 SDN_XML = FIXTURES / "ofac_sdn.xml"
@@ -351,8 +351,6 @@ def test_loads_into_the_store() -> None:
 
 # --- mutated excerpts: only ListFormatError or a valid result ------------------------------
 
-_ELEMENT = re.compile(rb"<([A-Za-z_][\w.-]*)[^<>]*?(?:/>|>[^<>]*</\1>)")
-
 
 def _parse_or_format_error(parser: OfacClassicXmlParser | OfacAdvancedParser, path: Path) -> None:
     try:
@@ -365,37 +363,16 @@ def _parse_or_format_error(parser: OfacClassicXmlParser | OfacAdvancedParser, pa
     assert all(e.proxy.id for e in parsed.entities)
 
 
-def _mutations(data: bytes) -> st.SearchStrategy[bytes]:
-    n = len(data)
-    truncate = st.integers(0, n).map(lambda i: data[:i])
-    delete = st.tuples(st.integers(0, n), st.integers(1, 64)).map(
-        lambda t: data[: t[0]] + data[t[0] + t[1] :]
-    )
-    insert = st.tuples(st.integers(0, n), st.binary(min_size=1, max_size=16)).map(
-        lambda t: data[: t[0]] + t[1] + data[t[0] :]
-    )
-    leaves = [m.span() for m in _ELEMENT.finditer(data)]
-    drop = st.sampled_from(leaves).map(lambda span: data[: span[0]] + data[span[1] :])
-    return st.one_of(truncate, delete, insert, drop)
-
-
-_SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@_SETTINGS
-@given(data=_mutations(SDN_XML.read_bytes()))
+@MUTATION_SETTINGS
+@given(data=mutations(SDN_XML.read_bytes()))
 def test_mutated_classic_excerpt(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "sdn.xml"
     path.write_bytes(data)
     _parse_or_format_error(CLASSIC, path)
 
 
-@_SETTINGS
-@given(data=_mutations(ADVANCED_XML.read_bytes()))
+@MUTATION_SETTINGS
+@given(data=mutations(ADVANCED_XML.read_bytes()))
 def test_mutated_advanced_excerpt(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "sdn_advanced.xml"
     path.write_bytes(data)
