@@ -378,12 +378,12 @@ def test_registry_covers_every_event_type() -> None:
 
 
 def test_run_detectors_writes_and_replaces(real: Store) -> None:
-    first = run_detectors(real, ["port_call", "ais_gap"])
-    stored = real.read_events(types=["port_call", "ais_gap"])
-    assert len(stored) == first["port_call"] + first["ais_gap"] and first["port_call"] > 0
-    again = run_detectors(real, ["port_call", "ais_gap"])
+    first = run_detectors(real, ["ais_gap", "loitering"])
+    stored = real.read_events(types=["ais_gap", "loitering"])
+    assert len(stored) == first["ais_gap"] + first["loitering"] and first["loitering"] > 0
+    again = run_detectors(real, ["ais_gap", "loitering"])
     assert again == first
-    assert len(real.read_events(types=["port_call", "ais_gap"])) == len(stored)
+    assert len(real.read_events(types=["ais_gap", "loitering"])) == len(stored)
 
 
 def test_tracks_load_sorted_and_deduplicated(real: Store) -> None:
