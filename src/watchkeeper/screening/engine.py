@@ -7,13 +7,14 @@ current lists; ``screen(query)`` finds candidates by blocking keys, scores each 
 
 from __future__ import annotations
 
-import heapq
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from followthemoney import model, registry
 
 from watchkeeper.errors import InputError
@@ -25,6 +26,7 @@ from watchkeeper.screening.identifiers import (
 from watchkeeper.screening.index import (
     ANY,
     COUNTRY_PROPERTIES,
+    KIND_WEIGHT,
     OBJECT,
     ORGANISATION,
     PERSON,
@@ -39,6 +41,7 @@ from watchkeeper.screening.normalize import (
     normalise_name,
 )
 from watchkeeper.screening.scoring import (
+    EXTRA_LIST_PART,
     NameScore,
     align_names,
     birth_date_feature,
@@ -49,14 +52,17 @@ from watchkeeper.screening.similarity import token_similarity
 from watchkeeper.store import Store, StoredEntity
 from watchkeeper.store.entities import CURRENT_VERSIONS
 
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
 DEFAULT_THRESHOLD = 0.7
 # Results below this score are not returned at all (yente's "cutoff").
 DEFAULT_CUTOFF = 0.5
 # How many candidate entities a query scores in full, and names of each.
-MAX_CANDIDATES = 30
+MAX_CANDIDATES = 15
 NAMES_PER_ENTITY = 3
-# Share of the query's name weight a candidate name must reach in blocking.
-MIN_BLOCK_SHARE = 0.3
+# Share of the cut-off a candidate name's estimated score must reach to be scored.
+MIN_ESTIMATE = 0.6
 # Tokens on more names than this do not drive candidate search alone ('al', 'company').
 COMMON_POSTINGS = 1500
 
@@ -211,7 +217,7 @@ class Hit:
 @dataclass
 class _PreparedQuery:
     query: Query
-    names: dict[str, list[NormalName]]  # by schema kind
+    names: dict[str, list[tuple[NormalName, tuple[float, ...]]]]  # by schema kind
     blocking: list[NormalName]
     dates: list[str]
     countries: set[str]
@@ -285,24 +291,26 @@ class Screener:
         return list(self.index.versions)
 
     def __len__(self) -> int:
-        return len(self.index.entities)
+        return len(self.index)
 
     # ---- query preparation --------------------------------------------------------------
 
     def _prepare(self, query: Query) -> _PreparedQuery:
         qkind = schema_kind(query.schema)
         kinds: tuple[str, ...] = (qkind,) if qkind != ANY else (PERSON, ORGANISATION, OBJECT)
-        names: dict[str, list[NormalName]] = {}
+        names: dict[str, list[tuple[NormalName, tuple[float, ...]]]] = {}
         notes: list[str] = []
         for kind in kinds:
-            found: list[NormalName] = []
+            found: list[tuple[NormalName, tuple[float, ...]]] = []
             for raw in query.names():
-                found.extend(normalise_name(raw, kind))
+                for n in normalise_name(raw, kind):
+                    w = tuple(part_weight(self.index, t.form, t.kind) for t in n.tokens)
+                    found.append((n, w))
             names[kind] = found
         blocking: list[NormalName] = []
         seen: set[tuple[str, ...]] = set()
         for found in names.values():
-            for n in found:
+            for n, _w in found:
                 if n.forms not in seen:
                     seen.add(n.forms)
                     blocking.append(n)
@@ -326,30 +334,58 @@ class Screener:
 
     # ---- candidates ------------------------------------------------------------------------
 
-    def _candidate_names(self, prepared: _PreparedQuery) -> dict[int, float]:
-        """Name ids that share blocking keys with the query, with a rough score."""
+    def _candidate_names(self, prepared: _PreparedQuery) -> tuple[IntArray, FloatArray]:
+        """Name ids sharing blocking keys with the query, each with an estimate of its
+        name score: matched rarity over the query's rarity plus the name's unmatched rest."""
         index = self.index
-        acc: dict[int, float] = {}
+        found_ids: list[IntArray] = []
+        found_est: list[FloatArray] = []
         for name in prepared.blocking:
-            forms = [t.form for t in name.tokens if t.kind != TITLE]
+            parts = [t for t in name.tokens if t.kind != TITLE]
+            forms = [t.form for t in parts]
             probes = list(forms)
             probes += [forms[i] + forms[i + 1] for i in range(len(forms) - 1)]
             if 2 < len(forms) <= 4:
                 probes.append("".join(forms))
             matched: list[tuple[int, float]] = []
-            for form in probes:
-                for tid in index.matching_tokens(form):
+            query_weight = 0.0
+            for p, (form, tids) in enumerate(
+                zip(probes, index.matching_tokens(probes), strict=True)
+            ):
+                best_idf = 0.0
+                for tid in tids:
                     sim, _ = token_similarity(form, index.vocab_forms[tid])
                     if sim > 0:
-                        matched.append((tid, sim * index.idf[tid]))
+                        idf = index.idf[tid]
+                        matched.append((tid, sim * idf))
+                        best_idf = max(best_idf, idf)
+                if p < len(parts):
+                    kind_weight = KIND_WEIGHT.get(parts[p].kind, 1.0)
+                    own = best_idf or index.token_idf(form)
+                    query_weight += own * kind_weight
             if not matched:
                 continue
             rare = [m for m in matched if index.df[m[0]] <= COMMON_POSTINGS]
             use = rare or sorted(matched, key=lambda m: -m[1])[:3]
-            for tid, weight in use:
-                for name_id in index.postings[tid]:
-                    acc[name_id] = acc.get(name_id, 0.0) + weight
-        return acc
+            chunks = [index.postings(tid) for tid, _ in use]
+            weights = [np.full(len(c), w) for c, (_, w) in zip(chunks, use, strict=True)]
+            all_names = np.concatenate(chunks)
+            unique, inverse = np.unique(all_names, return_inverse=True)
+            acc = np.minimum(np.bincount(inverse, weights=np.concatenate(weights)), query_weight)
+            rest = np.maximum(index.name_weight[unique] - acc, 0.0)
+            est = acc / (query_weight + EXTRA_LIST_PART * rest + 1e-9)
+            found_ids.append(unique)
+            found_est.append(est)
+        if not found_ids:
+            return np.zeros(0, np.int64), np.zeros(0)
+        if len(found_ids) == 1:
+            return found_ids[0], found_est[0]
+        ids = np.concatenate(found_ids)
+        ests = np.concatenate(found_est)
+        order = np.lexsort((-ests, ids))
+        ids, ests = ids[order], ests[order]
+        first = np.concatenate([[True], ids[1:] != ids[:-1]])
+        return ids[first], ests[first]
 
     # ---- screening -----------------------------------------------------------------------
 
@@ -371,29 +407,34 @@ class Screener:
         prepared = self._prepare(query)
 
         def eligible(position: int) -> bool:
-            entity = index.entities[position]
-            if not _compatible(query.schema, entity.schema):
+            facts = index.facts[position]
+            entity_id = index.entity_ids[position]
+            if not _compatible(query.schema, facts.schema):
                 return False
-            if exclude_ids and entity.id in exclude_ids:
+            if exclude_ids and entity_id in exclude_ids:
                 return False
-            if changed_since is not None and entity.id not in changed_since:
+            if changed_since is not None and entity_id not in changed_since:
                 return False
-            if datasets is not None and not datasets.intersection(entity.datasets):
+            if datasets is not None and not datasets.intersection(facts.datasets):
                 return False
-            return not (exclude_datasets and set(entity.datasets) <= exclude_datasets)
+            return not (exclude_datasets and set(facts.datasets) <= exclude_datasets)
 
         positions: dict[int, list[int]] = {}
         for _kind, key, _raw in prepared.identifiers:
             for position in index.identifiers.get(key, []):
                 if eligible(position):
                     positions[position] = []
-        acc = self._candidate_names(prepared)
-        # A name sharing too little of the query's weight cannot reach the cut-off.
-        floor_weight = MIN_BLOCK_SHARE * prepared.weight
+        name_ids, name_scores = self._candidate_names(prepared)
+        # A name whose estimate is far below the cut-off is not worth scoring.
+        keep = name_scores >= MIN_ESTIMATE * min(cutoff, threshold)
+        name_ids, name_scores = name_ids[keep], name_scores[keep]
+        top = MAX_CANDIDATES * 4
+        if len(name_ids) > top:
+            best = np.argpartition(-name_scores, top)[:top]
+            name_ids, name_scores = name_ids[best], name_scores[best]
+        order = np.argsort(-name_scores, kind="stable")
         checked: set[int] = set()
-        for name_id in heapq.nlargest(MAX_CANDIDATES * 4, acc, key=acc.__getitem__):
-            if acc[name_id] < floor_weight:
-                break
+        for name_id in name_ids[order].tolist():
             position = index.names[name_id].entity
             if position in positions:
                 if len(positions[position]) < NAMES_PER_ENTITY:
@@ -407,8 +448,8 @@ class Screener:
 
         hits: list[Hit] = []
         floor = min(cutoff, threshold)
-        for position, name_ids in positions.items():
-            hit = self._score(prepared, position, name_ids, threshold)
+        for position, found in positions.items():
+            hit = self._score(prepared, position, found, threshold)
             if hit.score >= floor:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.entity.id))
@@ -418,7 +459,7 @@ class Screener:
         self, prepared: _PreparedQuery, position: int, name_ids: list[int], threshold: float
     ) -> Hit:
         index = self.index
-        entity = index.entities[position]
+        entity = index.entity(position)
         facts = index.facts[position]
         explanations: list[Explanation] = []
 
@@ -429,13 +470,14 @@ class Screener:
         # Names found by an identifier alone: compare them all.
         names = [index.names[i] for i in name_ids] if name_ids else self._entity_names(position)
         for name in names:
-            for qn in qnames:
+            for qn, qw in qnames:
                 ns = align_names(
-                    index,
                     qn.forms,
                     tuple(t.kind for t in qn.tokens),
+                    qw,
                     name.forms,
                     name.kinds,
+                    name.weights,
                     person=person,
                     query_name=qn.original,
                     list_name=name.original,
@@ -511,7 +553,7 @@ class Screener:
     def _names_by_entity(self) -> list[list[Any]]:
         cached = getattr(self, "_by_entity", None)
         if cached is None:
-            cached = [[] for _ in self.index.entities]
+            cached = [[] for _ in range(len(self.index))]
             for name in self.index.names:
                 cached[name.entity].append(name)
             self._by_entity: list[list[Any]] = cached
@@ -519,7 +561,7 @@ class Screener:
 
     def get(self, entity_id: str) -> StoredEntity | None:
         position = self.index.by_id.get(entity_id)
-        return self.index.entities[position] if position is not None else None
+        return self.index.entity(position) if position is not None else None
 
 
 __all__ = [

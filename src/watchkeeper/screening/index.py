@@ -10,15 +10,19 @@ vowels), its OCR form. Tokens of adjacent parts are also indexed joined ('kim jo
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import pickle
 import tempfile
-from array import array
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from followthemoney import model
 
 from watchkeeper.screening.identifiers import identifier_keys
@@ -31,10 +35,10 @@ from watchkeeper.screening.normalize import (
     normalise_name,
     token_keys,
 )
-from watchkeeper.store.entities import StoredEntity
+from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -74,8 +78,7 @@ def schema_kind(schema: str) -> str:
     return ANY
 
 
-@dataclass(slots=True)
-class IndexedName:
+class IndexedName(NamedTuple):
     """One name of one listed entity, normalised."""
 
     entity: int  # position in CandidateIndex.entities
@@ -84,119 +87,132 @@ class IndexedName:
     forms: tuple[str, ...]
     kinds: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()  # rarity x kind weight of each part
 
 
-@dataclass
-class EntityFacts:
+class EntityFacts(NamedTuple):
     """What scoring needs of a listed entity besides its names."""
 
     schema: str
     kind: str
+    datasets: tuple[str, ...]
     birth_dates: tuple[str, ...]
     countries: frozenset[str]
     identifiers: tuple[tuple[str, str, str], ...]
 
 
+def key_hash(key: str) -> int:
+    """Stable 32-bit hash of a blocking key (collisions only add candidates)."""
+    return zlib.crc32(key.encode("utf-8"))
+
+
+def _entity_to_json(entity: StoredEntity) -> str:
+    return json.dumps(
+        {**entity.to_dict(), "primary": entity.primary}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _entity_from_json(text: str) -> StoredEntity:
+    data: dict[str, Any] = json.loads(text)
+    return StoredEntity(
+        id=data["id"],
+        schema=data["schema"],
+        caption=data["caption"],
+        properties=data["properties"],
+        datasets=data["datasets"],
+        provenance=[Provenance(**p) for p in data["provenance"]],
+        primary=data.get("primary", True),
+    )
+
+
+IntArray = npt.NDArray[Any]
+FloatArray = npt.NDArray[np.float64]
+
+
 @dataclass
 class CandidateIndex:
+    """Compact, picklable: numpy arrays for keys and postings, JSON for entities."""
+
     versions: list[int]
-    entities: list[StoredEntity] = field(default_factory=list)
+    entity_ids: list[str] = field(default_factory=list)
+    entity_json: list[str] = field(default_factory=list)
     facts: list[EntityFacts] = field(default_factory=list)
     names: list[IndexedName] = field(default_factory=list)
     vocab: dict[str, int] = field(default_factory=dict)
     vocab_forms: list[str] = field(default_factory=list)
     df: list[int] = field(default_factory=list)
-    postings: list[array] = field(default_factory=list)  # type: ignore[type-arg]
-    keys: dict[str, list[int]] = field(default_factory=dict)
-    identifiers: dict[str, list[int]] = field(default_factory=dict)
-    by_id: dict[str, int] = field(default_factory=dict)
     idf: list[float] = field(default_factory=list)
     unknown_idf: float = 10.0
+    # key hash -> token ids (CSR): sorted unique hashes, offsets, token ids
+    key_hashes: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    key_offsets: IntArray = field(default_factory=lambda: np.zeros(1, np.int64))
+    key_tokens: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # token id -> name ids (CSR)
+    post_offsets: IntArray = field(default_factory=lambda: np.zeros(1, np.int64))
+    post_names: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    name_weight: FloatArray = field(default_factory=lambda: np.zeros(0))
+    identifiers: dict[str, list[int]] = field(default_factory=dict)
+    by_id: dict[str, int] = field(default_factory=dict)
 
     # ---- building ---------------------------------------------------------------------
 
     @classmethod
     def build(cls, entities: Iterable[StoredEntity], versions: list[int]) -> CandidateIndex:
         index = cls(versions=list(versions))
+        builder = _Builder(index)
         for entity in entities:
-            index._add_entity(entity)
-        index._finish()
+            builder.add_entity(entity)
+        builder.finish()
         return index
 
-    def _token_id(self, form: str) -> int:
-        tid = self.vocab.get(form)
-        if tid is None:
-            tid = len(self.vocab_forms)
-            self.vocab[form] = tid
-            self.vocab_forms.append(form)
-            self.df.append(0)
-            self.postings.append(array("I"))
-            for key in token_keys(form):
-                self.keys.setdefault(key, []).append(tid)
-        return tid
+    def __getstate__(self) -> dict[str, Any]:
+        # Plain tuples pickle several times faster than named ones.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["names"] = [tuple(n) for n in self.names]
+        state["facts"] = [tuple(f) for f in self.facts]
+        return state
 
-    def _add_entity(self, entity: StoredEntity) -> None:
-        kind = schema_kind(entity.schema)
-        position = len(self.entities)
-        names: list[IndexedName] = []
-        seen: set[tuple[str, ...]] = set()
-        for prop in NAME_PROPERTIES:
-            for raw in entity.properties.get(prop, []):
-                for norm in normalise_name(raw, kind):
-                    forms = norm.forms
-                    if forms in seen:
-                        continue
-                    seen.add(forms)
-                    kinds = tuple(t.kind for t in norm.tokens)
-                    names.append(IndexedName(position, raw, prop, forms, kinds, norm.notes))
-        if not names:
-            return
-        self.entities.append(entity)
-        self.by_id[entity.id] = position
-        countries = frozenset(
-            c.lower() for p in COUNTRY_PROPERTIES for c in entity.properties.get(p, [])
-        )
-        dates = tuple(d for p in DATE_PROPERTIES for d in entity.properties.get(p, []))
-        ids = tuple(identifier_keys(entity.properties))
-        self.facts.append(EntityFacts(entity.schema, kind, dates, countries, ids))
-        for _kind, key, _raw in ids:
-            bucket = self.identifiers.setdefault(key, [])
-            if position not in bucket:
-                bucket.append(position)
-        for name in names:
-            name_id = len(self.names)
-            self.names.append(name)
-            tokens = set(name.forms)
-            # Adjacent parts joined: 'abdul rahman' meets 'abdulrahman'.
-            if 1 < len(name.forms) <= 6:
-                for i in range(len(name.forms) - 1):
-                    tokens.add(name.forms[i] + name.forms[i + 1])
-                if len(name.forms) >= 3:
-                    tokens.add("".join(name.forms))
-            for form in tokens:
-                tid = self._token_id(form)
-                self.df[tid] += 1
-                self.postings[tid].append(name_id)
-
-    def _finish(self) -> None:
-        total = max(len(self.names), 1)
-        self.idf = [math.log((total + 1) / (d + 0.5)) for d in self.df]
-        self.unknown_idf = math.log((total + 1) / 0.5)
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["names"] = [IndexedName._make(n) for n in state["names"]]
+        state["facts"] = [EntityFacts._make(f) for f in state["facts"]]
+        self.__dict__.update(state)
 
     # ---- lookups ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.entity_ids)
+
+    def entity(self, position: int) -> StoredEntity:
+        cache: dict[int, StoredEntity] = self.__dict__.setdefault("_entity_cache", {})
+        found = cache.get(position)
+        if found is None:
+            if len(cache) > 50_000:
+                cache.clear()
+            found = cache[position] = _entity_from_json(self.entity_json[position])
+        return found
 
     def token_idf(self, form: str) -> float:
         tid = self.vocab.get(form)
         return self.idf[tid] if tid is not None else self.unknown_idf
 
-    def matching_tokens(self, form: str) -> set[int]:
-        """Vocabulary tokens sharing any blocking key with this query token."""
-        found: set[int] = set()
-        keys = self.keys
-        for key in token_keys(form):
-            tids = keys.get(key)
-            if tids:
-                found.update(tids)
+    def postings(self, tid: int) -> IntArray:
+        return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
+
+    def matching_tokens(self, forms: list[str]) -> list[set[int]]:
+        """For each query form, the vocabulary tokens sharing a blocking key with it."""
+        per_form: list[list[str]] = [token_keys(f) for f in forms]
+        hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
+        found: list[set[int]] = [set() for _ in forms]
+        if not len(hashes) or not len(self.key_hashes):
+            return found
+        pos = np.searchsorted(self.key_hashes, hashes)
+        pos = np.minimum(pos, len(self.key_hashes) - 1)
+        hit = self.key_hashes[pos] == hashes
+        owners = np.repeat(np.arange(len(forms)), [len(k) for k in per_form])
+        offsets = self.key_offsets
+        tokens = self.key_tokens
+        for owner, p in zip(owners[hit].tolist(), pos[hit].tolist(), strict=True):
+            found[owner].update(tokens[offsets[p] : offsets[p + 1]].tolist())
         return found
 
     # ---- persistence ------------------------------------------------------------------
@@ -221,9 +237,108 @@ class CandidateIndex:
                 fmt, index = pickle.load(fh)  # noqa: S301 - our own cache file
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
             return None
-        if fmt != INDEX_FORMAT or not isinstance(index, cls):
+        if fmt != INDEX_FORMAT or not isinstance(index, CandidateIndex):
             return None
         return index
+
+
+class _Builder:
+    """Accumulates an index in plain dicts, then packs it into arrays."""
+
+    def __init__(self, index: CandidateIndex) -> None:
+        self.index = index
+        self.keys: dict[int, list[int]] = {}
+        self.postings: list[list[int]] = []
+
+    def token_id(self, form: str) -> int:
+        index = self.index
+        tid = index.vocab.get(form)
+        if tid is None:
+            tid = len(index.vocab_forms)
+            index.vocab[form] = tid
+            index.vocab_forms.append(form)
+            index.df.append(0)
+            self.postings.append([])
+            for key in token_keys(form):
+                bucket = self.keys.setdefault(key_hash(key), [])
+                if not bucket or bucket[-1] != tid:
+                    bucket.append(tid)
+        return tid
+
+    def add_entity(self, entity: StoredEntity) -> None:
+        index = self.index
+        kind = schema_kind(entity.schema)
+        position = len(index.entity_ids)
+        names: list[IndexedName] = []
+        seen: set[tuple[str, ...]] = set()
+        for prop in NAME_PROPERTIES:
+            for raw in entity.properties.get(prop, []):
+                for norm in normalise_name(raw, kind):
+                    forms = norm.forms
+                    if forms in seen:
+                        continue
+                    seen.add(forms)
+                    kinds = tuple(t.kind for t in norm.tokens)
+                    names.append(IndexedName(position, raw, prop, forms, kinds, norm.notes))
+        if not names:
+            return
+        index.entity_ids.append(entity.id)
+        index.entity_json.append(_entity_to_json(entity))
+        index.by_id[entity.id] = position
+        countries = frozenset(
+            c.lower() for p in COUNTRY_PROPERTIES for c in entity.properties.get(p, [])
+        )
+        dates = tuple(d for p in DATE_PROPERTIES for d in entity.properties.get(p, []))
+        ids = tuple(identifier_keys(entity.properties))
+        index.facts.append(
+            EntityFacts(entity.schema, kind, tuple(entity.datasets), dates, countries, ids)
+        )
+        for _kind, key, _raw in ids:
+            bucket = index.identifiers.setdefault(key, [])
+            if position not in bucket:
+                bucket.append(position)
+        for name in names:
+            name_id = len(index.names)
+            index.names.append(name)
+            tokens = set(name.forms)
+            # Adjacent parts joined: 'abdul rahman' meets 'abdulrahman'.
+            if 1 < len(name.forms) <= 6:
+                for i in range(len(name.forms) - 1):
+                    tokens.add(name.forms[i] + name.forms[i + 1])
+                if len(name.forms) >= 3:
+                    tokens.add("".join(name.forms))
+            for form in tokens:
+                tid = self.token_id(form)
+                index.df[tid] += 1
+                self.postings[tid].append(name_id)
+
+    def finish(self) -> None:
+        index = self.index
+        total = max(len(index.names), 1)
+        index.idf = [math.log((total + 1) / (d + 0.5)) for d in index.df]
+        index.unknown_idf = math.log((total + 1) / 0.5)
+        index.names = [
+            name._replace(
+                weights=tuple(
+                    index.idf[index.vocab[f]] * KIND_WEIGHT.get(k, 1.0)
+                    for f, k in zip(name.forms, name.kinds, strict=True)
+                )
+            )
+            for name in index.names
+        ]
+        index.name_weight = np.array([sum(n.weights) for n in index.names], dtype=np.float64)
+        hashes = sorted(self.keys)
+        index.key_hashes = np.array(hashes, dtype=np.uint32)
+        lengths = [len(self.keys[h]) for h in hashes]
+        index.key_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+        index.key_tokens = np.fromiter(
+            (t for h in hashes for t in self.keys[h]), dtype=np.int32, count=sum(lengths)
+        )
+        plens = [len(p) for p in self.postings]
+        index.post_offsets = np.concatenate([[0], np.cumsum(plens)]).astype(np.int32)
+        index.post_names = np.fromiter(
+            (n for p in self.postings for n in p), dtype=np.int32, count=sum(plens)
+        )
 
 
 def cache_key(version_rows: list[tuple[int, str]]) -> str:

@@ -73,11 +73,12 @@ def part_weight(index: CandidateIndex, form: str, kind: str) -> float:
 
 
 def align_names(
-    index: CandidateIndex,
     q_forms: tuple[str, ...],
     q_kinds: tuple[str, ...],
+    q_w: tuple[float, ...],
     c_forms: tuple[str, ...],
     c_kinds: tuple[str, ...],
+    c_w: tuple[float, ...],
     *,
     person: bool,
     query_name: str = "",
@@ -85,8 +86,6 @@ def align_names(
 ) -> NameScore:
     """Align query parts with list name parts, one-to-one, best pairs first."""
     nq, nc = len(q_forms), len(c_forms)
-    q_w = [part_weight(index, f, k) for f, k in zip(q_forms, q_kinds, strict=True)]
-    c_w = [part_weight(index, f, k) for f, k in zip(c_forms, c_kinds, strict=True)]
     candidates: list[tuple[float, float, int, int, str]] = []
     last = nq - 1
     for i, qf in enumerate(q_forms):
@@ -129,9 +128,7 @@ def align_names(
         weight = max(sum(c_w[j] for j in ci), 0.0)
         num += sim * weight
         den += weight
-        if any(
-            c_kinds[j] in (NAME, NUMBER) and index.token_idf(c_forms[j]) >= WEAK_IDF for j in ci
-        ):
+        if any(c_kinds[j] in (NAME, NUMBER) and c_w[j] >= WEAK_IDF for j in ci):
             strong = True
         matches.append(
             PartMatch(
@@ -148,7 +145,8 @@ def align_names(
     den += sum(c_w[j] for j in extra_c) * EXTRA_LIST_PART
     score = num / den if den > 0 else 0.0
     capped = False
-    if pairs and not strong and score > WEAK_CAP:
+    exact = not extra_q and not extra_c and all(p[2] == 1.0 for p in pairs)
+    if pairs and not strong and not exact and score > WEAK_CAP:
         score, capped = WEAK_CAP, True
     return NameScore(
         score,

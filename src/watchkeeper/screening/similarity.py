@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
@@ -18,14 +19,17 @@ CONSONANTS = "same consonants"
 OCR = "OCR look-alike"
 
 
+_HAS_VOWEL = re.compile(r"[aeiouy]")
+
+
 def allowed_edits(length: int) -> int:
     """Edits tolerated between two words of this length: none for short words, where
     one letter makes another name ('Bush' / 'Bash'), more for long ones."""
     if length <= 3:
         return 0
-    if length <= 5:
+    if length <= 7:
         return 1
-    if length <= 9:
+    if length <= 11:
         return 2
     return 3
 
@@ -52,9 +56,16 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         if dist <= limit:
             best, reason = 1.0 - dist / longest, SPELLING
             best = max(best, 0.7)
-    if min(lq, lc) >= 3:
-        if ocr_form(q) == ocr_form(c) and best < 0.9:
-            best, reason = 0.9, OCR
+    if min(lq, lc) >= 3 and best < 0.9:
+        if ocr_form(q) == ocr_form(c):
+            return 0.9, OCR
+        # Sound and skeleton keys collide for different names ('Bushra' / 'Basher'):
+        # they count only when the spelling is not far off too, or one side has its
+        # vowels dropped (abbreviated or transliterated from Arabic or Hebrew script).
+        ratio = 1.0 - Levenshtein.distance(q, c) / longest
+        vowelless = not _HAS_VOWEL.search(q[1:]) or not _HAS_VOWEL.search(c[1:])
+        if ratio < 0.55 and not vowelless:
+            return best, reason
         pq, pc = phonetic(q), phonetic(c)
         if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
             best, reason = 0.85, SOUNDS
