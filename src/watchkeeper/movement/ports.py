@@ -8,12 +8,14 @@ port's UN/LOCODE when it has one, else from its country name.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from followthemoney.types import registry
+from normality import normalize
 from scipy.spatial import cKDTree  # type: ignore[import-untyped]
 
 from watchkeeper.errors import InputError
@@ -23,14 +25,67 @@ from watchkeeper.settings import Settings
 
 WPI_FILE = "reference/UpdatedPub150.csv.gz"
 
-# WPI country names that FtM's country lookup does not know.
+# Official names in the ITU MID table and the WPI that FtM's English country labels
+# do not spell this way. FtM's full fuzzy lookup would find most of them, but it costs
+# seconds per process (it builds its territory index), so they are listed here.
 _COUNTRY_NAMES = {
-    "South Georgia and South Sandwich Islands": "gs",
-    "Johnson Atoll": "um",
-    "Midway Islands": "um",
-    "Falkland Islands (Islas Malvinas)": "fk",
-    "Saint Vincent and the Grenadines (Windward Islands)": "vc",
+    "vatican city state": "va",
+    "united kingdom of great britain and northern ireland": "gb",
+    "slovak republic": "sk",
+    "czech republic": "cz",
+    "republic of turkiye": "tr",
+    "turkey": "tr",
+    "russian federation": "ru",
+    "united states of america": "us",
+    "alaska": "us",
+    "united states virgin islands": "vi",
+    "korea": "kr",
+    "state of palestine": "ps",
+    "democratic people s republic of korea": "kp",
+    "kyrgyz republic": "kg",
+    "syrian arab republic": "sy",
+    "brunei darussalam": "bn",
+    "lao people s democratic republic": "la",
+    "nauru": "nr",
+    "pitcairn island": "pn",
+    "viet nam": "vn",
+    "congo": "cg",
+    "cabo verde": "cv",
+    "gabonese republic": "ga",
+    "saint helena": "sh",
+    "togolese republic": "tg",
+    "democratic republic of the congo": "cd",
+    "argentine republic": "ar",
+    "federated states of micronesia": "fm",
+    "burma": "mm",
+    "wake island": "um",
+    "south georgia and south sandwich islands": "gs",
+    "caribbean netherlands": "bq",
+    "johnson atoll": "um",
+    "midway islands": "um",
+    "falkland islands": "fk",
+    "saint vincent and the grenadines": "vc",
+    "guiana": "gf",
 }
+
+
+@lru_cache(maxsize=1)
+def _country_labels() -> dict[str, str]:
+    return {normalize(label) or "": code for code, label in registry.country.names.items()}
+
+
+def country_code(name: str) -> str | None:
+    """ISO alpha-2 (lower case) for a country name as the ITU or NGA write it:
+    ``'Iran (Islamic Republic of)'``, ``'Portugal - Madeira'`` (the territory wins)."""
+    labels = _country_labels()
+    for part in reversed([p.strip() for p in name.split(" - ")]):
+        for candidate in (part, re.sub(r"\s*\(.*?\)\s*", " ", part).strip()):
+            key = normalize(candidate) or ""
+            code = labels.get(key) or _COUNTRY_NAMES.get(key)
+            if code:
+                return code
+    return registry.country.clean(name)  # slow path, for names not seen before
+
 
 _REQUIRED = ("World Port Index Number", "Main Port Name", "Country Code", "Latitude", "Longitude")
 
@@ -64,11 +119,9 @@ class Port:
 
 
 def _country(locode: str | None, name: str) -> str | None:
-    if locode and len(locode) >= 2 and locode[:2].isalpha():
-        code = registry.country.clean(locode[:2].lower())
-        if code:
-            return code
-    return _COUNTRY_NAMES.get(name) or registry.country.clean(name)
+    if locode and len(locode) >= 2 and locode[:2].lower() in registry.country.names:
+        return locode[:2].lower()
+    return country_code(name) if name else None
 
 
 def load_ports(path: Path | None = None) -> list[Port]:

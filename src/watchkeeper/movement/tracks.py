@@ -291,15 +291,28 @@ def resample(
     the reports around it; bins inside a gap longer than ``max_gap_seconds`` are left
     out (never interpolated). Speed and course are interpolated too (course across
     north by the shorter way)."""
+    key = f"resample:{bin_seconds}:{max_gap_seconds}"
+    if key in track._cache:
+        cached: Resampled = track._cache[key]
+        return cached
     t = track.t
     if t.size == 0:
         e = np.empty(0, np.float64)
         return Resampled(track.mmsi, e, e, e, e, e, np.empty(0, np.int64))
-    first = np.ceil(t[0] / bin_seconds) * bin_seconds
-    bins = np.arange(first, t[-1] + 1e-9, bin_seconds)
-    if bins.size == 0:
+    # Bins only inside stretches without a long gap (a sparse track spanning months
+    # must not cost a bin every 10 minutes of it).
+    brk = np.flatnonzero(np.diff(t) > max_gap_seconds)
+    seg_start = np.r_[0, brk + 1]
+    seg_end = np.r_[brk, t.size - 1]
+    b0 = np.ceil(t[seg_start] / bin_seconds).astype(np.int64)
+    b1 = np.floor(t[seg_end] / bin_seconds).astype(np.int64)
+    counts = np.maximum(b1 - b0 + 1, 0)
+    total = int(counts.sum())
+    if total == 0:
         e = np.empty(0, np.float64)
         return Resampled(track.mmsi, e, e, e, e, e, np.empty(0, np.int64))
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    bins = (np.repeat(b0, counts) + within).astype(np.float64) * bin_seconds
     right = np.searchsorted(t, bins, side="left")  # first report at or after the bin
     right = np.clip(right, 0, t.size - 1)
     exact = t[right] == bins
@@ -318,4 +331,6 @@ def resample(
     dcog = ((track.cog[right] - track.cog[left] + 540.0) % 360.0) - 180.0
     cog = (track.cog[left] + w * dcog) % 360.0
     source = np.where(w <= 0.5, left, right).astype(np.int64)
-    return Resampled(track.mmsi, bins, lat, lon, sog, cog, source)
+    out = Resampled(track.mmsi, bins, lat, lon, sog, cog, source)
+    track._cache[key] = out
+    return out

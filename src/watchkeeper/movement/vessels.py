@@ -33,7 +33,7 @@ from rigour.ids import IMO
 
 from watchkeeper.errors import InputError
 from watchkeeper.io import open_text
-from watchkeeper.movement.ports import data_file
+from watchkeeper.movement.ports import country_code, data_file
 from watchkeeper.store import Store, StoredEntity
 from watchkeeper.store.normalize import search_key
 
@@ -55,14 +55,7 @@ class MidEntry:
 
 
 def _mid_country(mid: str, name: str) -> str | None:
-    if mid in _MID_OVERRIDES:
-        return _MID_OVERRIDES[mid]
-    for part in reversed([p.strip() for p in name.split(" - ")]):
-        for candidate in (part, re.sub(r"\s*\(.*?\)\s*", " ", part).strip()):
-            code = registry.country.clean(candidate)
-            if code:
-                return code
-    return None
+    return _MID_OVERRIDES.get(mid) or country_code(name)
 
 
 def load_mid_table(path: Path | None = None) -> dict[str, MidEntry]:

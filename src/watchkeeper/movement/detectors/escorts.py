@@ -81,7 +81,10 @@ class Escorts:
         pts = self._moving(track, refs)
         if len(pts) == 0 or refs.is_guard(track.mmsi) or _SCRATCH not in refs.scratch:
             return pts
-        near = np.isin(_keys(pts, self.params.max_distance_km), refs.scratch[_SCRATCH])
+        known: IntArray = refs.scratch[_SCRATCH]  # sorted, unique
+        keys = _keys(pts, self.params.max_distance_km)
+        pos = np.minimum(np.searchsorted(known, keys), max(known.size - 1, 0))
+        near = known[pos] == keys if known.size else np.zeros(keys.size, dtype=bool)
         return pts.take(np.flatnonzero(near))
 
     def detect(self, points: Points, refs: References) -> list[Event]:
