@@ -24,6 +24,7 @@ __all__ = [
     "add_or_note",
     "country_code",
     "iso_date",
+    "put",
     "read_head",
     "single_path",
     "slug",
@@ -112,6 +113,33 @@ def country_code(text: str | None) -> str | None:
     return _country(text.strip())
 
 
+# Types whose cleaning needs no context and whose values repeat across a list (the
+# same few source URLs on every row): cleaned once per distinct value.
+_CACHED_TYPES = frozenset({"url", "date", "country", "gender", "topic"})
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_cached(type_name: str, fmt: str | None, value: str) -> str | None:
+    return registry.get(type_name).clean_text(value, format=fmt)
+
+
+def put(proxy: EntityProxy, prop: str, value: str) -> str | None:
+    """Add a value when the schema has ``prop`` and FtM accepts it; the value as added, or None."""
+    schema_prop = proxy.schema.get(prop)
+    if schema_prop is None or schema_prop.stub:
+        return None
+    if schema_prop.type.name in _CACHED_TYPES:
+        cleaned = _clean_cached(schema_prop.type.name, schema_prop.format, value)
+        if cleaned is None:
+            return None
+        return proxy.unsafe_add(schema_prop, cleaned, cleaned=True)
+    return proxy.unsafe_add(schema_prop, value)
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
 def add_or_note(
     proxy: EntityProxy,
     prop: str,
@@ -129,17 +157,20 @@ def add_or_note(
     value = value.strip()
     if not value:
         return False
-    schema_prop = proxy.schema.get(prop)
-    if (
-        schema_prop is not None
-        and not schema_prop.stub
-        and proxy.unsafe_add(schema_prop, value) is not None
-    ):
+    added = put(proxy, prop, value)
+    # FtM may shorten an identifier when it cleans it (an 11-letter SWIFT/BIC loses its
+    # branch code): then the list's own text is kept as a note too.
+    lossy = (
+        added is not None
+        and proxy.schema.properties[prop].type.name == "identifier"
+        and _alnum(added) != _alnum(value)
+    )
+    if added is not None and not lossy:
         return True
     note = f"{label or prop}: {value}"
     if note not in notes:
         notes.append(note)
-    return False
+    return added is not None
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

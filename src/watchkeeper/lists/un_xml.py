@@ -51,7 +51,7 @@ from watchkeeper.lists.base import (
     file_date,
     make_entity,
 )
-from watchkeeper.lists.common import MISSING, add_or_note, country_code, iso_date, read_head
+from watchkeeper.lists.common import add_or_note, country_code, iso_date, put, read_head
 
 SOURCE = "un_sc"
 ROOT = "CONSOLIDATED_LIST"
@@ -146,14 +146,13 @@ class _Entry:
         if not value:
             return
         iso = iso_date(value)
-        schema_prop = proxy.schema.get(prop)
-        if iso is None or schema_prop is None or proxy.unsafe_add(schema_prop, iso) is None:
+        if iso is None or put(proxy, prop, iso) is None:
             self.note(label, value)
 
     def add_country(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        if value.lower() in MISSING:
+        if not value:
             return
-        code = country_code(value)
+        code = country_code(value)  # None for "na", "None Identified": kept as a note
         if code is None or proxy.schema.get(prop) is None:
             self.note(label, value)
         else:
