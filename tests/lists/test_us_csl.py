@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import DATA, shared_path
 from watchkeeper.errors import ListFormatError
 from watchkeeper.lists.base import ListEntity, ParsedList
-from watchkeeper.lists.common import iso_date
+from watchkeeper.lists.common import country_code, iso_date
 from watchkeeper.lists.registry import detect_parser, parse_files
 from watchkeeper.lists.us_csl import ConsolidatedScreeningListParser
 from watchkeeper.store import Store
@@ -474,3 +474,15 @@ def test_mutated_real_rows_give_whole_list_or_our_error(
     with Store(":memory:") as s:
         version, _ = s.add_list_version(result)
         assert version.entity_count == len(primaries)
+
+
+def test_shared_date_and_country_helpers() -> None:
+    # Hand-made edge cases, each a form seen in the UN or CSL files.
+    assert iso_date("2001-01-25-05:00") == "2001-01-25"  # UN LISTED_ON with a UTC offset
+    assert iso_date("2026-02-27T00:00:09.554Z") == "2026-02-27"  # UN dateGenerated
+    assert iso_date("17 May 1988") == "1988-05-17"  # CSL "Aircraft Manufacture Date"
+    assert iso_date("0097-06-30") is None  # CSL DPL start_date typo: kept as a note
+    assert iso_date("1971-02-30") is None
+    assert country_code("Iran (Islamic Republic of)") == "ir"
+    assert country_code("na") is None  # "not available", not Namibia
+    assert country_code("None Identified") is None
