@@ -182,8 +182,14 @@ def detect(
 ) -> None:
     """Link vessels to the lists and run the detectors over the stored AIS."""
     since_dt = _since(since)
-    with open_db(db) as store:
-        counts = run_detectors(store, event_type, since_dt, settings=settings(db))
+    with open_db(db) as store, console.status("linking vessels and detecting events") as status:
+
+        def progress(vessels: int, positions: int) -> None:
+            status.update(f"detecting: {vessels:,} vessels, {positions:,} positions")
+
+        counts = run_detectors(
+            store, event_type, since_dt, settings=settings(db), progress=progress
+        )
         links = store.con.execute("SELECT count(*) FROM vessel_links").fetchone()
     if json_out:
         print_json({"events": counts, "vessel_links": int(links[0]) if links else 0})
