@@ -23,7 +23,7 @@ from tests.api.ofac_rows import (
     sample,
 )
 from watchkeeper.api import create_app
-from watchkeeper.screening.audit import AuditLog
+from watchkeeper.screening.audit import AuditLog, AuditUnavailable
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
 
@@ -283,7 +283,9 @@ def test_decisions_are_honoured_and_reported(client: TestClient) -> None:
 
 
 def test_every_screening_request_is_audited(sdn_store: Store) -> None:
-    client = TestClient(create_app(Settings(), sdn_store))
+    app = create_app(Settings(), sdn_store)
+    client = TestClient(app)
+    writer = app.state.watchkeeper.audit
     log = AuditLog(sdn_store)
     before = log.count()
     resp = client.post(
@@ -293,6 +295,7 @@ def test_every_screening_request_is_audited(sdn_store: Store) -> None:
         headers={"X-Watchkeeper-User": "alice"},
     )
     assert resp.status_code == 200
+    writer.flush()
     rows = list(log.records())[before:]
     assert [r.query_key for r in rows] == ["a", "b"]
     assert rows[0].request_id == rows[1].request_id == resp.headers["x-request-id"]
@@ -302,16 +305,29 @@ def test_every_screening_request_is_audited(sdn_store: Store) -> None:
     assert rows[0].results[0]["id"] == f"ofac-{ASSAD}" and rows[0].results[0]["match"] is True
     assert rows[0].list_versions == [{"source": "ofac_sdn", "version": OLD, "version_id": 1}]
     client.get("/search/default", params={"q": "maduro"})
+    writer.flush()
     assert list(log.records())[-1].channel == "api /search/default"
     assert log.verify().ok
     # A refused request is not a screening: nothing is written.
     client.post("/match/default", json={"queries": {"q": {"schema": "xxx", "properties": {}}}})
+    writer.flush()
     assert log.count() == before + 3
 
     quiet = TestClient(create_app(Settings(audit_api=False), sdn_store))
     quiet.post("/match/default", json={"queries": {"a": BASHER}})
     assert log.count() == before + 3
     assert quiet.get("/healthz").json()["audit"] is False
+
+
+def test_no_screening_without_its_audit_row(sdn_store: Store) -> None:
+    app = create_app(Settings(), sdn_store)
+    client = TestClient(app)
+    sdn_store.con.execute("DROP TABLE screening_audit")  # the audit log breaks
+    client.post("/match/default", json={"queries": {"a": BASHER}})
+    with pytest.raises(AuditUnavailable):
+        app.state.watchkeeper.audit.flush()
+    resp = client.post("/match/default", json={"queries": {"a": BASHER}})
+    assert resp.status_code == 503 and "audit log" in resp.json()["detail"]
 
 
 def test_entities_with_provenance_and_nested_sanctions(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from watchkeeper import __version__
 from watchkeeper.api.routers import decisions, match, search, system
 from watchkeeper.api.state import ApiState
-from watchkeeper.screening.engine import Screener
+from watchkeeper.screening import Screener
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
 

@@ -12,9 +12,9 @@ from fastapi import HTTPException
 
 from watchkeeper.api.state import ALL_LISTS, ApiState
 from watchkeeper.errors import InputError, StoreError
-from watchkeeper.screening.audit import AuditEntry
+from watchkeeper.screening import DEFAULT_THRESHOLD, Hit, Query
+from watchkeeper.screening.audit import AuditEntry, AuditUnavailable
 from watchkeeper.screening.decisions import Decision, NormalisedQuery, normalise_query
-from watchkeeper.screening.engine import DEFAULT_THRESHOLD, Hit, Query
 from watchkeeper.screening.rescreen import changed_since as changed_ids_since
 
 ALGORITHM = "watchkeeper-v1"
@@ -286,3 +286,14 @@ def audit_entry(
         results=results,
         list_versions=state.list_versions,
     )
+
+
+def record(state: ApiState, entries: list[AuditEntry]) -> None:
+    """Hand the request's audit rows to the writer; 503 when the log cannot be written
+    (screening answers are not given without their audit trail)."""
+    if state.audit is None or not entries:
+        return
+    try:
+        state.audit.submit(entries)
+    except AuditUnavailable as exc:
+        raise HTTPException(503, detail=str(exc)) from exc

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.screening.audit import AuditLog
+from watchkeeper.screening import Screener
+from watchkeeper.screening.audit import AuditWriter
 from watchkeeper.screening.decisions import DecisionStore
-from watchkeeper.screening.engine import Screener
 from watchkeeper.settings import Settings
-from watchkeeper.store import Store
+from watchkeeper.store import Store, StoredEntity
 
 # Path names that mean "every list" (yente's collections).
 ALL_LISTS = frozenset({"default", "sanctions"})
@@ -22,7 +22,7 @@ class ApiState:
     store: Store
     screener: Screener
     decisions: DecisionStore
-    audit: AuditLog | None
+    audit: AuditWriter | None  # None when settings.audit_api is off
     owns_store: bool = False
     # [{source, version, version_id}] of the versions the screener searches.
     list_versions: list[dict[str, Any]] = field(default_factory=list)
@@ -31,6 +31,13 @@ class ApiState:
     # changed_since value -> entity ids added or changed since then (lists do not
     # change while the server runs: the store is open for writing by this process).
     changed_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    _entities: list[StoredEntity] | None = None
+
+    def entities(self) -> list[StoredEntity]:
+        """Every listed party, read once (for browsing /search with no query)."""
+        if self._entities is None:
+            self._entities = list(self.store.current_entities())
+        return self._entities
 
     @classmethod
     def build(
@@ -55,7 +62,7 @@ class ApiState:
             store=store,
             screener=screener,
             decisions=DecisionStore(store),
-            audit=AuditLog(store) if settings.audit_api else None,
+            audit=AuditWriter(store) if settings.audit_api else None,
             owns_store=owns,
             list_versions=versions,
             sources=frozenset(v.source for v in store.list_versions()),
@@ -63,5 +70,10 @@ class ApiState:
         )
 
     def close(self) -> None:
-        if self.owns_store:
-            self.store.close()
+        """Write the audit rows still pending, then close the store if it is ours."""
+        try:
+            if self.audit is not None:
+                self.audit.close()
+        finally:
+            if self.owns_store:
+                self.store.close()

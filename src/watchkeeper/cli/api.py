@@ -173,7 +173,7 @@ def decisions_add(
     json_out: JsonOption = False,
 ) -> None:
     """Record that a query's subject is not a listed entity (a reviewed false positive)."""
-    from watchkeeper.screening.engine import Query
+    from watchkeeper.screening import Query
 
     if not entity:
         raise InputError(None, "--entity is required", field="entity")
@@ -264,7 +264,7 @@ def rescreen_command(
     are screened against the whole lists."""
     import getpass
 
-    from watchkeeper.screening.engine import Screener
+    from watchkeeper.screening import Screener
     from watchkeeper.screening.rescreen import read_subjects, rescreen, store_subjects
 
     cfg = settings(db)

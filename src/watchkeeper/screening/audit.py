@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import threading
+import time
 import uuid
 import weakref
 from collections.abc import Iterator, Sequence
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, StoreError
 from watchkeeper.store import Store
 
 GENESIS = "0" * 64
@@ -132,8 +134,31 @@ class AuditCheck:
         }
 
 
-# The chain head (last id, last hash) per open store, so an append reads nothing back.
+# The chain head (last id, last hash) per open store, so an append reads nothing back,
+# and the lock that keeps appends to one store in order.
 _HEADS: weakref.WeakKeyDictionary[Store, tuple[int, str]] = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+_INSERT = f"INSERT INTO screening_audit ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _row(r: AuditRecord) -> list[Any]:
+    return [
+        r.audit_id,
+        r.logged_at,
+        r.request_id,
+        r.channel,
+        r.actor,
+        r.query_key,
+        r.fingerprint,
+        _canonical(r.query),
+        _canonical(r.params),
+        _canonical(r.results),
+        _canonical(r.list_versions),
+        r.prev_hash,
+        r.row_hash,
+    ]
 
 
 class AuditLog:
@@ -141,6 +166,8 @@ class AuditLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        with _LOCKS_GUARD:
+            self.lock = _LOCKS.setdefault(store, threading.Lock())
 
     def _head(self) -> tuple[int, str]:
         head = _HEADS.get(self.store)
@@ -152,10 +179,9 @@ class AuditLog:
             _HEADS[self.store] = head
         return head
 
-    def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        """Write these entries, in order, in one transaction; returns the stored rows."""
-        if not entries:
-            return []
+    def chain(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Number and hash these entries after the last row (the caller holds ``lock``
+        and writes them, in order, before anything else is chained)."""
         last_id, last_hash = self._head()
         now = datetime.now(UTC)
         records: list[AuditRecord] = []
@@ -193,35 +219,25 @@ class AuditLog:
                 )
             )
             last_id, last_hash = last_id + 1, digest
-        rows = [
-            [
-                r.audit_id,
-                r.logged_at,
-                r.request_id,
-                r.channel,
-                r.actor,
-                r.query_key,
-                r.fingerprint,
-                _canonical(r.query),
-                _canonical(r.params),
-                _canonical(r.results),
-                _canonical(r.list_versions),
-                r.prev_hash,
-                r.row_hash,
-            ]
-            for r in records
-        ]
-        try:
-            with self.store.transaction() as con:
-                con.executemany(
-                    f"INSERT INTO screening_audit ({_COLS}) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-        except BaseException:
-            _HEADS.pop(self.store, None)  # re-read the head next time
-            raise
         _HEADS[self.store] = (last_id, last_hash)
+        return records
+
+    def forget_head(self) -> None:
+        """After a failed write: read the head from the table next time."""
+        _HEADS.pop(self.store, None)
+
+    def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Write these entries, in order, in one transaction; returns the stored rows."""
+        if not entries:
+            return []
+        with self.lock:
+            records = self.chain(entries)
+            try:
+                with self.store.transaction() as con:
+                    con.executemany(_INSERT, [_row(r) for r in records])
+            except BaseException:
+                self.forget_head()
+                raise
         return records
 
     def records(
@@ -267,6 +283,105 @@ class AuditLog:
             prev = record.row_hash
             expected_id += 1
         return AuditCheck(n, True, None, f"{n} rows, chain intact")
+
+
+class AuditUnavailable(StoreError):
+    """The audit log cannot be written: screening must stop until it can."""
+
+
+class AuditWriter:
+    """Appends for a server: rows are numbered and hashed when handed over (so their
+    order is the order of the requests), and a background thread writes what has
+    gathered every ``interval`` seconds in one transaction. One commit (one fsync)
+    then serves many requests; on a file store a commit costs ~20 ms here, more than
+    a screening. The cost: a crash can lose the rows of the last ``interval``.
+
+    A failed write stops the writer and every later ``submit`` raises
+    ``AuditUnavailable``: no screening goes unlogged without the caller knowing.
+    """
+
+    def __init__(self, store: Store, *, interval: float = 0.05) -> None:
+        self.log = AuditLog(store)
+        self.log._head()  # a store without a readable audit table fails here, at start
+        self.interval = interval
+        self._pending: list[AuditRecord] = []
+        self._writing = 0
+        self._cond = threading.Condition()
+        self._stop = False
+        self.error: BaseException | None = None
+        self._cursor = store.con.cursor()
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        if self.error is not None:
+            raise AuditUnavailable(f"the audit log cannot be written: {self.error}")
+        if self._stop:
+            raise AuditUnavailable("the audit writer is closed")
+        if not entries:
+            return []
+        with self.log.lock:
+            try:
+                records = self.log.chain(entries)
+            except Exception as exc:
+                self.log.forget_head()
+                raise AuditUnavailable(f"the audit log cannot be written: {exc}") from exc
+            with self._cond:
+                self._pending.extend(records)
+                self._cond.notify_all()
+        return records
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stop:
+                    self._cond.wait()
+                if not self._pending and self._stop:
+                    return
+            time.sleep(self.interval)  # let more requests join this commit
+            with self._cond:
+                batch, self._pending = self._pending, []
+                self._writing = len(batch)
+            try:
+                self._cursor.execute("BEGIN TRANSACTION")
+                try:
+                    self._cursor.executemany(_INSERT, [_row(r) for r in batch])
+                except BaseException:
+                    self._cursor.execute("ROLLBACK")
+                    raise
+                self._cursor.execute("COMMIT")
+            except BaseException as exc:  # stop here: later rows would break the chain
+                with self._cond:
+                    self.error = exc
+                    self._writing = 0
+                    self._cond.notify_all()
+                self.log.forget_head()
+                return
+            with self._cond:
+                self._writing = 0
+                self._cond.notify_all()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until everything handed over is written (or the writer failed)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._pending or self._writing) and self.error is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AuditUnavailable(f"audit rows not written within {timeout} s")
+                self._cond.wait(left)
+        if self.error is not None:
+            raise AuditUnavailable(f"the audit log cannot be written: {self.error}")
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            with self._cond:
+                self._stop = True
+                self._cond.notify_all()
+            self._thread.join(timeout=30)
+            self._cursor.close()
 
 
 CSV_COLUMNS = (

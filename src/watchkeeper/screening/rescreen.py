@@ -19,9 +19,9 @@ from typing import Any
 
 from watchkeeper.errors import InputError, StoreError
 from watchkeeper.io import logical_name, open_text
+from watchkeeper.screening import DEFAULT_THRESHOLD, Hit, Query, Screener
 from watchkeeper.screening.audit import AuditEntry, AuditLog, new_request_id
 from watchkeeper.screening.decisions import DecisionStore, normalise_query
-from watchkeeper.screening.engine import DEFAULT_THRESHOLD, Hit, Query, Screener
 from watchkeeper.store import ListVersion, Store
 
 MAX_SUBJECT_ID = 200

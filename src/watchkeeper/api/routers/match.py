@@ -20,9 +20,10 @@ from watchkeeper.api.service import (
     match_one,
     matcher_docs,
     parse_query,
+    record,
 )
+from watchkeeper.screening import DEFAULT_THRESHOLD
 from watchkeeper.screening.audit import AuditEntry, new_request_id
-from watchkeeper.screening.engine import DEFAULT_THRESHOLD
 
 router = APIRouter()
 
@@ -146,8 +147,7 @@ async def match(
                     results=audited,
                 )
             )
-    if state.audit is not None:
-        state.audit.append(entries)
+    record(state, entries)
     content = {"responses": responses, "matcher": matcher_docs(), "limit": limit}
     return Response(
         orjson.dumps(content),

@@ -14,7 +14,14 @@ from followthemoney import model, registry
 from watchkeeper.api.deps import ActorDep, StateDep
 from watchkeeper.api.models import EntityResponse, ErrorResponse, SearchResponse
 from watchkeeper.api.routers.match import TS_PATTERN, DatasetPath
-from watchkeeper.api.service import TOPIC, changed_scope, dataset_scope, parse_query, query_echo
+from watchkeeper.api.service import (
+    TOPIC,
+    changed_scope,
+    dataset_scope,
+    parse_query,
+    query_echo,
+    record,
+)
 from watchkeeper.screening.audit import AuditEntry, new_request_id
 from watchkeeper.store import StoredEntity
 
@@ -186,7 +193,7 @@ async def search(
 
     request_id = new_request_id()
     if not q.strip():
-        found = [e for e in state.screener.index.entities if keep(e)]
+        found = [e for e in state.entities() if keep(e)]
         page = found[offset : offset + limit]
         total = len(found)
     else:
@@ -202,7 +209,8 @@ async def search(
         page = found[offset : offset + limit]
         total = len(found)
         if state.audit is not None:
-            state.audit.append(
+            record(
+                state,
                 [
                     AuditEntry(
                         request_id=request_id,
@@ -225,7 +233,7 @@ async def search(
                         ],
                         list_versions=state.list_versions,
                     )
-                ]
+                ],
             )
     content = {
         "limit": limit,

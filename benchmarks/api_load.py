@@ -1,0 +1,426 @@
+"""Load test of ``POST /match/default``: latency and throughput under 50 concurrent
+clients from real load tools (wrk, hey) on loopback, against Watchkeeper's API and, in
+the same run, a FastAPI "echo" peer that parses the same yente request body and sends
+back a canned one-result answer without screening: the floor that uvicorn + FastAPI +
+pydantic set on this machine.
+
+    apt-get install -y wrk hey       # the load tools (Debian packages)
+    python benchmarks/api_load.py    # about three minutes; writes BENCHMARKS.md section 'api'
+
+Loads, all on 127.0.0.1 and bounded in time:
+* wrk, 50 connections, 2 threads, closed loop for ``--seconds``: the most requests/s the
+  server gives, and the latency clients see when they all push as hard as they can
+  (at saturation, latency is queueing: 50 / throughput).
+* hey, 50 workers at a fixed total rate (open loop): the latency of one query when 50
+  clients send a steady stream the server can keep up with.
+Queries are real list names (persons and organisations from the loaded lists, a third
+with a letter dropped or swapped) and names on no list, rotated by the wrk script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+from fastapi import FastAPI, Response  # noqa: E402
+
+from benchmarks._report import table, write_section  # noqa: E402
+from watchkeeper.api.models import EntityMatchQuery  # noqa: E402
+
+DATA = ROOT / "data" / "lists"
+LISTS: list[tuple[str, list[Path]]] = [
+    ("ofac_sdn", [DATA / "ofac" / "sdn_csv_2024-05-03" / "sdn.csv.gz"]),
+    ("ofac_cons", sorted((DATA / "ofac" / "cons_nonsdn_csv").glob("*.csv.gz"))),
+    ("un_sc", [DATA / "un" / "consolidated.xml.gz"]),
+    ("us_csl", [DATA / "us_csl" / "consolidated.csv.gz"]),
+]
+# Names on no list (common given and family names, and company names of the kind banks
+# screen every day); hand-picked, not from any list.
+UNLISTED = [
+    "Margaret Ellen Hughes",
+    "Thomas Becker",
+    "Sofia Rossi",
+    "Hiroshi Tanaka",
+    "Olumide Adeyemi",
+    "Priya Raman",
+    "Lukas Novak",
+    "Ana Beatriz Costa",
+    "Northgate Logistics Ltd",
+    "Blue Harbour Trading GmbH",
+    "Sunrise Dental Clinic",
+    "Maple Leaf Software Inc",
+    "Helvetia Precision Parts AG",
+    "Andes Coffee Exporters SA",
+]
+
+
+# ---- servers (run as subprocesses of this script) -----------------------------------------
+
+
+def serve_watchkeeper(db: Path, port: int, audit: bool) -> None:
+    import uvicorn
+
+    from watchkeeper.api import create_app
+    from watchkeeper.settings import Settings
+
+    app = create_app(Settings(db_path=db, audit_api=audit, api_port=port))
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+def serve_echo(port: int) -> None:
+    """The peer: same framework, same request model, no screening."""
+    import uvicorn
+
+    app = FastAPI()
+    canned = {
+        "id": "ofac-12735",
+        "caption": "Bashar AL-ASSAD",
+        "schema": "Person",
+        "properties": {"name": ["Bashar AL-ASSAD"], "birthDate": ["1965-09-11"]},
+        "datasets": ["ofac_sdn"],
+        "score": 0.9,
+        "match": True,
+        "features": {"name_parts": 0.9},
+    }
+
+    @app.post("/match/{dataset}")
+    async def match(dataset: str, body: EntityMatchQuery) -> Response:
+        responses = {
+            key: {
+                "status": 200,
+                "results": [canned],
+                "total": {"value": 1, "relation": "eq"},
+                "query": example.model_dump(by_alias=True),
+            }
+            for key, example in body.queries.items()
+        }
+        content = {"responses": responses, "matcher": {}, "limit": 5}
+        return Response(orjson.dumps(content), media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+# ---- setup ---------------------------------------------------------------------------------
+
+
+def build_store(db: Path) -> list[str]:
+    from watchkeeper.lists import parse_files
+    from watchkeeper.store import Store
+
+    loaded: list[str] = []
+    with Store(db) as store:
+        for source, files in LISTS:
+            if not files or not all(f.exists() for f in files):
+                print(f"  {source}: files missing, skipped", flush=True)
+                continue
+            try:
+                parsed = parse_files(files, source)
+            except Exception as exc:  # a parser not built yet: say so and go on
+                print(f"  {source}: not loaded ({type(exc).__name__}: {exc})", flush=True)
+                continue
+            version, _ = store.add_list_version(parsed)
+            loaded.append(f"{source} {version.version} ({version.entity_count:,} entries)")
+            print(f"  loaded {loaded[-1]}", flush=True)
+    return loaded
+
+
+def _typo(name: str, rng: random.Random) -> str:
+    i = rng.randrange(1, max(2, len(name) - 2))
+    if rng.random() < 0.5:
+        return name[:i] + name[i + 1 :]
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :] if i + 2 <= len(name) else name
+
+
+def query_bodies(db: Path, n: int = 300, seed: int = 7) -> list[dict[str, Any]]:
+    """One-query yente request bodies: listed names (some with a typo) and unlisted names."""
+    from watchkeeper.store import Store
+
+    rng = random.Random(seed)
+    with Store(db, read_only=True) as store:
+        people = [e for e in store.current_entities(["Person"]) if len(e.caption) >= 6]
+        orgs = [e for e in store.current_entities(["Organization"]) if len(e.caption) >= 6]
+    bodies: list[dict[str, Any]] = []
+    for i in range(n):
+        if i % 5 == 4:
+            name, schema = rng.choice(UNLISTED), "LegalEntity"
+        else:
+            entity = rng.choice(people if i % 2 == 0 else orgs)
+            name = entity.caption if i % 3 else _typo(entity.caption, rng)
+            schema = "Person" if entity.schema == "Person" else "Organization"
+        bodies.append({"queries": {"q": {"schema": schema, "properties": {"name": [name]}}}})
+    return bodies
+
+
+def in_process_latency(db: Path, bodies: list[dict[str, Any]]) -> dict[str, float]:
+    """The engine alone, no HTTP: what a request costs before the framework."""
+    from watchkeeper.screening.engine import Query, Screener
+    from watchkeeper.store import Store
+
+    with Store(db) as store:
+        screener = Screener.from_store(store)  # builds and caches the index on disk
+        queries = [Query.from_yente(b["queries"]["q"]) for b in bodies]
+        for q in queries[:20]:
+            screener.screen(q)
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            screener.screen(q)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {
+        "p50_ms": statistics.median(times),
+        "p99_ms": times[int(len(times) * 0.99) - 1],
+        "qps": 1000 * len(times) / sum(times),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(kind: str, db: Path, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, __file__, "--serve", kind, "--db", str(db), "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    raise RuntimeError(f"{kind} server did not start within 120 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# ---- load tools ----------------------------------------------------------------------------
+
+WRK_LUA = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "/match/default", {["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WKRESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def run_wrk(port: int, bodies: list[dict[str, Any]], seconds: int, conns: int) -> dict[str, float]:
+    lua_bodies = ",\n".join(f"[==[{json.dumps(b, ensure_ascii=False)}]==]" for b in bodies)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(WRK_LUA % lua_bodies)
+        script = fh.name
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{conns}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                f"http://127.0.0.1:{port}/match/default",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    line = next(x for x in out.splitlines() if x.startswith("WKRESULT"))
+    requests, duration_us, p50, p99, worst, errors = (int(v) for v in line.split()[1:])
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": worst / 1000,
+        "requests": requests,
+        "errors": errors,
+    }
+
+
+def run_hey(
+    port: int, body: dict[str, Any], rate: float, seconds: int, conns: int
+) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "hey",
+            "-z",
+            f"{seconds}s",
+            "-c",
+            str(conns),
+            "-q",
+            f"{rate / conns:.3f}",
+            "-m",
+            "POST",
+            "-T",
+            "application/json",
+            "-d",
+            json.dumps(body),
+            "-o",
+            "csv",
+            f"http://127.0.0.1:{port}/match/default",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    times = sorted(float(r["response-time"]) * 1000 for r in rows)
+    ok = sum(1 for r in rows if r["status-code"] == "200")
+    return {
+        "rps": len(rows) / seconds,
+        "p50_ms": statistics.median(times),
+        "p99_ms": times[max(0, int(len(times) * 0.99) - 1)],
+        "max_ms": times[-1],
+        "requests": len(rows),
+        "errors": len(rows) - ok,
+    }
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+
+def main(seconds: int, conns: int, rate: float) -> None:
+    for tool in ("wrk", "hey"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed: apt-get install -y wrk hey")
+    work = Path(tempfile.mkdtemp(prefix="wk-api-bench-"))
+    db = work / "bench.duckdb"
+    try:
+        print("loading the lists", flush=True)
+        loaded = build_store(db)
+        bodies = query_bodies(db)
+        print("building the index, timing the engine in-process", flush=True)
+        engine = in_process_latency(db, bodies)
+        print(
+            f"  engine alone: p50 {engine['p50_ms']:.2f} ms, p99 {engine['p99_ms']:.2f} ms",
+            flush=True,
+        )
+        one = {"queries": {"q": {"schema": "Person", "properties": {"name": ["Basher Assad"]}}}}
+        rows: list[list[object]] = []
+        results: dict[str, dict[str, dict[str, float]]] = {}
+        for kind, label in (
+            ("echo", "FastAPI echo peer (no screening)"),
+            ("watchkeeper", "Watchkeeper /match (audit on)"),
+            ("watchkeeper-noaudit", "Watchkeeper /match (audit off)"),
+        ):
+            port = free_port()
+            print(f"{label}: starting on port {port}", flush=True)
+            proc = start(kind, db, port)
+            try:
+                run_wrk(port, bodies, 2, conns)  # warm-up
+                sat = run_wrk(port, bodies, seconds, conns)
+                steady = run_hey(port, one, rate, seconds, conns)
+            finally:
+                stop(proc)
+            results[kind] = {"saturating": sat, "fixed_rate": steady}
+            print(
+                f"  wrk: {sat['rps']:.0f} req/s, p50 {sat['p50_ms']:.1f} ms, "
+                f"p99 {sat['p99_ms']:.1f} ms; hey at {rate:.0f}/s: p50 {steady['p50_ms']:.1f}"
+                f" ms, p99 {steady['p99_ms']:.1f} ms",
+                flush=True,
+            )
+            rows.append(
+                [
+                    label,
+                    f"wrk, {conns} conns, closed loop, varied queries",
+                    f"{sat['rps']:.0f}",
+                    f"{sat['p50_ms']:.1f}",
+                    f"{sat['p99_ms']:.1f}",
+                    int(sat["errors"]),
+                ]
+            )
+            rows.append(
+                [
+                    label,
+                    f"hey, {conns} workers, {rate:.0f} req/s total, one query",
+                    f"{steady['rps']:.0f}",
+                    f"{steady['p50_ms']:.1f}",
+                    f"{steady['p99_ms']:.1f}",
+                    int(steady["errors"]),
+                ]
+            )
+        load = os.getloadavg()
+        wk = results["watchkeeper"]
+        body = f"""Lists: {"; ".join(loaded)}. Machine: {os.cpu_count()} cores shared with other
+work (load average {load[0]:.1f} at the end of the run). Server: one uvicorn process
+(DuckDB takes one writer), asyncio loop, access log off; load tool on the same machine,
+127.0.0.1 only, {seconds} s per load after a 2 s warm-up.
+
+{table(["server", "load", "req/s", "p50 ms", "p99 ms", "errors"], rows)}
+
+The engine alone (in-process, no HTTP, the same {len(bodies)} queries, one at a time):
+p50 {engine["p50_ms"]:.2f} ms, p99 {engine["p99_ms"]:.2f} ms, {engine["qps"]:.0f} queries/s.
+
+Against the issue's target (p99 under 20 ms with 50 concurrent clients): at a steady
+{rate:.0f} req/s from 50 clients, /match answers at p99 {wk["fixed_rate"]["p99_ms"]:.1f} ms.
+When the 50 clients send as fast as they can, the server's throughput
+({wk["saturating"]["rps"]:.0f} req/s) bounds latency: each request waits behind the
+others (p99 {wk["saturating"]["p99_ms"]:.1f} ms); the echo peer, which does no screening,
+shows the framework's own ceiling on this machine
+({results["echo"]["saturating"]["rps"]:.0f} req/s).
+"""
+        write_section("api", body)
+        print(body)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=200.0, help="hey's total req/s")
+    parser.add_argument("--serve", choices=["watchkeeper", "watchkeeper-noaudit", "echo"])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    if args.serve == "echo":
+        serve_echo(args.port)
+    elif args.serve:
+        serve_watchkeeper(args.db, args.port, audit=args.serve == "watchkeeper")
+    else:
+        main(args.seconds, args.connections, args.rate)
