@@ -34,3 +34,23 @@ def store() -> Iterator[Store]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "test.duckdb"
+
+
+OFAC_2023 = [
+    DATA / "lists" / "ofac" / "sdn_csv_2023-12-28" / name
+    for name in ("sdn.csv.gz", "add.csv.gz", "alt.csv.gz", "sdn_comments.csv.gz")
+]
+
+
+@pytest.fixture(scope="session")
+def ofac_store() -> Iterator[Store]:
+    """The bundled OFAC SDN 2023-12-28 trio, loaded once per test session (read only:
+    tests must not write to it)."""
+    from watchkeeper.lists import parse_files
+
+    s = Store(":memory:")
+    s.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
+    try:
+        yield s
+    finally:
+        s.close()

@@ -93,12 +93,51 @@ class NameGazetteer:
             pos += len(t.key) + 1
         out = []
         for end, key in self.automaton.iter(text):
-            begin = end - len(key) - 1  # index of the key's first char
-            first = starts.get(begin)
+            begin = end - len(key) - 1  # index of the space before the key
+            first = starts.get(begin + 1)
             if first is None:
                 continue
             out.append((first, first + len(key.split()), key))
         return out
+
+
+# Regions no country table names; a place, never a party ("Middle East" is not
+# MIDDLE EAST BANK).
+WORLD_REGIONS = (
+    "Middle East",
+    "Near East",
+    "Far East",
+    "South America",
+    "North America",
+    "Latin America",
+    "Central America",
+    "Caribbean",
+    "Western Hemisphere",
+    "Southern Hemisphere",
+    "Northern Hemisphere",
+    "Eastern Europe",
+    "Western Europe",
+    "Central Asia",
+    "South Asia",
+    "Southeast Asia",
+    "East Asia",
+    "West Africa",
+    "East Africa",
+    "North Africa",
+    "Horn of Africa",
+    "Sahel",
+    "Persian Gulf",
+    "Arabian Gulf",
+    "Gulf of Oman",
+    "Red Sea",
+    "Black Sea",
+    "Mediterranean",
+    "Balkans",
+    "Caucasus",
+    "Levant",
+    "Maghreb",
+    "Gulf of Mexico",
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +146,7 @@ class Place:
     kind: str  # country, city, water, region
     country: str | None  # ISO 3166 alpha-2, lower case
     detail: str
+    population: int = 0
 
 
 @lru_cache(maxsize=1)
@@ -122,17 +162,17 @@ def place_index() -> dict[str, Place]:
         key = name_key(city["name"])
         if len(key) >= 4 and key not in _COMMON_WORDS:
             prev = places.get(key)
-            if prev is None or prev.kind == "city":
-                places.setdefault(
-                    key,
-                    Place(
-                        city["name"],
-                        "city",
-                        city["countrycode"].lower(),
-                        f"city in {city['countrycode']} (GeoNames {city['geonameid']}, "
-                        f"population {city['population']:,})",
-                    ),
+            if prev is None or prev.population < city["population"]:
+                places[key] = Place(
+                    city["name"],
+                    "city",
+                    city["countrycode"].lower(),
+                    f"city in {city['countrycode']} (GeoNames {city['geonameid']}, "
+                    f"population {city['population']:,})",
+                    city["population"],
                 )
+    for region in WORLD_REGIONS:
+        places[name_key(region)] = Place(region, "region", None, "a region of the world")
     for territory in get_territories():
         if not territory.is_country:
             continue

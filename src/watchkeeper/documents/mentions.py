@@ -77,6 +77,36 @@ _WATER = re.compile(
     r"\b(?:Lake|Gulf of|Strait of|Straits of|Sea of|Bay of|Port of|Cape|Gulf|Canal)\s+"
     r"(?:the\s+)?[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)?"
 )
+_KIND_OF_SCHEMA = {"Vessel": "vessel", "Airplane": "aircraft"}
+_BIG_CITY = 100_000
+_ORG_FORMS = frozenset(
+    {
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "ltd",
+        "limited",
+        "llc",
+        "inc",
+        "sa",
+        "plc",
+        "gmbh",
+        "the",
+        "of",
+        "and",
+        "jsc",
+        "pjsc",
+        "ooo",
+        "fze",
+        "fzco",
+        "bv",
+        "ag",
+        "srl",
+        "spa",
+    }
+)
+_PLACE_CUES = frozenset({"in", "at", "near", "from", "to", "into", "outside", "of"})
 _IMO = re.compile(r"\bIMO(?:\s*(?:No\.?|number|:))?\s*(\d{7})\b", re.I)
 _TAIL = re.compile(
     r"\b(EP|YV|YK|RA|UP|EK|EX|4L|HZ|A6|A7|UR|EW|P|HL|YA|YI|JY|OD|SU|ST)-[A-Z0-9]{3,5}\b"
@@ -343,6 +373,9 @@ class MentionFinder:
                 j -= 1
             if i < j:
                 pending.append((i, j, schema_hint, country))
+        # Whole names first, so a surname can take the entity of the full name even
+        # where it comes earlier (a headline's "Maduro's government").
+        pending.sort(key=lambda p: (p[1] - p[0] == 1, p[0]))
         for i, j, schema_hint, country in pending:
             mention = self._link(tokens, i, j, schema_hint, country, countries)
             if mention is None and j - i == 1 and tokens[i].key in people:
@@ -365,6 +398,9 @@ class MentionFinder:
                     for part in name_key(mention.caption or "").split():
                         people.setdefault(part, mention)
         mentions = [m for _, _, m in taken]
+        for m in mentions:
+            if m.kind == "party" and m.schema in _KIND_OF_SCHEMA:
+                m.kind = _KIND_OF_SCHEMA[m.schema]
         mentions += self._patterns(text, blocks, [(m.start, m.end) for m in mentions])
         return sorted(mentions, key=lambda m: (m.start, m.end))
 
@@ -373,6 +409,13 @@ class MentionFinder:
         place: Place | None = self.places.get(key)
         if place is None:
             return None
+        if place.kind == "city" and place.population < _BIG_CITY:
+            # A small town's name is often an everyday word ("Central"): only with
+            # a place cue before it or a country after it.
+            before = tokens[i - 1].key if i else ""
+            after = tokens[j].text if j < len(tokens) else ""
+            if before not in _PLACE_CUES and _territory(after) is None:
+                return None
         return (
             i,
             j,
@@ -410,9 +453,10 @@ class MentionFinder:
         found = self.linker.link(name, schema=schema, countries=context)
         if not found:
             return None
-        best = found[0]
-        if best.score < self.link_threshold:
+        found = [c for c in found if c.score >= self.link_threshold and self._covers(span, c)]
+        if not found:
             return None
+        best = found[0]
         reason = best.reason
         if country and country in best.countries:
             reason += (
@@ -435,6 +479,25 @@ class MentionFinder:
                 for c in found[1:6]
             ],
         )
+
+    def _covers(self, span: list[Token], candidate: LinkCandidate) -> bool:
+        """An organisation is named only when the text has every distinctive word of one
+        of its names ("Middle East" does not name MIDDLE EAST BANK)."""
+        if candidate.schema in ("Person",):
+            return True
+        entity = self.gazetteer.entities.get(candidate.entity_id)
+        if entity is None:
+            return True
+        from rapidfuzz.fuzz import ratio
+
+        words = [t.key for t in span]
+        for name in entity.get("name") + entity.get("alias"):
+            needed = [
+                w for w in name_key(re.sub(r"\([^)]*\)", " ", name)).split() if w not in _ORG_FORMS
+            ]
+            if needed and all(any(ratio(n, w) >= 70 for w in words) for n in needed):
+                return True
+        return False
 
     def _patterns(
         self, text: str, blocks: Sequence[Block], taken: list[tuple[int, int]]

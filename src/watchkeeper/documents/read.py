@@ -75,8 +75,6 @@ def _article_entity(reading: Reading) -> dict[str, Any]:
     article.add("mimeType", reading.source.media_type)
     article.add("contentHash", reading.source.content_hash)
     article.add("publishedAt", reading.source.published, quiet=True)
-    linked = sorted({m.entity_id for m in reading.mentions if m.entity_id})
-    article.add("mentionedEntities", linked)
     return article.to_dict()
 
 
