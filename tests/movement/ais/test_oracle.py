@@ -34,9 +34,9 @@ SHARED_NMEA = [
 BUNDLED_NMEA = [
     "aisdb/test_data_201201.nmea",
     "aisdb/test_data_20211101.nm4.gz",
-    "pyais/nmea_data_sample.txt",
+    "pyais/nmea_data_sample.txt.gz",
     "pyais/timestamped.ais",
-    "libais/test.aivdm",
+    "libais/test.aivdm.gz",
 ]
 
 
