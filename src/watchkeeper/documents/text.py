@@ -76,7 +76,7 @@ def _pdf_text(data: bytes, source: str) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as exc:
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise InputError(source, f"not a readable PDF: {exc}") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:

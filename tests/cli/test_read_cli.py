@@ -1,0 +1,59 @@
+"""`watchkeeper read` and `watchkeeper events` on the founding report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DATA, OFAC_2023
+from watchkeeper.cli import app
+from watchkeeper.lists import parse_files
+from watchkeeper.store import Store
+
+SEED = DATA / "articles" / "seed-iran-venezuela.txt"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("read") / "read.duckdb"
+    with Store(path) as store:
+        store.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
+    return path
+
+
+def test_read_json_and_events(db: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["read", str(SEED), "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    linked = {m["entity_id"] for m in out["mentions"] if m["entity_id"]}
+    assert {"ofac-12927", "ofac-10465", "ofac-12735"} <= linked
+    assert out["events_written"] == len(linked)
+    assert len(out["set_aside"]) == 4
+    assert any(c["source"] == "Venezuelan analysts" for c in out["claims"])
+
+    events = runner.invoke(
+        app,
+        [
+            "events",
+            "--type",
+            "report_mention",
+            "--subject",
+            "ofac-12927",
+            "--json",
+            "--db",
+            str(db),
+        ],
+    )
+    assert events.exit_code == 0, events.output
+    (event,) = json.loads(events.output)
+    assert event["type"] == "report_mention" and "list:ofac-12927" in event["evidence"]
+
+
+def test_read_table_output(db: Path) -> None:
+    result = CliRunner().invoke(app, ["read", str(SEED), "--db", str(db), "--no-store"])
+    assert result.exit_code == 0, result.output
+    assert "ofac-12927" in result.output and "set aside (promo)" in result.output
