@@ -98,6 +98,7 @@ def test_split_keeps_inner_full_stops() -> None:
             "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h",
         ),
         ("ISIN KYG7114V1023", Kind.ISIN, "KYG7114V1023"),
+        ("HAMAS - Khan Younis", Kind.POLITICAL, "HAMAS - Khan Younis"),
         (
             "Member of the State Duma of the Federal Assembly of the Russian Federation",
             Kind.POSITION,

@@ -742,6 +742,7 @@ _SIMPLE_PROPS: dict[Kind, str] = {
     Kind.TARGET_TYPE: "classification",
     Kind.ETHNICITY: "ethnicity",
     Kind.POSITION: "position",
+    Kind.POLITICAL: "political",
 }
 
 

@@ -65,6 +65,7 @@ class Kind(StrEnum):
     ISSUER_NAME = "issuer_name"
     ETHNICITY = "ethnicity"
     POSITION = "position"  # an office, rank or role ("Member of the State Duma...")
+    POLITICAL = "political"  # party list of a legislator ("HAMAS - Hebron", "PFLP")
 
 
 @dataclass(frozen=True)
@@ -397,6 +398,7 @@ _SIMPLE: list[tuple[re.Pattern[str], Kind, str]] = [
     _simple(Kind.TICKER, _ALT + r"Equity Ticker (?P<value>.+)"),
     _simple(Kind.ISSUER_NAME, _ALT + r"Issuer Name (?P<value>.+)"),
     _simple(Kind.ETHNICITY, _ALT + r"ethnicity (?P<value>.+)"),
+    _simple(Kind.POLITICAL, r"(?P<value>(?:HAMAS|PFLP|DFLP|FATAH|Fatah)(?: - [^;]+)?)"),
     _simple(
         Kind.INFO_URL,
         _ALT + r"(?:Executive Order \d+ Directive Information:? - )?[Ff]or more information"
