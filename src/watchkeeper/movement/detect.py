@@ -68,7 +68,7 @@ def detect_events(
     types: Sequence[str] | None = None,
     since: datetime | None = None,
     *,
-    max_positions: int = 2_000_000,
+    max_positions: int = 1_000_000,
     progress: Progress | None = None,
 ) -> list[Event]:
     """Every event of ``types`` in the positions since ``since``; nothing is written."""
@@ -109,7 +109,7 @@ def run_detectors(
     since: datetime | None = None,
     *,
     settings: Settings | None = None,
-    max_positions: int = 2_000_000,
+    max_positions: int = 1_000_000,
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Link vessels, detect, and store the events; returns events per type.

@@ -179,7 +179,7 @@ def vessel_counts(store: Store, since: datetime | None = None) -> list[tuple[int
 
 
 def vessel_chunks(
-    counts: Sequence[tuple[int, int]], max_positions: int = 2_000_000
+    counts: Sequence[tuple[int, int]], max_positions: int = 1_000_000
 ) -> Iterator[list[int]]:
     """Groups of MMSIs holding at most ``max_positions`` positions (one vessel may
     exceed it alone)."""
@@ -249,7 +249,7 @@ def iter_tracks(
     store: Store,
     mmsis: Sequence[int] | None = None,
     since: datetime | None = None,
-    max_positions: int = 2_000_000,
+    max_positions: int = 1_000_000,
 ) -> Iterator[list[Track]]:
     """Tracks in chunks of vessels of at most ``max_positions`` positions each."""
     counts = vessel_counts(store, since)

@@ -54,12 +54,19 @@ def find_loitering(track: Track, refs: References, params: LoiteringParams) -> l
     slow = sog_all < params.max_speed_kn
     if not slow.any():
         return []
+    breaks = np.r_[False, np.diff(track.t) > params.max_gap_hours * 3600]
+    # Distance from shore only where a slow stretch is already long enough.
+    long_enough = np.zeros(n, dtype=bool)
+    for a, b in runs(slow, breaks):
+        if track.t[b] - track.t[a] >= params.min_duration_hours * 3600:
+            long_enough[a : b + 1] = True
+    if not long_enough.any():
+        return []
     far = np.zeros(n, dtype=bool)
-    idx = np.flatnonzero(slow)
+    idx = np.flatnonzero(long_enough)
     shore = np.full(n, np.nan)
     shore[idx] = refs.shore.nm(track.lat[idx], track.lon[idx])
     far[idx] = shore[idx] >= params.min_shore_nm
-    breaks = np.r_[False, np.diff(track.t) > params.max_gap_hours * 3600]
     events = []
     for a, b in runs(far, breaks):
         duration = track.t[b] - track.t[a]
