@@ -12,7 +12,7 @@ from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
 from watchkeeper.errors import InputError
-from watchkeeper.movement.air import build_context, ingest_paths, run_detectors
+from watchkeeper.movement.air import BUNDLED_ADSB, build_context, ingest_paths, run_detectors
 from watchkeeper.movement.air.detectors import AirContext
 from watchkeeper.movement.air.identity import (
     designator,
@@ -22,6 +22,7 @@ from watchkeeper.movement.air.identity import (
     normal_registration,
 )
 from watchkeeper.movement.air.storage import StoredFlight, read_aircraft, read_flights
+from watchkeeper.settings import Settings
 from watchkeeper.store import Store
 
 flights_app = typer.Typer(
@@ -317,6 +318,33 @@ def show(
     console.print(table)
     for e in out["events"]:
         console.print(f"  {e['type']} {e['start']}: {e['detail']}")
+
+
+def run_step(store: Store, data_dir: Path) -> None:
+    """The flights part of ``watchkeeper run``: ingest the bundled ADS-B samples (real ones,
+    and one HAND-MADE Mahan Air track, said so), then run the flight detectors."""
+    paths = [data_dir / p for p in BUNDLED_ADSB]
+    present = [p for p in paths if p.exists()]
+    for p in paths:
+        if not p.exists():
+            console.print(f"  [yellow]skipped {p}: missing[/yellow]")
+    report = ingest_paths(store, present, settings=Settings.from_env())
+    for f in report.files:
+        name = Path(f.path).name
+        if f.skipped:
+            console.print(f"  {name}: already loaded")
+            continue
+        rejected = sum(f.rejects.values())
+        console.print(
+            f"  {name}: {f.format}, {f.states:,} states"
+            + (f" from {f.frames:,} frames" if f.frames else "")
+            + (f", {rejected:,} rejected" if rejected else "")
+            + (" [yellow](HAND-MADE track, not real data)[/yellow]" if "handmade" in name else "")
+        )
+    counts = run_detectors(store, settings=Settings.from_env())
+    flights = store.con.execute("SELECT count(*) FROM air_flights").fetchone()
+    console.print(f"  {flights[0] if flights else 0:,} flights stored")
+    console.print("  flight events: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 def register(app: typer.Typer) -> None:

@@ -99,3 +99,21 @@ def test_bad_input_exits_2_naming_the_file(tmp_path: Path) -> None:
     assert "garbage.bin" in str(out.exception)
     route = runner.invoke(app, ["flights", "--route", "nonsense", "--db", str(db)])
     assert route.exit_code != 0
+
+
+def test_run_step_loads_the_bundled_samples(tmp_path: Path, capsys: object) -> None:
+    """The step ``watchkeeper run`` calls, on a data folder holding two of the bundled files."""
+    from watchkeeper.cli.aircraft import run_step
+
+    data = tmp_path / "data"
+    (data / "adsb").mkdir(parents=True)
+    for src in (FULL_FLIGHT, HANDMADE):
+        (data / "adsb" / src.name).symlink_to(src)
+    store = Store(":memory:")
+    load_sdn_subset(store, tmp_path)
+    run_step(store, data)
+    flights = store.con.execute("SELECT count(*) FROM air_flights").fetchone()
+    assert flights == (5,)
+    assert {e.type for e in store.read_events()} >= {"listed_operator_flight", "air_bridge"}
+    run_step(store, data)  # again: nothing new, same events
+    assert store.con.execute("SELECT count(*) FROM air_ingests").fetchone() == (2,)
