@@ -329,9 +329,20 @@ RICH = [line for line in REAL_LINES if b"Passport" in line or b"Aircraft" in lin
 NASTY = [b'"', b",", b"\r\n", b"\n", b"\x00", b"\x1a", b"\xff\xfe", b"-0- ", b";", b"'", b"\xe9"]
 
 
+def _companion_lines(name: str) -> list[bytes]:
+    lines = read_bytes(DATA / f"lists/ofac/sdn_csv_2023-12-28/{name}.gz").split(b"\r\n")
+    return [line for line in lines if line.startswith((b"12927,", b"15438,"))]
+
+
+# The real add.csv / alt.csv rows of MAHAN AIR and EP-MNG (4 addresses, 1 alias).
+COMPANIONS = {"add.csv": _companion_lines("add.csv"), "alt.csv": _companion_lines("alt.csv")}
+
+
 @st.composite
-def mutated_file(draw: st.DrawFn) -> bytes:
-    lines = draw(st.lists(st.sampled_from(SAMPLE + RICH), min_size=1, max_size=4, unique=True))
+def mutated_file(draw: st.DrawFn, pool: list[bytes] | None = None) -> bytes:
+    lines = draw(
+        st.lists(st.sampled_from(pool or SAMPLE + RICH), min_size=1, max_size=4, unique=True)
+    )
     data = bytearray(b"\r\n".join(lines) + b"\r\n\x1a")
     for _ in range(draw(st.integers(1, 4))):
         op = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "field"]))
@@ -369,3 +380,22 @@ def test_mutated_rows_raise_only_list_format_error(sdn: bytes, alt: bytes | None
         assert len(ids) == len(set(ids))  # the store would refuse duplicates
         for entity in parsed.entities:
             assert entity.proxy.id and entity.proxy.schema in model.schemata.values()
+
+
+@given(
+    name=st.sampled_from(sorted(COMPANIONS)),
+    data=st.data(),
+)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_address_and_alias_rows(name: str, data: st.DataObject) -> None:
+    companion = data.draw(mutated_file(COMPANIONS[name]))
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [write(Path(folder), "sdn.csv", good_sdn()), write(Path(folder), name, companion)]
+        try:
+            parsed = SDN.parse(paths)
+        except ListFormatError as exc:
+            assert exc.path is not None and exc.message
+            return
+        assert parsed.primary_count == 2
+        ids = [e.proxy.id for e in parsed.entities]
+        assert len(ids) == len(set(ids))
