@@ -17,8 +17,10 @@ from watchkeeper.movement.ais.nmea import (
     Pghp,
     Reject,
     Sentence,
+    intern_ranges,
     nmea_checksum,
     parse_line,
+    range_xor,
 )
 
 # Real sentences (libais test.aivdm lines 30-33: two 2-part type 5 messages, USCG metadata).
@@ -212,3 +214,20 @@ def test_vectorised_framing_equals_reference_on_mutated_real_lines(
     # and every message's payload is one the input holds
     for m in messages(fast):
         assert np.all(np.frombuffer(m[3], np.uint8) != 10)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    data=st.binary(min_size=1, max_size=400),
+    ranges=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 90)), min_size=1, max_size=40),
+)
+def test_vectorised_helpers_equal_plain_python(data: bytes, ranges: list[tuple[int, int]]) -> None:
+    """Checksums 8 bytes at a time and grouping of equal texts: same as byte by byte."""
+    buf = np.frombuffer(data + b"\0" * 80, dtype=np.uint8)
+    starts = np.array([min(a, len(data)) for a, _ in ranges], dtype=np.int64)
+    ends = np.array([min(a + n, len(data)) for a, n in ranges], dtype=np.int64)
+    xor = range_xor(buf, starts, ends)
+    assert xor.tolist() == [nmea_checksum(data[a:b]) for a, b in zip(starts, ends, strict=True)]
+    codes, texts = intern_ranges(data, buf, starts, ends)
+    assert [texts[c] for c in codes] == [data[a:b] for a, b in zip(starts, ends, strict=True)]
+    assert len(texts) == len(set(texts))

@@ -26,6 +26,7 @@ A message shorter than the last field we keep is rejected as ``truncated_payload
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -136,8 +137,8 @@ DECODE_REJECTS: Final = {
 
 def sixbit_chars(fm: FramedMessages, idx: I64, n_chars: int) -> U8:
     """The first ``n_chars`` 6-bit values of messages ``idx`` as an ``len(idx) x n`` array."""
-    pos = fm.start[idx][:, None] + np.arange(n_chars, dtype=np.int64)[None, :]
-    return np.asarray(SIXBIT[fm.payload[pos]], dtype=np.uint8)
+    windows = np.lib.stride_tricks.sliding_window_view(fm.payload, n_chars)
+    return np.asarray(SIXBIT[windows[fm.start[idx]]], dtype=np.uint8)
 
 
 def bits(chars: U8, start: int, width: int, signed: bool = False) -> I64:
@@ -302,6 +303,15 @@ def is_auxiliary_craft(mmsi: I64) -> B:
     return np.asarray((mmsi // 10_000_000) == 98, dtype=np.bool_)
 
 
+def _by_length(fm: FramedMessages, idx: I64) -> Iterator[tuple[I64, U8, B]]:
+    """Messages ``idx`` grouped by payload length: (indices, all their 6-bit values, bad char)."""
+    lengths = fm.length[idx]
+    for length in np.unique(lengths).tolist():
+        sel = idx[lengths == length]
+        chars = sixbit_chars(fm, sel, int(length))
+        yield sel, chars, (chars == 255).any(axis=1)
+
+
 def decode(fm: FramedMessages) -> Decoded:
     """Decode every framed message; reject (with a reason) those that cannot be decoded."""
     n = len(fm)
@@ -312,150 +322,157 @@ def decode(fm: FramedMessages) -> Decoded:
     def reject(reason: str, which: I64) -> None:
         if len(which):
             rejects[reason] += len(which)
-            first_reject.setdefault(reason, int(which[0]))
+            first_reject[reason] = min(first_reject.get(reason, n), int(which.min()))
 
     msg_type = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return _empty_decoded(msg_type)
-    invalid = SIXBIT[fm.payload] == 255
-    cum = np.concatenate([[0], np.cumsum(invalid, dtype=np.int64)])
-    bad_char = (cum[fm.start + fm.length] - cum[fm.start]) > 0
-    reject("bad_payload_char", np.flatnonzero(bad_char))
-    ok = ~bad_char & (fm.length > 0)
+    has_payload = fm.length > 0
+    first = np.where(has_payload, SIXBIT[fm.payload[np.where(has_payload, fm.start, 0)]], 255)
+    msg_type[first != 255] = first[first != 255]
     n_bits = fm.length * 6 - fm.fill.astype(np.int64)
-    first = SIXBIT[fm.payload[np.minimum(fm.start, len(fm.payload) - 1)]].astype(np.int64)
-    msg_type[ok] = first[ok]
 
     positions: list[Positions] = []
     statics: list[Statics] = []
-    other_idx: list[I64] = []
-
+    # Types decoded into columns: message length known per type, and every character
+    # checked (a message is only as good as its worst character).
     for t, bits_needed in NEEDED_BITS.items():
-        of_type = ok & (msg_type == t)
+        of_type = msg_type == t
         short = of_type & (n_bits < bits_needed)
         reject("truncated_payload", np.flatnonzero(short))
-        idx = np.flatnonzero(of_type & ~short)
-        counts["nonstandard_length"] += int((n_bits[idx] != STANDARD_BITS[t]).sum())
-        if not len(idx):
-            continue
-        chars = sixbit_chars(fm, idx, (bits_needed + 5) // 6)
-        types = msg_type[idx]
-        mmsi = bits(chars, 8, 30)
-        if t in (1, 2, 3):
-            positions.append(_class_a(chars, idx, types))
-        elif t in (18, 19):
-            positions.append(_class_b(chars, idx, types))
-        elif t == 27:
-            positions.append(_long_range(chars, idx, types))
-        if t == 19:
-            statics.append(
-                _static(
-                    idx,
-                    mmsi,
-                    19,
-                    name=text(chars, 143, 20),
-                    ship_type=bits(chars, 263, 8),
-                    dims=_dims(chars, 271),
-                )
-            )
-        elif t == 5:
-            statics.append(
-                _static(
-                    idx,
-                    mmsi,
-                    5,
-                    imo=bits(chars, 40, 30),
-                    callsign=text(chars, 70, 7),
-                    name=text(chars, 112, 20),
-                    ship_type=bits(chars, 232, 8),
-                    dims=_dims(chars, 240),
-                    draught=_null_where(bits(chars, 294, 8) / 10.0, bits(chars, 294, 8) == 0),
-                    destination=text(chars, 302, 20),
-                )
-            )
+        for idx, chars, bad in _by_length(fm, np.flatnonzero(of_type & ~short)):
+            reject("bad_payload_char", idx[bad])
+            idx, chars = idx[~bad], chars[~bad]
+            counts["nonstandard_length"] += int((n_bits[idx] != STANDARD_BITS[t]).sum())
+            if not len(idx):
+                continue
+            types = msg_type[idx]
+            if t in (1, 2, 3):
+                positions.append(_class_a(chars, idx, types))
+            elif t in (18, 19):
+                positions.append(_class_b(chars, idx, types))
+            elif t == 27:
+                positions.append(_long_range(chars, idx, types))
+            if t == 19:
+                statics.append(_type19_static(chars, idx))
+            elif t == 5:
+                statics.append(_type5_static(chars, idx))
 
     # Type 24: part A (name) or part B (type, call sign, dimensions unless auxiliary craft).
-    t24 = ok & (msg_type == 24)
+    t24 = msg_type == 24
     short = t24 & (n_bits < 40)
     reject("truncated_payload", np.flatnonzero(short))
-    idx24 = np.flatnonzero(t24 & ~short)
-    if len(idx24):
-        head = sixbit_chars(fm, idx24, 7)
-        part = bits(head, 38, 2)
-        mmsi24 = bits(head, 8, 30)
-        aux = is_auxiliary_craft(mmsi24)
+    for idx, chars, bad in _by_length(fm, np.flatnonzero(t24 & ~short)):
+        reject("bad_payload_char", idx[bad])
+        idx, chars = idx[~bad], chars[~bad]
+        part = bits(chars, 38, 2)
+        aux = is_auxiliary_craft(bits(chars, 8, 30))
         need = np.where(part == 0, 160, np.where(aux, 132, 162))
-        reject("bad_part_number", idx24[part > 1])
+        reject("bad_part_number", idx[part > 1])
         good = part <= 1
-        reject("truncated_payload", idx24[good & (n_bits[idx24] < need)])
-        good &= n_bits[idx24] >= need
-        a = idx24[good & (part == 0)]
-        if len(a):
-            chars = sixbit_chars(fm, a, 27)
-            statics.append(
-                _static(
-                    a,
-                    bits(chars, 8, 30),
-                    24,
-                    part=np.zeros(len(a), dtype=np.int64),
-                    name=text(chars, 40, 20),
-                )
-            )
-        b_sel = good & (part == 1)
-        b = idx24[b_sel]
-        if len(b):
-            chars = sixbit_chars(fm, b, 22)  # 132 bits; dimensions read only when present
-            b_aux = aux[b_sel]
-            full = np.flatnonzero(~b_aux)
-            dims = tuple(np.full(len(b), -1, dtype=np.int64) for _ in range(4))
-            if len(full):
-                dchars = sixbit_chars(fm, b[full], 27)
-                for arr, values in zip(dims, _dims(dchars, 132), strict=True):
-                    arr[full] = values
-            statics.append(
-                _static(
-                    b,
-                    bits(chars, 8, 30),
-                    24,
-                    part=np.ones(len(b), dtype=np.int64),
-                    ship_type=bits(chars, 40, 8),
-                    callsign=text(chars, 90, 7),
-                    dims=dims,  # type: ignore[arg-type]
-                )
-            )
+        reject("truncated_payload", idx[good & (n_bits[idx] < need)])
+        good &= n_bits[idx] >= need
+        a = good & (part == 0)
+        if a.any():
+            statics.append(_type24a_static(chars[a], idx[a]))
+        b = good & (part == 1)
+        if b.any():
+            statics.append(_type24b_static(chars[b], idx[b], aux[b]))
 
     # Everything else is kept raw, with its MMSI when the message is long enough.
-    decoded_types = (*NEEDED_BITS, 24)
-    rest = np.flatnonzero(ok & ~np.isin(msg_type, decoded_types))
-    if len(rest):
-        other_idx.append(rest)
-    others_index = np.concatenate(other_idx) if other_idx else np.empty(0, np.int64)
-    others_mmsi = np.full(len(others_index), -1, dtype=np.int64)
-    has_mmsi = n_bits[others_index] >= 38
-    if has_mmsi.any():
-        chars = sixbit_chars(fm, others_index[has_mmsi], 7)
-        others_mmsi[has_mmsi] = bits(chars, 8, 30)
+    others_index: list[I64] = []
+    others_mmsi: list[I64] = []
+    rest = np.flatnonzero((msg_type >= 0) & ~np.isin(msg_type, (*NEEDED_BITS, 24)))
+    for idx, chars, bad in _by_length(fm, rest):
+        reject("bad_payload_char", idx[bad])
+        idx, chars = idx[~bad], chars[~bad]
+        others_index.append(idx)
+        others_mmsi.append(
+            bits(chars, 8, 30) if chars.shape[1] * 6 >= 38 else np.full(len(idx), -1, np.int64)
+        )
+    reject("bad_payload_char", np.flatnonzero(has_payload & (msg_type < 0)))
+    o_idx = np.concatenate(others_index) if others_index else np.empty(0, np.int64)
+    o_mmsi = np.concatenate(others_mmsi) if others_mmsi else np.empty(0, np.int64)
+    # a short message whose 38th bit is inside the fill has no MMSI
+    o_mmsi = np.where(n_bits[o_idx] >= 38, o_mmsi, -1)
+    order = np.argsort(o_idx, kind="stable")
+    o_idx, o_mmsi = o_idx[order], o_mmsi[order]
 
     pos = Positions.concat(positions) if positions else _empty_positions()
     # Positions without a usable fix are rejected here: the table holds only real fixes.
-    lat_na = np.where(pos.msg_type == 27, pos.lat == 91.0, pos.lat == 91.0)
-    na = lat_na | (pos.lon == 181.0)
+    na = (pos.lat == 91.0) | (pos.lon == 181.0)
     out = ~na & ((np.abs(pos.lat) > 90) | (np.abs(pos.lon) > 180))
     reject("position_not_available", pos.index[na])
     reject("position_out_of_range", pos.index[out])
     keep = ~na & ~out
     pos = Positions(*(getattr(pos, f)[keep] for f in Positions.__annotations__))
     stat = _concat_statics(statics) if statics else _empty_statics()
-    for t in np.unique(msg_type[ok]).tolist():
-        counts[f"type_{t}"] += int((msg_type[ok] == t).sum())
+    types, per_type = np.unique(msg_type[msg_type >= 0], return_counts=True)
+    for t, c in zip(types.tolist(), per_type.tolist(), strict=True):
+        counts[f"type_{t}"] += c
     return Decoded(
         positions=pos,
         statics=stat,
-        others=Others(others_index, msg_type[others_index], others_mmsi),
+        others=Others(o_idx, msg_type[o_idx], o_mmsi),
         msg_type=msg_type,
         rejects=rejects,
         counts=counts,
         first_reject_index=first_reject,
+    )
+
+
+def _type5_static(chars: U8, idx: I64) -> Statics:
+    draught = bits(chars, 294, 8)
+    return _static(
+        idx,
+        bits(chars, 8, 30),
+        5,
+        imo=bits(chars, 40, 30),
+        callsign=text(chars, 70, 7),
+        name=text(chars, 112, 20),
+        ship_type=bits(chars, 232, 8),
+        dims=_dims(chars, 240),
+        draught=_null_where(draught / 10.0, draught == 0),
+        destination=text(chars, 302, 20),
+    )
+
+
+def _type19_static(chars: U8, idx: I64) -> Statics:
+    return _static(
+        idx,
+        bits(chars, 8, 30),
+        19,
+        name=text(chars, 143, 20),
+        ship_type=bits(chars, 263, 8),
+        dims=_dims(chars, 271),
+    )
+
+
+def _type24a_static(chars: U8, idx: I64) -> Statics:
+    return _static(
+        idx,
+        bits(chars, 8, 30),
+        24,
+        part=np.zeros(len(idx), dtype=np.int64),
+        name=text(chars, 40, 20),
+    )
+
+
+def _type24b_static(chars: U8, idx: I64, aux: B) -> Statics:
+    """Part B: dimensions, unless an auxiliary craft (its MMSI 98...) gives its mothership."""
+    dims = tuple(np.full(len(idx), -1, dtype=np.int64) for _ in range(4))
+    full = np.flatnonzero(~aux)
+    if len(full):
+        for arr, values in zip(dims, _dims(chars[full], 132), strict=True):
+            arr[full] = values
+    return _static(
+        idx,
+        bits(chars, 8, 30),
+        24,
+        part=np.ones(len(idx), dtype=np.int64),
+        ship_type=bits(chars, 40, 8),
+        callsign=text(chars, 90, 7),
+        dims=dims,  # type: ignore[arg-type]
     )
 
 

@@ -39,11 +39,19 @@ B = npt.NDArray[np.bool_]
 _MIN_UNIX_S: Final = 631152000
 _MAX_UNIX_S: Final = 4102444800
 
+_PAD: Final = 72  # zero bytes after a buffer, so look-ahead (up to 64 bytes) never leaves it
 _HEX = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
 for _i, _c in enumerate(b"abcdef"):
     _HEX[_c] = 10 + _i
+
+_ALNUM = np.zeros(256, dtype=bool)
+for _c in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
+    _ALNUM[_c] = True
+_WHITESPACE = np.zeros(256, dtype=bool)
+for _c in b" \t\n\r\x0b\x0c":
+    _WHITESPACE[_c] = True
 
 # Reasons a line or fragment is not turned into a message (keys of ``rejects``).
 REJECT_REASONS: Final = {
@@ -188,21 +196,70 @@ def _parse_tag_block(raw: bytes) -> TagBlock | None:
 
 
 def parse_receiver_metadata(meta: bytes) -> tuple[int | None, str | None]:
-    """Fields after the checksum (USCG style): the first Unix time and the station id."""
+    """Fields after the checksum (USCG style): the first plausible Unix time (a field of
+    9-13 digits; 13 = milliseconds) and the station (``r``/``b``/``B`` + letters/digits)."""
     time_us: int | None = None
     station: str | None = None
-    try:
-        text = meta.decode("ascii").strip()
-    except UnicodeDecodeError:
-        return None, None
-    for item in text.split(","):
-        if time_us is None and item[:1].isdigit():
-            head = item.split(".", 1)[0]
-            if head.isdigit() and 9 <= len(head) <= 13:
-                time_us = _unix_time_us(item)
-        elif station is None and len(item) > 1 and item[0] in "rbB" and item[1:].isalnum():
-            station = item
+    for item in meta.split(b","):
+        if time_us is None and 9 <= len(item) <= 13 and item.isdigit():
+            time_us = _unix_time_us(item.decode("ascii"))
+        elif (
+            station is None
+            and 2 <= len(item) <= 24
+            and item[:1] in (b"r", b"b", b"B")
+            and item[1:].isalnum()
+        ):
+            station = item.decode("ascii")
     return time_us, station
+
+
+def receiver_metadata_columns(
+    buf: U8, commas: I64, comma_at: I64, ends: I64
+) -> tuple[I64, I64, I64]:
+    """:func:`parse_receiver_metadata` for many lines at once.
+
+    ``comma_at[i]`` is the comma after line i's checksum, ``ends[i]`` its end; returns
+    the time (``NO_TIME`` if none) and the station field's byte range (-1 if none).
+    """
+    n = len(comma_at)
+    k0 = np.searchsorted(commas, comma_at)
+    k1 = np.searchsorted(commas, ends)
+    counts = k1 - k0
+    owner = np.repeat(np.arange(n), counts)
+    kk = np.repeat(k0 - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+    fs = commas[kk] + 1
+    fe = np.minimum(commas[np.minimum(kk + 1, len(commas) - 1)], ends[owner])
+    length = fe - fs
+    time_us = np.full(n, NO_TIME, dtype=np.int64)
+    ci = np.flatnonzero((length >= 9) & (length <= 13))
+    if len(ci):
+        value = np.zeros(len(ci), dtype=np.int64)
+        digits = np.ones(len(ci), dtype=bool)
+        for j in range(13):
+            inside = j < length[ci]
+            ch = buf[fs[ci] + j].astype(np.int64)
+            digits &= ~inside | ((ch >= 48) & (ch <= 57))
+            value = np.where(inside, value * 10 + ch - 48, value)
+        seconds = value.astype(np.float64)
+        seconds = np.where(seconds > _MAX_UNIX_S * 10, seconds / 1000.0, seconds)
+        good = digits & (seconds >= _MIN_UNIX_S) & (seconds <= _MAX_UNIX_S)
+        owners, first = np.unique(owner[ci[good]], return_index=True)
+        time_us[owners] = np.round(seconds[good][first] * 1_000_000).astype(np.int64)
+    station_start = np.full(n, -1, dtype=np.int64)
+    station_end = np.full(n, -1, dtype=np.int64)
+    head = buf[np.minimum(fs, len(buf) - 1)]
+    si = np.flatnonzero(
+        (length >= 2) & (length <= 24) & ((head == 114) | (head == 98) | (head == 66))
+    )
+    if len(si):
+        alnum = np.ones(len(si), dtype=bool)
+        for j in range(1, 24):
+            inside = j < length[si]
+            alnum &= ~inside | _ALNUM[buf[fs[si] + j]]
+        owners, first = np.unique(owner[si[alnum]], return_index=True)
+        station_start[owners] = fs[si[alnum]][first]
+        station_end[owners] = fe[si[alnum]][first]
+    return time_us, station_start, station_end
 
 
 def parse_pghp(body: bytes) -> LineResult:
@@ -353,6 +410,16 @@ class _Seq:
 
 
 @dataclass
+class _Tags:
+    """Per line: tag block valid, its time, source code and group (-1s when none)."""
+
+    ok: B
+    time_us: I64
+    source_code: I32
+    group: I64  # (n, 3)
+
+
+@dataclass
 class _Lines:
     """Line boundaries of a buffer (``buf`` has padding after the data for look-ahead)."""
 
@@ -364,7 +431,7 @@ class _Lines:
 
     @staticmethod
     def split(data: bytes) -> _Lines:
-        buf = np.frombuffer(data + b"\n" + b"\0" * 16, dtype=np.uint8)
+        buf = np.frombuffer(data + b"\n" + b"\0" * _PAD, dtype=np.uint8)
         n = len(data)
         ends = np.flatnonzero(buf[: n + 1] == 10).astype(np.int64)
         starts = np.empty_like(ends)
@@ -372,8 +439,11 @@ class _Lines:
         starts[1:] = ends[:-1] + 1
         if data.endswith(b"\n"):  # the sentinel line break made one empty line too many
             starts, ends = starts[:-1], ends[:-1]
-        cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
-        ends = ends - cr
+        while True:  # trailing whitespace, as bytes.strip() removes it
+            trailing = (ends > starts) & _WHITESPACE[buf[np.maximum(ends - 1, 0)]]
+            if not trailing.any():
+                break
+            ends = ends - trailing
         return _Lines(buf, starts, ends, ends - starts, buf[starts])
 
 
@@ -396,18 +466,20 @@ class _FastShape:
     number: I64
     fill: U8
     checksum_ok: B
+    commas: I64  # every comma of the buffer, then padding
+    empty: B  # of the shape, but with an empty payload
 
     @staticmethod
     def none(lines: _Lines) -> _FastShape:
         n = len(lines.starts)
         z = np.zeros(n, dtype=np.int64)
         f = np.zeros(n, dtype=bool)
-        return _FastShape(f, f, z, z, z, z, z, z, z, np.zeros(n, np.uint8), f)
+        return _FastShape(f, f, z, z, z, z, z, z, z, np.zeros(n, np.uint8), f, z[:0], f)
 
     @staticmethod
     def find(lines: _Lines) -> _FastShape:
         buf, starts, ends, first = lines.buf, lines.starts, lines.ends, lines.first
-        n_bytes = int(len(buf) - 17)
+        n_bytes = int(len(buf) - 1 - _PAD)
         nonempty = lines.length > 0
         has_tag = (first == 92) & nonempty
         tag_end = _next_at_or_after(np.flatnonzero(buf[:n_bytes] == 92), starts + 1, n_bytes)
@@ -424,7 +496,7 @@ class _FastShape:
         ok &= (c0 == ss + 6) & (c1 == c0 + 2) & (c2 == c1 + 2)
         ok &= ((c3 - c2) == 1) | ((c3 - c2) == 2)
         ok &= ((c4 - c3) == 1) | ((c4 - c3) == 2)
-        ok &= (c5 > c4 + 1) & (c5 + 5 <= ends)  # a payload, then 'f*hh'
+        ok &= (c5 > c4) & (c5 + 5 <= ends)  # a payload (maybe empty), then 'f*hh'
         total = buf[c0 + 1].astype(np.int64) - 48
         number = buf[c1 + 1].astype(np.int64) - 48
         ok &= (total >= 1) & (total <= 9) & (number >= 1) & (number <= total)
@@ -438,9 +510,9 @@ class _FastShape:
         hi, lo = _HEX[buf[c5 + 3]], _HEX[buf[c5 + 4]]
         ok &= (hi != 255) & (lo != 255)
         ok &= (c5 + 5 == ends) | (buf[c5 + 5] == 44)
-        xor = np.bitwise_xor.accumulate(buf[: n_bytes + 1])
-        body_xor = xor[np.minimum(c5 + 1, n_bytes)] ^ xor[ssc]
+        body_xor = range_xor(buf, ssc + 1, np.minimum(c5 + 2, n_bytes))
         checksum_ok = ok & (body_xor == (hi.astype(np.int64) * 16 + lo))
+        empty = ok & (c5 == c4 + 1)
         return _FastShape(
             ok,
             has_tag,
@@ -453,7 +525,96 @@ class _FastShape:
             number,
             np.where(ok, fill, 0).astype(np.uint8),
             checksum_ok,
+            commas,
+            empty,
         )
+
+
+# _BYTE_MASK[s, e]: a uint64 whose bytes s..e-1 (little-endian) are 0xFF.
+_BYTE_MASK = np.zeros((9, 9), dtype=np.uint64)
+for _s in range(9):
+    for _e in range(_s, 9):
+        _BYTE_MASK[_s, _e] = np.uint64(((1 << (8 * _e)) - 1) ^ ((1 << (8 * _s)) - 1))
+
+
+def range_xor(buf: U8, a: I64, b: I64) -> I64:
+    """XOR of the bytes ``buf[a[i]:b[i]]`` for every i (the NMEA checksum), 8 bytes a step.
+
+    ``buf`` must have 8 spare bytes after the last range (the framer pads it).
+    """
+    n_words = len(buf) // 8
+    words = buf[: n_words * 8].view("<u8")
+    prefix = np.bitwise_xor.accumulate(words)  # prefix[k] = words[0] ^ ... ^ words[k]
+    wa, wb = a // 8, b // 8
+    sa, sb = a % 8, b % 8
+    same = wa == wb
+    head = words[wa] & _BYTE_MASK[sa, np.where(same, sb, 8)]
+    middle = np.where(wb - 1 > wa, prefix[np.maximum(wb - 1, 0)] ^ prefix[wa], np.uint64(0))
+    tail = np.where(same, np.uint64(0), words[np.minimum(wb, n_words - 1)] & _BYTE_MASK[0, sb])
+    x = head ^ middle ^ tail
+    x ^= x >> np.uint64(32)
+    x ^= x >> np.uint64(16)
+    x ^= x >> np.uint64(8)
+    return (x & np.uint64(0xFF)).astype(np.int64)
+
+
+# Odd 64-bit multipliers for hashing up to 8 words of text plus its length.
+_HASH_MULT = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+        0x2545F4914F6CDD1D,
+        0x94D049BB133111EB,
+        0xBF58476D1CE4E5B9,
+    ],
+    dtype=np.uint64,
+)
+
+
+def intern_ranges(data: bytes, buf: U8, starts: I64, ends: I64) -> tuple[I64, list[bytes]]:
+    """Distinct texts among ``data[starts[i]:ends[i]]``: (code per range, texts by code).
+
+    Ranges of up to 64 bytes are grouped with NumPy (a hash, then an exact comparison
+    with the group's first member); longer ones, and any hash collision, one by one.
+    """
+    n = len(starts)
+    lengths = ends - starts
+    codes = np.full(n, -1, dtype=np.int64)
+    texts: list[bytes] = []
+    index: dict[bytes, int] = {}
+
+    def code_of(text: bytes) -> int:
+        code = index.get(text)
+        if code is None:
+            code = index[text] = len(texts)
+            texts.append(text)
+        return code
+
+    short = np.flatnonzero(lengths <= 64)
+    if len(short):
+        width = max(8, -(-int(lengths[short].max()) // 8) * 8)
+        cols = np.arange(width, dtype=np.int64)
+        windows = np.lib.stride_tricks.sliding_window_view(buf, width)
+        raw = windows[np.minimum(starts[short], len(windows) - 1)]
+        raw = np.where(cols[None, :] < lengths[short, None], raw, 0).astype(np.uint8)
+        key = np.concatenate(
+            [np.ascontiguousarray(raw).view("<u8"), lengths[short, None].astype(np.uint64)], axis=1
+        )
+        h = (key * _HASH_MULT[: key.shape[1]]).sum(axis=1, dtype=np.uint64)
+        _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+        exact = (key == key[first[inverse]]).all(axis=1)
+        rep_codes = np.array(
+            [code_of(data[int(starts[short[r]]) : int(ends[short[r]])]) for r in first.tolist()],
+            dtype=np.int64,
+        )
+        codes[short[exact]] = rep_codes[inverse[exact]]
+    for i in np.flatnonzero(codes < 0).tolist():
+        codes[i] = code_of(data[int(starts[i]) : int(ends[i])])
+    return codes, texts
 
 
 def _next_at_or_after(positions: I64, at: I64, default: int) -> I64:
@@ -500,6 +661,30 @@ class NmeaFramer:
             self.sources.append(source)
             self._source_codes[source] = code
         return code
+
+    def _codes_of(self, data: bytes, buf: U8, starts: I64, ends: I64) -> I32:
+        """Source codes for the ASCII texts ``data[starts[i]:ends[i]]``."""
+        codes, texts = intern_ranges(data, buf, starts, ends)
+        mine = np.array([self._source_code(t.decode("ascii")) for t in texts], dtype=np.int32)
+        return np.asarray(mine[codes], dtype=np.int32) if len(codes) else mine[:0]
+
+    def _tag_blocks(self, data: bytes, buf: U8, starts: I64, ends: I64) -> _Tags:
+        """Tag blocks ``data[starts[i]:ends[i]]``, each distinct text parsed once."""
+        codes, texts = intern_ranges(data, buf, starts, ends)
+        parsed = [parse_tag_block(text) for text in texts]
+        ok = np.array([t is not None for t in parsed], dtype=bool)
+        time_us = np.array(
+            [t.time_us if t is not None and t.time_us is not None else NO_TIME for t in parsed],
+            dtype=np.int64,
+        )
+        source = np.array(
+            [self._source_code(t.source) if t is not None else -1 for t in parsed], dtype=np.int32
+        )
+        group = np.array(
+            [t.group if t is not None and t.group is not None else (-1, -1, -1) for t in parsed],
+            dtype=np.int64,
+        ).reshape(-1, 3)
+        return _Tags(ok[codes], time_us[codes], source[codes], group[codes])
 
     # -- public ------------------------------------------------------------------------
 
@@ -548,44 +733,42 @@ class NmeaFramer:
         handled[fast] = True
         self.ais_lines += len(fast)
 
-        # Tag blocks and receiver metadata: parsed per distinct text (tag blocks cached).
+        # Tag blocks: each distinct text parsed once; receiver metadata: vectorised.
+        tagged = fast[fs.has_tag[fast]]
+        tags = self._tag_blocks(data, lines.buf, lines.starts[tagged] + 1, fs.tag_end[tagged])
         sentence_time = np.full(n_lines, NO_TIME, dtype=np.int64)
         source_code = np.full(n_lines, -1, dtype=np.int32)
-        group_of: dict[int, tuple[int, int, int]] = {}
+        group = np.full((n_lines, 3), -1, dtype=np.int64)
+        sentence_time[tagged] = tags.time_us
+        source_code[tagged] = tags.source_code
+        group[tagged] = tags.group
+        bad_tag = tagged[~tags.ok]
+        if len(bad_tag):
+            self._reject("bad_tag_block", int(line_no[bad_tag[0]]), len(bad_tag))
         good_tag = np.ones(n_lines, dtype=bool)
-        tagged = fast[fs.has_tag[fast]]
-        for i, a, b in zip(
-            tagged.tolist(),
-            (lines.starts[tagged] + 1).tolist(),
-            fs.tag_end[tagged].tolist(),
-            strict=True,
-        ):
-            tag = parse_tag_block(data[a:b])
-            if tag is None:
-                good_tag[i] = False
-                self._reject("bad_tag_block", int(line_no[i]))
-                continue
-            if tag.time_us is not None:
-                sentence_time[i] = tag.time_us
-            source_code[i] = self._source_code(tag.source)
-            if tag.group is not None:
-                group_of[i] = tag.group
+        good_tag[bad_tag] = False
         fast = fast[good_tag[fast]]
         good_sum = fs.checksum_ok[fast]
         bad_sum = fast[~good_sum]
         if len(bad_sum):
             self._reject("bad_checksum", int(line_no[bad_sum[0]]), len(bad_sum))
         fast = fast[good_sum]
+        empty = fast[fs.empty[fast]]
+        if len(empty):
+            self._reject("empty_payload", int(line_no[empty[0]]), len(empty))
+            fast = fast[~fs.empty[fast]]
         c4, c5, ends = fs.c4, fs.c5, lines.ends
         with_meta = fast[(c5[fast] + 5) < ends[fast]]
-        for i, a, b in zip(
-            with_meta.tolist(), (c5[with_meta] + 6).tolist(), ends[with_meta].tolist(), strict=True
-        ):
-            meta_time, station = parse_receiver_metadata(data[a:b])
-            if meta_time is not None and sentence_time[i] == NO_TIME:
-                sentence_time[i] = meta_time
-            if station is not None and source_code[i] < 0:
-                source_code[i] = self._source_code(station)
+        if len(with_meta):
+            meta_time, station_start, station_end = receiver_metadata_columns(
+                lines.buf, fs.commas, c5[with_meta] + 5, ends[with_meta]
+            )
+            no_time = sentence_time[with_meta] == NO_TIME
+            sentence_time[with_meta[no_time]] = meta_time[no_time]
+            needs = (source_code[with_meta] < 0) & (station_start >= 0)
+            source_code[with_meta[needs]] = self._codes_of(
+                data, lines.buf, station_start[needs], station_end[needs]
+            )
         self.counts["sentences"] += len(fast)
 
         # In line order, in Python: multi-part fragments, lines of other shapes, $PGHP.
@@ -623,7 +806,7 @@ class NmeaFramer:
                         fill=int(fs.fill[i]),
                         time_us=None if t == NO_TIME else t,
                         source=self.sources[src] if src >= 0 else None,
-                        group=group_of.get(i),
+                        group=tuple(group[i].tolist()) if group[i, 0] >= 0 else None,
                     ),
                 )
             )
