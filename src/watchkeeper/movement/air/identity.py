@@ -36,6 +36,7 @@ from watchkeeper.store.normalize import search_key
 REGISTERS_FILE = ("reference", "icao", "registers.json.gz")
 AIRLINES_FILE = ("reference", "openflights", "airlines.dat.gz")
 OPERATOR_SCHEMATA = ("Organization", "Company", "LegalEntity")
+_COUNTRY_PROPS = ("country", "jurisdiction", "mainCountry")
 _CALLSIGN = re.compile(r"^([A-Z]{3})([0-9][A-Z0-9]{0,4})$")
 _MODE_S = re.compile(r"Mode S Transponder Code\s+([0-9A-Fa-f]{6})\b")
 _OPERATOR_NOTE = re.compile(r"Aircraft Operator\s+([^;]+)")
@@ -281,22 +282,48 @@ class ScreeningMatcher:
 
     method = "screening"
 
-    def __init__(self, screener: Any, threshold: float = 0.85) -> None:
+    def __init__(self, screener: Any, threshold: float = 0.9) -> None:
         self.screener = screener
         self.threshold = threshold
 
     def match(self, name: str, country: str | None) -> list[Link]:
+        from followthemoney import registry
+
         from watchkeeper.screening import Query
 
         props: dict[str, list[str]] = {"name": [name]}
-        if country:
-            props["country"] = [country]
+        iso = registry.country.clean(country) if country else None
+        if iso:
+            props["country"] = [iso]
         hits = self.screener.screen(Query("Organization", props), threshold=self.threshold)
         links = []
         for hit in hits:
             if not hit.match or hit.score < self.threshold:
                 continue
             if hit.entity.schema not in ("Organization", "Company", "LegalEntity", "PublicBody"):
+                continue
+            # An airline of one country is not a listed party of another.
+            theirs = {c.lower() for p in _COUNTRY_PROPS for c in hit.entity.get(p)}
+            if iso and theirs and iso.lower() not in theirs:
+                continue
+            # Airline names are short and generic: besides the score, every word of one name
+            # must be in the other ('Blue Air' is not 'BLUE AIRWAYS'), and a list's weak alias
+            # alone ('BMI' of BANK MELLI IRAN vs the airline 'bmi') does not count.
+            words = set(search_key(name).split())
+            same_words = next(
+                (
+                    listed
+                    for p in ("name", "alias", "previousName")
+                    for listed in hit.entity.get(p)
+                    if words
+                    and (
+                        words <= set(search_key(listed).split())
+                        or set(search_key(listed).split()) <= words
+                    )
+                ),
+                None,
+            )
+            if same_words is None:
                 continue
             why = "; ".join(e.detail for e in hit.explanations[:3])
             links.append(
@@ -308,7 +335,8 @@ class ScreeningMatcher:
                     "screening",
                     float(min(hit.score, 1.0)),
                     f"operator name {name!r} screened against the lists: {hit.entity.caption} "
-                    f"({hit.entity.id}) scores {hit.score:.2f} ({why})",
+                    f"({hit.entity.id}) scores {hit.score:.2f} ({why}); every word of one name "
+                    f"is in the other ({same_words!r})",
                 )
             )
         return links
