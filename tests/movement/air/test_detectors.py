@@ -18,6 +18,7 @@ from tests.movement.air._support import (
     load_sdn_subset,
 )
 from tests.movement.air.handmade import HANDMADE_ICAO24, write
+from watchkeeper.io import read_bytes
 from watchkeeper.movement.air import AirRules, ingest_paths, run_detectors
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
@@ -31,7 +32,7 @@ def mahan_store(tmp_path: Path) -> Store:
     load_sdn_subset(store, tmp_path)
     fresh = tmp_path / "handmade.jsonl.gz"
     write(fresh)
-    assert fresh.read_bytes() == HANDMADE.read_bytes()
+    assert read_bytes(fresh) == read_bytes(HANDMADE)
     ingest_paths(store, [HANDMADE])
     return store
 
