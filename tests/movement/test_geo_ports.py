@@ -27,14 +27,18 @@ def test_haversine_one_degree_of_latitude() -> None:
     bearing=st.floats(0, 360),
     km=st.floats(0, 0.499),
 )
-def test_close_points_share_or_touch_a_cell(lat: float, lon: float, bearing: float, km: float) -> None:
+def test_close_points_share_or_touch_a_cell(
+    lat: float, lon: float, bearing: float, km: float
+) -> None:
     """The grid join's promise: two points < cell size apart are in the same or an
     adjacent cell (so the 27-cell join never misses a pair)."""
     r = 6371.0088
     b = np.radians(bearing)
     p1, l1 = np.radians(lat), np.radians(lon)
     p2 = np.arcsin(np.sin(p1) * np.cos(km / r) + np.cos(p1) * np.sin(km / r) * np.cos(b))
-    l2 = l1 + np.arctan2(np.sin(b) * np.sin(km / r) * np.cos(p1), np.cos(km / r) - np.sin(p1) * np.sin(p2))
+    l2 = l1 + np.arctan2(
+        np.sin(b) * np.sin(km / r) * np.cos(p1), np.cos(km / r) - np.sin(p1) * np.sin(p2)
+    )
     lat2, lon2 = float(np.degrees(p2)), float((np.degrees(l2) + 540) % 360 - 180)
     c1 = grid_cells(np.array([lat]), np.array([lon]), 0.5)[0]
     c2 = grid_cells(np.array([lat2]), np.array([lon2]), 0.5)[0]
@@ -78,11 +82,19 @@ def test_same_as_shared_copy() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
-def test_mutated_port_file_raises_our_error(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_mutated_port_file_raises_our_error(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     """Property: a damaged WPI file gives ports or InputError, never another exception."""
-    lines = gzip.decompress(
-        (Path(__file__).resolve().parents[2] / "data/reference/UpdatedPub150.csv.gz").read_bytes()
-    ).decode("utf-8").splitlines()[:6]
+    lines = (
+        gzip.decompress(
+            (
+                Path(__file__).resolve().parents[2] / "data/reference/UpdatedPub150.csv.gz"
+            ).read_bytes()
+        )
+        .decode("utf-8")
+        .splitlines()[:6]
+    )
     row = data.draw(st.integers(0, len(lines) - 1))
     col = data.draw(st.integers(0, 120))
     junk = data.draw(st.sampled_from(["", "abc", "999", '"', "-0-", "1e400", ",,,"]))
