@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from watchkeeper.events.model import Event
 from watchkeeper.store.base import StoreBase
 
@@ -35,16 +37,37 @@ class EventsMixin(StoreBase):
                 now,
             ]
         rows = list(by_id.values())
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(12)]
+        table = pa.table(
+            {
+                "event_id": pa.array(columns[0], pa.string()),
+                "type": pa.array(columns[1], pa.string()),
+                "subjects": pa.array(columns[2], pa.list_(pa.string())),
+                "start_time": pa.array(columns[3], pa.timestamp("us", tz="UTC")),
+                "end_time": pa.array(columns[4], pa.timestamp("us", tz="UTC")),
+                "lat": pa.array(columns[5], pa.float64()),
+                "lon": pa.array(columns[6], pa.float64()),
+                "score": pa.array(columns[7], pa.float64()),
+                "detail": pa.array(columns[8], pa.string()),
+                "params": pa.array(columns[9], pa.string()),
+                "evidence": pa.array(columns[10], pa.list_(pa.string())),
+                "created_at": pa.array(columns[11], pa.timestamp("us", tz="UTC")),
+            }
+        )
         with self.transaction() as con:
             if replace_types:
                 con.execute(
                     "DELETE FROM events WHERE type IN (SELECT unnest(?))", [list(replace_types)]
                 )
             if rows:
-                con.executemany("DELETE FROM events WHERE event_id = ?", [[r[0]] for r in rows])
-                con.executemany(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
+                con.register("_new_events", table)
+                try:
+                    con.execute(
+                        "DELETE FROM events WHERE event_id IN (SELECT event_id FROM _new_events)"
+                    )
+                    con.execute("INSERT INTO events SELECT * FROM _new_events")
+                finally:
+                    con.unregister("_new_events")
         return len(rows)
 
     def read_events(
