@@ -75,7 +75,10 @@ def normalise_query(schema: str, properties: Mapping[str, Any]) -> NormalisedQue
         raise InputError(None, f"unknown schema {schema!r}", field="schema")
     names: set[str] = set()
     identifiers: set[str] = set()
-    for prop in schema_obj.properties.values():
+    for name in properties:
+        prop = schema_obj.get(name)
+        if prop is None:
+            continue
         if prop.type == registry.name:
             for value in _values(properties, prop.name):
                 key = " ".join(sorted(search_key(value).split()))
