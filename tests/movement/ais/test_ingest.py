@@ -278,3 +278,19 @@ def test_dma_layout_hand_made_rows(tmp_path: Path, store: Store) -> None:
     assert store.con.execute(
         "SELECT imo, name, ship_type_text, to_bow, length, width, draught, destination FROM ais_static"
     ).fetchall() == [(9300000, "HAND MADE", "Tanker", 100, 120.0, 20.0, 7.5, "AARHUS")]
+
+
+def test_other_messages_keep_their_payload_and_mmsi(store: Store) -> None:
+    path = AIS / "aisdb" / "test_data_201201.nmea"  # one real message of each type
+    ingest_paths(store, [path])
+    stored = store.con.execute("SELECT msg_type, payload, mmsi FROM ais_other").fetchall()
+    raw = [line.split(b",")[5].decode() for line in path.read_bytes().splitlines()]
+    kept = {1, 2, 3, 5, 18, 19, 24, 27}
+    expected = {p for p in raw if ARMOUR.index(p[0]) not in kept}
+    assert {p for _, p, _ in stored} == expected and len(stored) == 19
+    assert all(t not in kept for t, _, _ in stored)
+    base = [m for t, _, m in stored if t == 4]  # the base station report's MMSI, as pyais
+    assert base == [3669713]
+
+
+ARMOUR = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw"

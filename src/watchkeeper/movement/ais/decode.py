@@ -135,6 +135,19 @@ DECODE_REJECTS: Final = {
 }
 
 
+def payload_strings(fm: FramedMessages, idx: I64) -> Any:
+    """The armoured payloads of messages ``idx`` as an Arrow string array."""
+    lengths = fm.length[idx]
+    offsets = np.zeros(len(idx) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = np.repeat(fm.start[idx] - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    data = np.ascontiguousarray(fm.payload[flat])
+    array = pa.BinaryArray.from_buffers(
+        pa.binary(), len(idx), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return array.cast(pa.string())
+
+
 def sixbit_chars(fm: FramedMessages, idx: I64, n_chars: int) -> U8:
     """The first ``n_chars`` 6-bit values of messages ``idx`` as an ``len(idx) x n`` array."""
     windows = np.lib.stride_tricks.sliding_window_view(fm.payload, n_chars)
@@ -407,9 +420,9 @@ def decode(fm: FramedMessages) -> Decoded:
     keep = ~na & ~out
     pos = Positions(*(getattr(pos, f)[keep] for f in Positions.__annotations__))
     stat = _concat_statics(statics) if statics else _empty_statics()
-    types, per_type = np.unique(msg_type[msg_type >= 0], return_counts=True)
-    for t, c in zip(types.tolist(), per_type.tolist(), strict=True):
-        counts[f"type_{t}"] += c
+    per_type = np.bincount(msg_type[msg_type >= 0], minlength=64)
+    for t in np.flatnonzero(per_type).tolist():
+        counts[f"type_{t}"] += int(per_type[t])
     return Decoded(
         positions=pos,
         statics=stat,

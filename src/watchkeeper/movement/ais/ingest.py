@@ -45,7 +45,7 @@ from watchkeeper.movement.ais.csv_layouts import (
     split_header,
     time_us,
 )
-from watchkeeper.movement.ais.decode import Decoded, decode
+from watchkeeper.movement.ais.decode import Decoded, decode, payload_strings
 from watchkeeper.movement.ais.nmea import NO_TIME, FramedMessages, NmeaFramer
 from watchkeeper.store import Store
 
@@ -465,7 +465,6 @@ def store_decoded(
     report.counts["statics_without_time"] += int((st_time == NO_TIME).sum())
 
     oth_time = fm.time_us[oth.index]
-    payloads = [fm.payload_bytes(i).decode("ascii") for i in oth.index.tolist()]
     others = pa.table(
         {
             "msg_id": msg_id(oth.index),
@@ -473,7 +472,7 @@ def store_decoded(
             "mmsi": _int(oth.mmsi, pa.int32()),
             "time": _ts(oth_time),
             "msg_type": pa.array(oth.msg_type, pa.int16()),
-            "payload": pa.array(payloads, pa.string()),
+            "payload": payload_strings(fm, oth.index),
         }
     )
     _insert(con, "ais_other", others)

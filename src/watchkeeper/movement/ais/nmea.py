@@ -213,6 +213,14 @@ def parse_receiver_metadata(meta: bytes) -> tuple[int | None, str | None]:
     return time_us, station
 
 
+def _first_per_owner(owner: I64) -> tuple[I64, I64]:
+    """For a non-decreasing ``owner`` array: each owner and the index of its first entry."""
+    if not len(owner):
+        return owner, owner
+    first = np.flatnonzero(np.diff(owner, prepend=owner[0] - 1))
+    return owner[first], first
+
+
 def receiver_metadata_columns(
     buf: U8, commas: I64, comma_at: I64, ends: I64
 ) -> tuple[I64, I64, I64]:
@@ -243,7 +251,7 @@ def receiver_metadata_columns(
         seconds = value.astype(np.float64)
         seconds = np.where(seconds > _MAX_UNIX_S * 10, seconds / 1000.0, seconds)
         good = digits & (seconds >= _MIN_UNIX_S) & (seconds <= _MAX_UNIX_S)
-        owners, first = np.unique(owner[ci[good]], return_index=True)
+        owners, first = _first_per_owner(owner[ci[good]])
         time_us[owners] = np.round(seconds[good][first] * 1_000_000).astype(np.int64)
     station_start = np.full(n, -1, dtype=np.int64)
     station_end = np.full(n, -1, dtype=np.int64)
@@ -256,7 +264,7 @@ def receiver_metadata_columns(
         for j in range(1, 24):
             inside = j < length[si]
             alnum &= ~inside | _ALNUM[buf[fs[si] + j]]
-        owners, first = np.unique(owner[si[alnum]], return_index=True)
+        owners, first = _first_per_owner(owner[si[alnum]])
         station_start[owners] = fs[si[alnum]][first]
         station_end[owners] = fe[si[alnum]][first]
     return time_us, station_start, station_end
@@ -430,14 +438,16 @@ class _Lines:
     first: U8  # first byte of each line
 
     @staticmethod
-    def split(data: bytes) -> _Lines:
-        buf = np.frombuffer(data + b"\n" + b"\0" * _PAD, dtype=np.uint8)
-        n = len(data)
+    def split(data: bytes, n: int) -> _Lines:
+        """The lines of ``data[:n]`` (copied once into a padded buffer)."""
+        buf = np.zeros(n + 1 + _PAD, dtype=np.uint8)
+        buf[:n] = np.frombuffer(data, dtype=np.uint8, count=n)
+        buf[n] = 10
         ends = np.flatnonzero(buf[: n + 1] == 10).astype(np.int64)
         starts = np.empty_like(ends)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
-        if data.endswith(b"\n"):  # the sentinel line break made one empty line too many
+        if n and data[n - 1] == 10:  # the sentinel line break made one empty line too many
             starts, ends = starts[:-1], ends[:-1]
         while True:  # trailing whitespace, as bytes.strip() removes it
             trailing = (ends > starts) & _WHITESPACE[buf[np.maximum(ends - 1, 0)]]
@@ -690,15 +700,20 @@ class NmeaFramer:
 
     def feed(self, data: bytes, receive_time_us: int | None = None) -> FramedMessages:
         """Frame the complete lines in ``tail + data``; keep an unfinished last line."""
-        data = self._tail + data
+        if self._tail:
+            data = self._tail + data
         cut = data.rfind(b"\n") + 1
         self._tail = data[cut:]
-        return self._frame(data[:cut], receive_time_us)
+        return self._frame(data, cut, receive_time_us)
 
     def finish(self, receive_time_us: int | None = None) -> FramedMessages:
         """Frame the last unterminated line; count multi-part messages never completed."""
         data, self._tail = self._tail, b""
-        framed = self._frame(data, receive_time_us) if data else FramedMessages.empty(self.sources)
+        framed = (
+            self._frame(data, len(data), receive_time_us)
+            if data
+            else FramedMessages.empty(self.sources)
+        )
         for pending in self._pending.values():
             self._reject("missing_fragment", pending.first_line)
         self._pending.clear()
@@ -709,11 +724,12 @@ class NmeaFramer:
 
     # -- framing -------------------------------------------------------------------------
 
-    def _frame(self, data: bytes, receive_time_us: int | None) -> FramedMessages:
-        if not data:
+    def _frame(self, data: bytes, n_bytes: int, receive_time_us: int | None) -> FramedMessages:
+        """Frame ``data[:n_bytes]`` (whole lines)."""
+        if not n_bytes:
             return FramedMessages.empty(self.sources)
         first_line = self._lines_seen + 1
-        lines = _Lines.split(data)
+        lines = _Lines.split(data, n_bytes)
         n_lines = len(lines.starts)
         self._lines_seen += n_lines
         self.counts["lines"] += n_lines
@@ -826,7 +842,6 @@ class NmeaFramer:
         if receive_time_us is not None:
             f_time = np.where(f_time == NO_TIME, receive_time_us, f_time)
         f_start = c4[single] + 1
-        n_bytes = len(data)
         s_len = np.fromiter((len(x) for x in seq_out.payload), dtype=np.int64)
         s_start = n_bytes + np.concatenate([[0], np.cumsum(s_len)[:-1]]).astype(np.int64)
         line_all = np.concatenate([line_no[single], np.asarray(seq_out.line, dtype=np.int64)])
