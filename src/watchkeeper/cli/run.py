@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,11 @@ BUNDLED_LISTS: list[tuple[str, list[str]]] = [
 ]
 
 
+# Publications whose files carry no date: the date of the snapshot they were copied
+# from (data/SOURCES.md), so the version label does not change with each checkout.
+BUNDLED_DATES: dict[str, date] = {"ofac_cons": date(2025, 12, 19)}
+
+
 def load_bundled_lists(store: Store, data_dir: Path) -> None:
     for source, files in BUNDLED_LISTS:
         paths = [data_dir / f for f in files]
@@ -51,15 +57,74 @@ def load_bundled_lists(store: Store, data_dir: Path) -> None:
         except WatchkeeperError as exc:
             console.print(f"  [red]{source}: {exc}[/red]")
             continue
+        if source in BUNDLED_DATES:
+            parsed.published = BUNDLED_DATES[source]
+            parsed.version = BUNDLED_DATES[source].isoformat()
         version, new = store.add_list_version(parsed)
         state = "loaded" if new else "already loaded"
         console.print(f"  {source} {version.version}: {version.entity_count:,} entries ({state})")
+
+
+def ingest_bundled_ais(store: Store, data_dir: Path) -> None:
+    from watchkeeper.movement.ais.ingest import ingest_paths
+
+    folder = data_dir / "ais"
+    if not folder.exists():
+        console.print(f"  [yellow]skipped: {folder} is missing[/yellow]")
+        return
+    report = ingest_paths(store, [folder])
+    for src in report.sources:
+        name = Path(src.source).name
+        if src.skipped:
+            console.print(f"  {name}: already ingested")
+            continue
+        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(src.counts.items()))
+        rejects = sum(src.rejects.values())
+        line = f"  {name} ({src.format}): {counts}"
+        if rejects:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(src.rejects.items()))
+            line += f"; rejected {rejects:,} ({reasons})"
+        console.print(line, highlight=False)
+
+
+def detect_ship_events(store: Store, data_dir: Path) -> None:
+    from watchkeeper.movement.detect import run_detectors
+
+    counts = run_detectors(store)
+    console.print("  ship events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+
+
+def flights(store: Store, data_dir: Path) -> None:
+    from watchkeeper.cli.aircraft import run_step
+
+    run_step(store, data_dir)
+
+
+def read_founding_report(store: Store, data_dir: Path) -> None:
+    from watchkeeper.cli.reports import show_reading
+    from watchkeeper.documents.read import read_text, store_reading
+    from watchkeeper.documents.service import gazetteer_for, linker_for
+    from watchkeeper.documents.text import load_source
+
+    path = data_dir / "articles" / "seed-iran-venezuela.txt"
+    if not path.exists():
+        console.print(f"  [yellow]skipped: {path} is missing[/yellow]")
+        return
+    reading = read_text(load_source(str(path)), gazetteer_for(store), linker_for(store))
+    reading.list_versions = [v.version_id for v in store.list_versions()]
+    written = store_reading(store, reading)
+    show_reading(reading)
+    console.print(f"  {written} report_mention event(s)")
 
 
 Step = Callable[[Store, Path], None]
 
 STEPS: list[tuple[str, Step]] = [
     ("Sanctions lists", load_bundled_lists),
+    ("AIS", ingest_bundled_ais),
+    ("Ship events", detect_ship_events),
+    ("Flights", flights),
+    ("Founding report", read_founding_report),
 ]
 
 
@@ -79,6 +144,14 @@ def run(
         console.print(f"  {store.entity_count():,} listed entities in the current lists")
         for v in store.list_versions():
             console.print(f"  {v.source:10} {v.version:12} {v.entity_count:>7,} entries")
+        by_type = store.con.execute(
+            "SELECT type, count(*) FROM events GROUP BY type ORDER BY type"
+        ).fetchall()
+        console.print(
+            "  events: "
+            + ", ".join(f"{t} {n:,}" for t, n in by_type)
+            + "  (see them: watchkeeper events)"
+        )
 
 
 def register(app: typer.Typer) -> None:
