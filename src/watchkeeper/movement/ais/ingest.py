@@ -515,7 +515,7 @@ class Utf8Replacing(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         while not self.buffer and not self.done:
-            block = self.raw.read(1 << 20)
+            block = self.raw.read(CSV_BLOCK_BYTES)
             self.done = not block
             text = self.decoder.decode(block, final=self.done)
             self.replaced += text.count("\ufffd")
@@ -551,6 +551,7 @@ def _ingest_csv(
 
     text = Utf8Replacing(stream)
     rows_before = 0
+    identity_batches: list[Any] = []
     try:
         reader = pacsv.open_csv(
             text,
@@ -570,13 +571,15 @@ def _ingest_csv(
         for batch in reader:
             table = pa.Table.from_batches([batch])
             mapped = map_columns(layout, table, header_map)
-            _store_csv_batch(
-                con,
-                report,
-                layout,
-                mapped,
-                first_line=rows_before + 2 + len(shape_errors),
-                assume_us=assume_us,
+            identity_batches.append(
+                _store_csv_batch(
+                    con,
+                    report,
+                    layout,
+                    mapped,
+                    first_line=rows_before + 2 + len(shape_errors),
+                    assume_us=assume_us,
+                )
             )
             rows_before += table.num_rows
     except pa.ArrowInvalid as exc:
@@ -587,6 +590,7 @@ def _ingest_csv(
     if text.replaced:
         report.counts["invalid_utf8_replaced"] += text.replaced
     report.counts["rows"] += rows_before + len(shape_errors)
+    _store_csv_statics(con, report, layout, identity_batches)
     finish_ingest(con, report)
     return report
 
@@ -599,7 +603,8 @@ def _store_csv_batch(
     *,
     first_line: int,
     assume_us: int | None,
-) -> None:
+) -> Any:
+    """Store a batch's positions; return its identity rows (stored per file, at the end)."""
     n = len(mapped)
     f = mapped.fields
     line = first_line + np.arange(n)
@@ -677,9 +682,8 @@ def _store_csv_batch(
     # Identity columns repeated on position rows are no message of their own: type 0.
     st_types = np.zeros(n, np.int64) if layout.identity_on_every_row else mt_out
     statics = _csv_statics(f, identity_cols, st_idx, times, st_types, layout)
-    if layout.identity_on_every_row:
-        report.counts["identity_rows_collapsed"] += len(st_idx) - statics.num_rows
-    ids = allocate_msg_ids(con, len(pos_idx) + statics.num_rows)
+    report.counts["identity_rows"] += len(st_idx)
+    ids = allocate_msg_ids(con, len(pos_idx))
     ingest = report.ingest_id
 
     def col(name: str, type_: Any) -> Any:
@@ -689,7 +693,7 @@ def _store_csv_batch(
 
     positions = pa.table(
         {
-            "msg_id": pa.array(ids[: len(pos_idx)], pa.int64()),
+            "msg_id": pa.array(ids, pa.int64()),
             "ingest_id": pa.array(np.full(len(pos_idx), ingest), pa.int32()),
             "mmsi": col("mmsi", pa.int32()),
             "time": _ts(times[pos_idx]),
@@ -710,9 +714,25 @@ def _store_csv_batch(
     report.counts["mmsi_not_ship_format"] += not_ship_mmsi(mmsi_np.astype(np.int64))
     report.counts["static_rows"] += int(static_only.sum())
 
-    statics = statics.append_column(
-        "msg_id", pa.array(ids[len(pos_idx) :], pa.int64())
-    ).append_column("ingest_id", pa.array(np.full(statics.num_rows, ingest), pa.int32()))
+    return statics
+
+
+def _store_csv_statics(
+    con: duckdb.DuckDBPyConnection, report: SourceReport, layout: CsvLayout, batches: list[Any]
+) -> None:
+    """The identity rows of a whole file; repeated identities kept at first and last seen."""
+    if not batches:
+        return
+    statics = pa.concat_tables(batches)
+    if layout.identity_on_every_row:
+        statics = _first_and_last_seen(statics)
+        report.counts["identity_rows_collapsed"] += (
+            report.counts["identity_rows"] - statics.num_rows
+        )
+    ids = allocate_msg_ids(con, statics.num_rows)
+    statics = statics.append_column("msg_id", pa.array(ids, pa.int64())).append_column(
+        "ingest_id", pa.array(np.full(statics.num_rows, report.ingest_id), pa.int32())
+    )
     _insert(con, "ais_static", statics)
     report.counts["statics"] += statics.num_rows
 
@@ -744,8 +764,8 @@ def _csv_statics(
 ) -> Any:
     """Identity rows of a CSV batch, without msg_id/ingest_id.
 
-    Where the publisher repeats the static columns on every position row, one identity
-    is kept twice per MMSI and batch: at its first and at its last time seen.
+    Where the publisher repeats the static columns on every position row, an identity
+    (the MMSI with all its static values) is kept at its first and its last time seen.
     """
     cols: dict[str, Any] = {
         "mmsi": pc.cast(f["mmsi"].take(pa.array(idx)), pa.int32()),
@@ -767,6 +787,11 @@ def _csv_statics(
     table = pa.table(cols)
     if not layout.identity_on_every_row or table.num_rows == 0:
         return table
+    return _first_and_last_seen(table)
+
+
+def _first_and_last_seen(table: Any) -> Any:
+    """One identity (MMSI and every static column) -> its first and its last row in time."""
     keys = ["mmsi", "msg_type", *_STATIC_TYPES, "source"]
     grouped = table.group_by(keys, use_threads=False).aggregate([("time", "min"), ("time", "max")])
     first = grouped.drop_columns(["time_max"]).rename_columns(
@@ -775,7 +800,7 @@ def _csv_statics(
     last_mask = pc.fill_null(pc.not_equal(grouped["time_min"], grouped["time_max"]), False)
     last = grouped.filter(last_mask).drop_columns(["time_min"])
     last = last.rename_columns([c if c != "time_max" else "time" for c in last.column_names])
-    return pa.concat_tables([first, last.select(first.column_names)]).select(list(cols))
+    return pa.concat_tables([first, last.select(first.column_names)]).select(table.column_names)
 
 
 # -- helpers ---------------------------------------------------------------------------
