@@ -118,6 +118,12 @@ def print_report(report: IngestReport) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        if s.source.startswith("tcp://"):
+            note = "" if c["connections"] else " [yellow](never connected)[/yellow]"
+            console.print(
+                f"  {c['connections']:,} connections, {c['disconnects']:,} dropped{note}",
+                soft_wrap=True,
+            )
     rejects = report.rejects
     if rejects:
         console.print("rejected, by reason (first occurrence):")

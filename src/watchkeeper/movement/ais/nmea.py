@@ -403,7 +403,7 @@ class FramedMessages:
 class _Pending:
     first_line: int
     fragments: list[Sentence]
-    line_receive_us: int
+    fallback_time_us: int
 
 
 @dataclass
@@ -916,7 +916,7 @@ class NmeaFramer:
                 self._reject("missing_fragment", pending.first_line)
             t0 = int(pghp_time[idx])
             self._pending[key] = _Pending(line, [s], receive_us if t0 == NO_TIME else t0)
-            # ``line_receive_us`` holds the fallback time: $PGHP first, else receive time.
+            # ``fallback_time_us`` holds the fallback time: $PGHP first, else receive time.
             return
         if pending is None or len(pending.fragments) + 1 != s.number:
             if pending is not None:
@@ -932,7 +932,7 @@ class NmeaFramer:
         frag_time = next((f.time_us for f in frags if f.time_us is not None), None)
         source = next((f.source for f in frags if f.source is not None), None)
         out.line.append(pending.first_line)
-        out.time_us.append(frag_time if frag_time is not None else pending.line_receive_us)
+        out.time_us.append(frag_time if frag_time is not None else pending.fallback_time_us)
         out.source.append(self._source_code(source))
         out.payload.append(b"".join(f.payload for f in frags))
         out.fill.append(frags[-1].fill)
