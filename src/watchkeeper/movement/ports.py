@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from followthemoney.types import registry
 from normality import normalize
-from scipy.spatial import cKDTree  # type: ignore[import-untyped]
+from scipy.spatial import cKDTree
 
 from watchkeeper.errors import InputError
 from watchkeeper.io import open_text

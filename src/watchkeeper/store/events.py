@@ -37,7 +37,9 @@ class EventsMixin(StoreBase):
                 now,
             ]
         rows = list(by_id.values())
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(12)]
+        columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] or [
+            [] for _ in range(12)
+        ]
         table = pa.table(
             {
                 "event_id": pa.array(columns[0], pa.string()),
