@@ -86,6 +86,35 @@ class YenteMatchResponse(_Strict):
     limit: int
 
 
+class YenteEntity(_Strict):
+    id: str
+    caption: str
+    schema_: str = Field(alias="schema")
+    properties: dict[str, list[Any]]
+    datasets: list[str]
+    referents: list[str]
+    target: bool
+
+
+class YenteFacetItem(_Strict):
+    name: str
+    label: str
+    count: int
+
+
+class YenteFacet(_Strict):
+    label: str
+    values: list[YenteFacetItem]
+
+
+class YenteSearchResponse(_Strict):
+    limit: int
+    offset: int
+    total: YenteTotal
+    results: list[YenteEntity]
+    facets: dict[str, YenteFacet]
+
+
 @pytest.fixture
 def sdn_store() -> Iterator[Store]:
     store = Store(":memory:")
@@ -164,6 +193,8 @@ def test_bad_requests_as_yente_answers_them(client: TestClient) -> None:
     one_letter = {"queries": {"q": {"schema": "Person", "properties": {"name": ["X"]}}}}
     assert client.post("/match/default", json=one_letter).status_code == 400
     assert client.post("/match/default", json=body, params={"threshold": 2}).status_code == 422
+    configured = {**body, "config": {"nm_number_mismatch": 0.5}}
+    assert client.post("/match/default", json=configured).status_code == 400
 
 
 def test_screens_real_entries_with_reasons(client: TestClient) -> None:
@@ -333,6 +364,7 @@ def test_no_screening_without_its_audit_row(sdn_store: Store) -> None:
 def test_entities_with_provenance_and_nested_sanctions(client: TestClient) -> None:
     resp = client.get(f"/entities/ofac-{MAHAN_AIR}")
     assert resp.status_code == 200
+    YenteEntity.model_validate(resp.json())
     data = resp.json()
     assert data["caption"] == "MAHAN AIR" and data["datasets"] == ["ofac_sdn"]
     assert data["provenance"] == [
@@ -355,6 +387,7 @@ def test_entities_with_provenance_and_nested_sanctions(client: TestClient) -> No
 def test_search(client: TestClient) -> None:
     resp = client.get("/search/default", params={"q": "Nicolas Maduro"})
     assert resp.status_code == 200
+    YenteSearchResponse.model_validate(resp.json())
     data = resp.json()
     assert data["results"][0]["id"] == f"ofac-{MADURO}"
     assert data["facets"]["datasets"]["values"][0]["name"] == "ofac_sdn"

@@ -95,8 +95,15 @@ class EntityExample(BaseModel):
 
 
 class EntityMatchQuery(BaseModel):
-    weights: dict[str, float] = Field({}, examples=[{"name_literal": 0.8}])
-    config: dict[str, Any] = Field({}, description="Algorithm options (none are taken yet).")
+    weights: dict[str, float] = Field(
+        {},
+        examples=[{"name_literal": 0.8}],
+        description="yente's feature weights: accepted, not used (this matcher's features "
+        "are listed under 'matcher').",
+    )
+    config: dict[str, Any] = Field(
+        {}, description="Algorithm options: this matcher takes none (any key is an error)."
+    )
     queries: dict[str, EntityExample]
 
 

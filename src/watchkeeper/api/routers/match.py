@@ -103,6 +103,11 @@ async def match(
     ``explanations`` (why it scored what it did) and, when a reviewer decided it is not
     a match, ``decision``. Every query and its results go to the audit log."""
     check_algorithm(algorithm)
+    if body.config:
+        key = next(iter(body.config))
+        raise HTTPException(
+            400, detail=f"Invalid configuration parameter: {key} for algorithm {ALGORITHM}"
+        )
     if len(body.queries) > MAX_BATCH:
         raise HTTPException(400, detail=f"Too many queries in one batch (limit: {MAX_BATCH})")
     if not body.queries:
