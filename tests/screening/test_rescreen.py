@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.ofac_rows import (
     ASSAD,
@@ -214,3 +217,49 @@ def test_change_windows(two_versions: Store) -> None:
     assert changed_since(store, datetime(2024, 6, 1, tzinfo=UTC)) == set()
     everything = changed_since(store, datetime(2020, 1, 1, tzinfo=UTC))
     assert len(everything) == len(sample(NEW))
+
+
+def _subject_files(tmp: Path) -> dict[str, bytes]:
+    jsonl = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in SUBJECTS).encode()
+    rows = ["id,schema,name,nationality"] + [
+        f"{r['id']},{r['schema']},{';'.join(r['properties']['name'])},"  # type: ignore[index]
+        for r in SUBJECTS
+    ]
+    return {"book.jsonl": jsonl, "book.csv": ("\n".join(rows) + "\n").encode()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.sampled_from(["book.jsonl", "book.csv"]),
+    edits=st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.sampled_from("rid")),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.one_of(st.none(), st.integers(0, 10_000)),
+)
+def test_mutated_subject_files_give_our_error_or_subjects(
+    which: str, edits: list[tuple[int, int, str]], cut: int | None
+) -> None:
+    """Subject files with bytes replaced, inserted, deleted or cut off: read_subjects
+    returns subjects or raises InputError naming the file, never anything else."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = bytearray(_subject_files(Path(tmp))[which])
+        for pos, byte, kind in edits:
+            i = pos % (len(data) + 1)
+            if kind == "r" and i < len(data):
+                data[i] = byte
+            elif kind == "i":
+                data.insert(i, byte)
+            elif kind == "d" and i < len(data):
+                del data[i]
+        if cut is not None:
+            data = data[: cut % (len(data) + 1)]
+        path = Path(tmp) / which
+        path.write_bytes(bytes(data))
+        try:
+            subjects = read_subjects(path)
+        except InputError as exc:
+            assert exc.path == str(path)
+            return
+        assert subjects and all(s.subject_id and s.query.schema for s in subjects)

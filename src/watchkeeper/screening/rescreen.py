@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,6 +172,8 @@ def _jsonl_bodies(path: Path) -> Iterable[tuple[int, Any]]:
                 yield n, json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise InputError(path, f"not JSON: {exc.msg}", line=n) from exc
+            except RecursionError as exc:
+                raise InputError(path, "JSON nested too deeply", line=n) from exc
 
 
 def _csv_bodies(path: Path) -> Iterable[tuple[int, Any]]:
@@ -178,34 +181,37 @@ def _csv_bodies(path: Path) -> Iterable[tuple[int, Any]]:
     Several values in one cell are separated by ``;``."""
     with open_text(path) as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return
-        columns = [h.strip() for h in header]
-        if "id" not in columns:
-            raise InputError(path, "the header has no 'id' column", line=1)
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                raise InputError(
-                    path, f"{len(row)} cells, the header has {len(columns)}", line=line
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            columns = [h.strip() for h in header]
+            if "id" not in columns:
+                raise InputError(path, "the header has no 'id' column", line=1)
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(columns):
+                    raise InputError(
+                        path, f"{len(row)} cells, the header has {len(columns)}", line=line
+                    )
+                cells = dict(zip(columns, row, strict=True))
+                properties = {
+                    col: [v.strip() for v in value.split(";") if v.strip()]
+                    for col, value in cells.items()
+                    if col not in ("id", "schema") and value.strip()
+                }
+                yield (
+                    line,
+                    {
+                        "id": cells["id"],
+                        "schema": cells.get("schema", "").strip() or "LegalEntity",
+                        "properties": properties,
+                    },
                 )
-            cells = dict(zip(columns, row, strict=True))
-            properties = {
-                col: [v.strip() for v in value.split(";") if v.strip()]
-                for col, value in cells.items()
-                if col not in ("id", "schema") and value.strip()
-            }
-            yield (
-                line,
-                {
-                    "id": cells["id"],
-                    "schema": cells.get("schema", "").strip() or "LegalEntity",
-                    "properties": properties,
-                },
-            )
+        except csv.Error as exc:
+            raise InputError(path, f"not readable as CSV: {exc}", line=reader.line_num) from exc
 
 
 def read_subjects(path: str | Path) -> list[Subject]:
@@ -240,6 +246,8 @@ def read_subjects(path: str | Path) -> list[Subject]:
             subjects.append(subject)
     except UnicodeDecodeError as exc:
         raise InputError(p, f"not UTF-8 text: {exc.reason}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # a damaged .gz
+        raise InputError(p, f"cannot read the file: {exc}") from exc
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more bad lines)" if len(errors) > 1 else ""
