@@ -420,3 +420,9 @@ def test_system_endpoints_and_docs(client: TestClient) -> None:
 def test_server_binds_loopback_by_default() -> None:
     assert Settings().api_host == "127.0.0.1"
     assert Settings.from_env({}).api_host == "127.0.0.1"
+
+
+def test_default_threshold_comes_from_settings(sdn_store: Store) -> None:
+    strict = TestClient(create_app(Settings(match_threshold=0.99), sdn_store))
+    assert _match(strict, BASHER)["results"][0]["match"] is False
+    assert _match(strict, BASHER, threshold=0.7)["results"][0]["match"] is True

@@ -22,7 +22,6 @@ from watchkeeper.api.service import (
     parse_query,
     record,
 )
-from watchkeeper.screening import DEFAULT_THRESHOLD
 from watchkeeper.screening.audit import AuditEntry, new_request_id
 
 router = APIRouter()
@@ -59,8 +58,14 @@ async def match(
     actor: ActorDep,
     limit: Annotated[int, Query(title="Number of results to return", ge=1, le=MAX_LIMIT)] = 5,
     threshold: Annotated[
-        float, Query(title="Score threshold for results to be considered matches", ge=0, le=1)
-    ] = DEFAULT_THRESHOLD,
+        float | None,
+        Query(
+            title="Score threshold for results to be considered matches "
+            "(default: the server's WATCHKEEPER_MATCH_THRESHOLD, 0.7)",
+            ge=0,
+            le=1,
+        ),
+    ] = None,
     cutoff: Annotated[
         float | None,
         Query(title="Lower bound of score for results to be returned at all", ge=0, le=1),
@@ -114,7 +119,7 @@ async def match(
         raise HTTPException(400, detail="No queries provided.")
     options = MatchOptions(
         dataset=dataset,
-        threshold=threshold,
+        threshold=state.settings.match_threshold if threshold is None else threshold,
         cutoff=cutoff,
         limit=limit,
         algorithm=algorithm,
