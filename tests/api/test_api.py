@@ -426,3 +426,11 @@ def test_default_threshold_comes_from_settings(sdn_store: Store) -> None:
     strict = TestClient(create_app(Settings(match_threshold=0.99), sdn_store))
     assert _match(strict, BASHER)["results"][0]["match"] is False
     assert _match(strict, BASHER, threshold=0.7)["results"][0]["match"] is True
+
+
+def test_shutdown_writes_pending_audit_rows(sdn_store: Store) -> None:
+    app = create_app(Settings(), sdn_store)
+    with TestClient(app) as client:  # runs the lifespan: startup, then shutdown
+        assert client.post("/match/default", json={"queries": {"a": BASHER}}).status_code == 200
+    rows = list(AuditLog(sdn_store).records())
+    assert [r.query_key for r in rows] == ["a"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,8 +34,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        state.close()
+        # The screening index is hundreds of thousands of long-lived objects; a full
+        # garbage collection walking them took over a second here, stalling every
+        # request in flight. Frozen, they are left out of collections.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
+            state.close()
 
     app = FastAPI(
         title="Watchkeeper",
