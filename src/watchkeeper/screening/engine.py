@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,6 @@ from watchkeeper.screening.index import (
     ANY,
     COUNTRY_PROPERTIES,
     KIND_WEIGHT,
-    OBJECT,
     ORGANISATION,
     PERSON,
     CandidateIndex,
@@ -224,9 +225,9 @@ class _PreparedQuery:
     identifiers: list[tuple[str, str, str]]
     kinds: tuple[str, ...]
     notes: list[str]
-    weight: float = 0.0
 
 
+@lru_cache(maxsize=1024)
 def _compatible(query_schema: str, listed_schema: str) -> bool:
     """A person query never matches a vessel; LegalEntity and Thing queries are wide."""
     if query_schema == "Thing":
@@ -297,40 +298,41 @@ class Screener:
 
     def _prepare(self, query: Query) -> _PreparedQuery:
         qkind = schema_kind(query.schema)
-        kinds: tuple[str, ...] = (qkind,) if qkind != ANY else (PERSON, ORGANISATION, OBJECT)
-        names: dict[str, list[tuple[NormalName, tuple[float, ...]]]] = {}
-        notes: list[str] = []
+        kinds: tuple[str, ...] = (qkind,) if qkind != ANY else (PERSON, ORGANISATION, ANY)
+        prepared = _PreparedQuery(
+            query=query,
+            names={},
+            blocking=[],
+            dates=query.properties.get("birthDate", []),
+            countries={c.lower() for p in COUNTRY_PROPERTIES for c in query.properties.get(p, [])},
+            identifiers=query.identifiers(),
+            kinds=kinds,
+            notes=[],
+        )
+        seen: set[tuple[str, ...]] = set()
         for kind in kinds:
-            found: list[tuple[NormalName, tuple[float, ...]]] = []
-            for raw in query.names():
+            for n, _w in self._query_names(prepared, kind):
+                if n.forms not in seen:
+                    seen.add(n.forms)
+                    prepared.blocking.append(n)
+                for note in n.notes:
+                    if note not in prepared.notes:
+                        prepared.notes.append(note)
+        return prepared
+
+    def _query_names(
+        self, prepared: _PreparedQuery, kind: str
+    ) -> list[tuple[NormalName, tuple[float, ...]]]:
+        """The query's names normalised as names of this kind are (cached per query)."""
+        found = prepared.names.get(kind)
+        if found is None:
+            found = []
+            for raw in prepared.query.names():
                 for n in normalise_name(raw, kind):
                     w = tuple(part_weight(self.index, t.form, t.kind) for t in n.tokens)
                     found.append((n, w))
-            names[kind] = found
-        blocking: list[NormalName] = []
-        seen: set[tuple[str, ...]] = set()
-        for found in names.values():
-            for n, _w in found:
-                if n.forms not in seen:
-                    seen.add(n.forms)
-                    blocking.append(n)
-                for note in n.notes:
-                    if note not in notes:
-                        notes.append(note)
-        dates = query.properties.get("birthDate", [])
-        countries = {c.lower() for p in COUNTRY_PROPERTIES for c in query.properties.get(p, [])}
-        weights = [sum(part_weight(self.index, t.form, t.kind) for t in n.tokens) for n in blocking]
-        return _PreparedQuery(
-            query,
-            names,
-            blocking,
-            dates,
-            countries,
-            query.identifiers(),
-            kinds,
-            notes,
-            min(weights, default=0.0),
-        )
+            prepared.names[kind] = found
+        return found
 
     # ---- candidates ------------------------------------------------------------------------
 
@@ -347,17 +349,17 @@ class Screener:
             probes += [forms[i] + forms[i + 1] for i in range(len(forms) - 1)]
             if 2 < len(forms) <= 4:
                 probes.append("".join(forms))
-            matched: list[tuple[int, float]] = []
+            matched: list[tuple[int, int, float]] = []  # (probe, token id, weight)
             query_weight = 0.0
             for p, (form, tids) in enumerate(
-                zip(probes, index.matching_tokens(probes), strict=True)
+                zip(probes, index.matching_tokens(probes, len(forms)), strict=True)
             ):
                 best_idf = 0.0
                 for tid in tids:
                     sim, _ = token_similarity(form, index.vocab_forms[tid])
                     if sim > 0:
                         idf = index.idf[tid]
-                        matched.append((tid, sim * idf))
+                        matched.append((p, tid, sim * idf))
                         best_idf = max(best_idf, idf)
                 if p < len(parts):
                     kind_weight = KIND_WEIGHT.get(parts[p].kind, 1.0)
@@ -365,13 +367,19 @@ class Screener:
                     query_weight += own * kind_weight
             if not matched:
                 continue
-            rare = [m for m in matched if index.df[m[0]] <= COMMON_POSTINGS]
-            use = rare or sorted(matched, key=lambda m: -m[1])[:3]
-            chunks = [index.postings(tid) for tid, _ in use]
-            weights = [np.full(len(c), w) for c, (_, w) in zip(chunks, use, strict=True)]
-            all_names = np.concatenate(chunks)
-            unique, inverse = np.unique(all_names, return_inverse=True)
-            acc = np.minimum(np.bincount(inverse, weights=np.concatenate(weights)), query_weight)
+            rare = [m for m in matched if index.df[m[1]] <= COMMON_POSTINGS]
+            use = rare or sorted(matched, key=lambda m: -m[2])[:3]
+            chunks = [index.postings(tid) for _p, tid, _w in use]
+            names = np.concatenate(chunks).astype(np.int64)
+            sizes = [len(c) for c in chunks]
+            weights = np.repeat([w for _p, _t, w in use], sizes)
+            # One probe counts once per name (its best token there).
+            keys = names * len(probes) + np.repeat([p for p, _t, _w in use], sizes)
+            order = np.lexsort((-weights, keys))
+            keys, names, weights = keys[order], names[order], weights[order]
+            first = np.concatenate([[True], keys[1:] != keys[:-1]])
+            unique, inverse = np.unique(names[first], return_inverse=True)
+            acc = np.minimum(np.bincount(inverse, weights=weights[first]), query_weight)
             rest = np.maximum(index.name_weight[unique] - acc, 0.0)
             est = acc / (query_weight + EXTRA_LIST_PART * rest + 1e-9)
             found_ids.append(unique)
@@ -446,38 +454,50 @@ class Screener:
             if eligible(position):
                 positions[position] = [name_id]
 
-        hits: list[Hit] = []
+        scored = []
         floor = min(cutoff, threshold)
         for position, found in positions.items():
-            hit = self._score(prepared, position, found, threshold)
-            if hit.score >= floor:
-                hits.append(hit)
-        hits.sort(key=lambda h: (-h.score, h.entity.id))
-        return hits[:limit]
+            score, reasons = self._score(prepared, position, found)
+            if score >= floor:
+                scored.append((score, index.entity_ids[position], position, reasons))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [
+            Hit(
+                entity=index.entity(position),
+                score=score,
+                match=score >= threshold,
+                explanations=[
+                    Explanation(f, v, d if isinstance(d, str) else d()) for f, v, d in reasons
+                ],
+            )
+            for score, _id, position, reasons in scored[:limit]
+        ]
 
     def _score(
-        self, prepared: _PreparedQuery, position: int, name_ids: list[int], threshold: float
-    ) -> Hit:
+        self, prepared: _PreparedQuery, position: int, name_ids: list[int]
+    ) -> tuple[float, list[tuple[str, float, str | Callable[[], str]]]]:
+        """The entity's score and its reasons (details built only when shown)."""
         index = self.index
-        entity = index.entity(position)
         facts = index.facts[position]
-        explanations: list[Explanation] = []
+        explanations: list[tuple[str, float, str | Callable[[], str]]] = []
 
         best: NameScore | None = None
         kind = facts.kind
-        qnames = prepared.names.get(kind) or next(iter(prepared.names.values()), [])
-        person = kind == PERSON
+        qnames = self._query_names(prepared, kind)
+        person = kind in (PERSON, ANY)
         # Names found by an identifier alone: compare them all.
         names = [index.names[i] for i in name_ids] if name_ids else self._entity_names(position)
         for name in names:
             for qn, qw in qnames:
                 ns = align_names(
                     qn.forms,
-                    tuple(t.kind for t in qn.tokens),
+                    qn.kinds,
                     qw,
                     name.forms,
                     name.kinds,
                     name.weights,
+                    q_canons=qn.canons,
+                    c_canons=name.canons,
                     person=person,
                     query_name=qn.original,
                     list_name=name.original,
@@ -486,7 +506,7 @@ class Screener:
                     best = ns
         name_score = best.score if best is not None else 0.0
         if best is not None:
-            explanations.append(Explanation("name_parts", name_score, best.detail()))
+            explanations.append(("name_parts", name_score, best.detail))
 
         id_score = 0.0
         listed_ids = {key: (k, raw) for k, key, raw in facts.identifiers}
@@ -497,11 +517,7 @@ class Screener:
                 if weight > id_score:
                     id_score = weight
                     explanations.append(
-                        Explanation(
-                            "identifier",
-                            weight,
-                            f"{qkind} {raw!r} matches listed {lkind} {lraw!r}",
-                        )
+                        ("identifier", weight, f"{qkind} {raw!r} matches listed {lkind} {lraw!r}")
                     )
         mismatched = [
             (qkind, raw)
@@ -518,7 +534,7 @@ class Screener:
             score += penalty
             listed = ", ".join(raw for k, raw in listed_ids.values() if k == mismatched[0][0])
             explanations.append(
-                Explanation(
+                (
                     "identifier",
                     penalty,
                     f"different {mismatched[0][0]}: query {mismatched[0][1]!r}, listed {listed}",
@@ -528,23 +544,22 @@ class Screener:
             dob = birth_date_feature(prepared.dates, facts)
             if dob is not None:
                 score += dob[0]
-                explanations.append(Explanation("birth_date", dob[0], dob[1]))
+                explanations.append(("birth_date", dob[0], dob[1]))
             country = country_feature(prepared.countries, facts)
             if country is not None:
                 score += country[0]
-                explanations.append(Explanation("country", country[0], country[1]))
-        if prepared.query.schema != entity.schema:
+                explanations.append(("country", country[0], country[1]))
+        if prepared.query.schema != facts.schema:
             explanations.append(
-                Explanation(
+                (
                     "schema",
                     0.0,
-                    f"{prepared.query.schema} query may match a listed {entity.schema}",
+                    f"{prepared.query.schema} query may match a listed {facts.schema}",
                 )
             )
         for note in prepared.notes:
-            explanations.append(Explanation("evasion", 0.0, f"query name: {note}"))
-        score = min(1.0, max(0.0, score))
-        return Hit(entity=entity, score=score, match=score >= threshold, explanations=explanations)
+            explanations.append(("evasion", 0.0, f"query name: {note}"))
+        return min(1.0, max(0.0, score)), explanations
 
     def _entity_names(self, position: int) -> list[Any]:
         lookup = self._names_by_entity()

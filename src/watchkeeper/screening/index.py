@@ -38,7 +38,7 @@ from watchkeeper.screening.normalize import (
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -88,6 +88,7 @@ class IndexedName(NamedTuple):
     kinds: tuple[str, ...]
     notes: tuple[str, ...] = ()
     weights: tuple[float, ...] = ()  # rarity x kind weight of each part
+    canons: tuple[str, ...] = ()  # company forms' generic compare form, else ""
 
 
 class EntityFacts(NamedTuple):
@@ -198,9 +199,11 @@ class CandidateIndex:
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
-    def matching_tokens(self, forms: list[str]) -> list[set[int]]:
-        """For each query form, the vocabulary tokens sharing a blocking key with it."""
-        per_form: list[list[str]] = [token_keys(f) for f in forms]
+    def matching_tokens(self, forms: list[str], singles: int | None = None) -> list[set[int]]:
+        """For each query form, the vocabulary tokens sharing a blocking key with it.
+        Forms after the first ``singles`` are joined parts: fewer keys for them."""
+        cut = len(forms) if singles is None else singles
+        per_form = [token_keys(f, i < cut) for i, f in enumerate(forms)]
         hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
         found: list[set[int]] = [set() for _ in forms]
         if not len(hashes) or not len(self.key_hashes):
@@ -278,8 +281,18 @@ class _Builder:
                     if forms in seen:
                         continue
                     seen.add(forms)
-                    kinds = tuple(t.kind for t in norm.tokens)
-                    names.append(IndexedName(position, raw, prop, forms, kinds, norm.notes))
+                    names.append(
+                        IndexedName(
+                            position,
+                            raw,
+                            prop,
+                            forms,
+                            norm.kinds,
+                            norm.notes,
+                            (),
+                            norm.canons,
+                        )
+                    )
         if not names:
             return
         index.entity_ids.append(entity.id)

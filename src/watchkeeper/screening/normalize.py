@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from normality import ascii_text
-from rigour.names import replace_org_types_compare
+from rigour.names import extract_org_types
 from rigour.text import metaphone
 
 # Kinds of name part, each with its own weight in scoring.
@@ -112,6 +112,7 @@ class Token:
 
     form: str  # casefolded ASCII
     kind: str  # NAME, LEGAL, PARTICLE, TITLE, NUMBER
+    canon: str = ""  # LEGAL parts: the generic company form ('llc', 'jsc')
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,14 @@ class NormalName:
     @property
     def forms(self) -> tuple[str, ...]:
         return tuple(t.form for t in self.tokens)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(t.kind for t in self.tokens)
+
+    @property
+    def canons(self) -> tuple[str, ...]:
+        return tuple(t.canon for t in self.tokens)
 
     @property
     def key(self) -> str:
@@ -153,6 +162,8 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     Returns the cleaned text and notes such as ``"removed 1 zero-width space"`` or
     ``"mapped look-alike letters: CYRILLIC SMALL LETTER A -> a"``.
     """
+    if text.isascii() and text.isprintable():
+        return text, []
     notes: list[str] = []
     removed: dict[str, int] = {}
     kept: list[str] = []
@@ -233,6 +244,8 @@ def _map_homoglyphs(text: str) -> tuple[str, str | None]:
 
 def main_script(text: str) -> str:
     """The script most letters of ``text`` are in (LATIN, ARABIC, CJK, HANGUL, ...)."""
+    if text.isascii():
+        return "LATIN"
     counts: dict[str, int] = {}
     for ch in text:
         s = _script_of(ch)
@@ -249,24 +262,42 @@ def _ascii(word: str) -> str:
 
 
 def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> list[Token]:
-    """Casefolded ASCII tokens of an already cleaned name, each tagged with its kind."""
-    text = text.lower()
+    """Casefolded ASCII tokens of an already cleaned name, each tagged with its kind.
+
+    Company forms are found with rigour's org-type database and kept as LEGAL parts
+    whose ``canon`` is the generic compare form ('Limited', 'Ltd.', 'OOO' -> 'llc'), so
+    they match each other while a misspelt one still matches its own spelling.
+    """
+    ascii_lower = _ascii(text.lower()).replace("'", "").replace("`", "")
+    words = [w for w in _SPLIT.split(ascii_lower) if w]
+    canons: list[str] = [""] * len(words)
+    if organisation and words:
+        for found, canon in _org_types(ascii_lower):
+            span = [w for w in _SPLIT.split(found) if w]
+            if not span:
+                continue
+            for start in range(len(words) - len(span) + 1):
+                if words[start : start + len(span)] == span and not any(
+                    canons[start : start + len(span)]
+                ):
+                    for k in range(start, start + len(span)):
+                        canons[k] = canon
+                    break
     if organisation:
-        text = replace_org_types_compare(text, generic=True)
+        for k, word in enumerate(words):
+            if not canons[k] and word in _COMPANY_WORDS:
+                canons[k] = _COMPANY_WORDS[word]
     tokens: list[Token] = []
-    raw = _SPLIT.split(_ascii(text).replace("'", "").replace("`", ""))
-    words = [w for w in raw if w]
-    legal_forms = _legal_forms() if organisation else frozenset()
-    for word in words:
+    for word, canon in zip(words, canons, strict=True):
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
             # Letters and digits in one word: OCR or leetspeak (M4HAN) unless a code.
             letters = sum(c.isalpha() for c in word)
-            if letters >= len(word) - 2 and len(word) >= 4:
+            if len(word) >= 3 and letters >= max(len(word) - 2, 2):
                 word = word.translate(_DIGIT_LETTERS)
-        if word.isdigit():
+        if canon:
+            tokens.append(Token(word, LEGAL, canon))
+        elif word.isdigit():
             tokens.append(Token(word, NUMBER))
-        elif word in legal_forms:
-            tokens.append(Token(word, LEGAL))
         elif word in _PARTICLES:
             tokens.append(Token(word, PARTICLE))
         elif person and word in _TITLES:
@@ -279,19 +310,17 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
     return tokens
 
 
-@lru_cache(maxsize=1)
-def _legal_forms() -> frozenset[str]:
-    """Compare forms that rigour writes for company types (llc, jsc, ...)."""
-    samples = [
-        "ltd", "llc", "gmbh", "sa", "s.a.", "jsc", "ooo", "oao", "zao", "pjsc", "sdn bhd",
-        "inc", "corp", "plc", "co ltd", "ag", "bv", "nv", "srl", "spa", "sarl", "kg",
-        "limited", "company limited", "joint stock company", "pvt ltd", "fze", "fzco",
-        "fzc", "llp", "lp", "ab", "as", "oy", "sas", "pte ltd", "sa de cv", "ltda", "tov",
-        "pao", "ao", "cjsc", "ojsc", "ip", "kft", "sp z o o", "doo", "ad", "eood", "ood",
-    ]  # fmt: skip
-    forms = {replace_org_types_compare(s, generic=True) for s in samples}
-    words = {w for f in forms for w in _SPLIT.split(f) if w}
-    return frozenset(words | {"ltd", "llc", "jsc", "corp", "inc", "plc", "co", "gmbh"})
+# Company words rigour's org-type table leaves alone in the middle or end of a name.
+_COMPANY_WORDS = {
+    "corp": "corp", "corporation": "corp", "inc": "corp", "incorporated": "corp",
+    "co": "co", "company": "co", "ltd": "llc", "limited": "llc", "llc": "llc",
+    "plc": "plc", "gmbh": "llc", "sa": "jsc", "ag": "jsc", "bv": "llc", "nv": "jsc",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=100_000)
+def _org_types(text: str) -> list[tuple[str, str]]:
+    return [(found, canon) for found, canon in extract_org_types(text, generic=True)]
 
 
 def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
@@ -374,8 +403,13 @@ def deletions(form: str) -> list[str]:
     return [form[:i] + form[i + 1 :] for i in range(len(form))]
 
 
-def token_keys(form: str) -> list[str]:
-    """Blocking keys of one token: exact, one-deletion, phonetic, skeleton, OCR."""
+@lru_cache(maxsize=200_000)
+def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
+    """Blocking keys of one token: exact, one-deletion, phonetic, skeleton, OCR.
+    ``full=False`` (query parts joined together): exact and skeleton only."""
+    if not full:
+        skel = skeleton(form)
+        return ("d:" + form, "s:" + skel) if len(skel) >= 3 else ("d:" + form,)
     keys = ["d:" + form]
     if len(form) >= 4 and not form.isdigit():
         keys.extend("d:" + d for d in deletions(form))
@@ -388,4 +422,4 @@ def token_keys(form: str) -> list[str]:
     ocr = ocr_form(form)
     if len(ocr) >= 3:
         keys.append("o:" + ocr)
-    return keys
+    return tuple(keys)

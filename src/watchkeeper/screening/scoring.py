@@ -25,10 +25,14 @@ from watchkeeper.screening.similarity import (
 # common in real queries); unmatched query parts cost their full weight.
 EXTRA_LIST_PART = 0.45
 EXTRA_QUERY_PART = 1.0
+CUT_OFF_PART = 0.15
+SAME_FORM = "same company form"
 # A name whose matched parts are all weak (company forms, particles, very common
 # words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
 WEAK_IDF = 3.0
 WEAK_CAP = 0.5
+DISTINCT_RATIO = 1.6
+DISTINCT_CAP = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class NameScore:
     pairs: list[PartMatch]
     extra_query: list[str]
     extra_list: list[str]
-    capped: bool = False
+    capped: str = ""
 
     def detail(self) -> str:
         parts: list[str] = []
@@ -64,7 +68,7 @@ class NameScore:
         if self.extra_list:
             text += "; not in the query: " + ", ".join(f"'{t}'" for t in self.extra_list)
         if self.capped:
-            text += "; only common words matched (capped)"
+            text += f"; capped at {self.score:.2f}: {self.capped}"
         return text
 
 
@@ -80,6 +84,8 @@ def align_names(
     c_kinds: tuple[str, ...],
     c_w: tuple[float, ...],
     *,
+    q_canons: tuple[str, ...] = (),
+    c_canons: tuple[str, ...] = (),
     person: bool,
     query_name: str = "",
     list_name: str = "",
@@ -95,12 +101,19 @@ def align_names(
             if c_kinds[j] == TITLE:
                 continue
             sim, reason = token_similarity(qf, cf)
+            if (
+                sim < 1.0
+                and q_kinds[i] == LEGAL
+                and c_kinds[j] == LEGAL
+                and q_canons[i] == c_canons[j]
+            ):
+                sim, reason = 1.0, SAME_FORM
             if sim < 1.0:
                 if person and (len(qf) == 1 or len(cf) == 1):
                     init = initial_similarity(qf, cf)
                     if init > sim:
                         sim, reason = init, INITIAL
-                if i == last:
+                if i == last and (nq > 2 or len(qf) >= 3):
                     pre = prefix_similarity(qf, cf)
                     if pre > sim:
                         sim, reason = pre, TRUNCATED
@@ -125,10 +138,16 @@ def align_names(
     strong = False
     matches: list[PartMatch] = []
     for qi, ci, sim, reason in pairs:
-        weight = max(sum(c_w[j] for j in ci), 0.0)
+        # A pair weighs what its weaker side weighs: a company form or particle in the
+        # query cannot borrow the rarity of the list word it happens to resemble.
+        weight = min(sum(c_w[j] for j in ci), sum(q_w[i] for i in qi))
         num += sim * weight
         den += weight
-        if any(c_kinds[j] in (NAME, NUMBER) and c_w[j] >= WEAK_IDF for j in ci):
+        if (
+            all(q_kinds[i] in (NAME, NUMBER) for i in qi)
+            and any(c_kinds[j] in (NAME, NUMBER) for j in ci)
+            and weight >= WEAK_IDF
+        ):
             strong = True
         matches.append(
             PartMatch(
@@ -142,12 +161,26 @@ def align_names(
     extra_q = [i for i in range(nq) if i not in used_q and q_kinds[i] != TITLE]
     extra_c = [j for j in range(nc) if j not in used_c and c_kinds[j] != TITLE]
     den += sum(q_w[i] for i in extra_q) * EXTRA_QUERY_PART
-    den += sum(c_w[j] for j in extra_c) * EXTRA_LIST_PART
+    # A query cut off inside a word (fixed-width field): list parts after the cut
+    # were never typed, so they cost less.
+    cut_at = next((ci[0] for qi, ci, _s, r in pairs if r == TRUNCATED), None)
+    for j in extra_c:
+        share = CUT_OFF_PART if cut_at is not None and j > cut_at else EXTRA_LIST_PART
+        den += c_w[j] * share
     score = num / den if den > 0 else 0.0
-    capped = False
+    capped = ""
     exact = not extra_q and not extra_c and all(p[2] == 1.0 for p in pairs)
     if pairs and not strong and not exact and score > WEAK_CAP:
-        score, capped = WEAK_CAP, True
+        score, capped = WEAK_CAP, "only common words matched"
+    # The list name's most distinctive part missing from the query ('Trading Corp' vs
+    # 'CHILSONG TRADING CORP'): the query names a different party.
+    missing = [j for j in extra_c if cut_at is None or j <= cut_at]
+    if pairs and missing and score > DISTINCT_CAP:
+        top_missing = max(missing, key=lambda j: c_w[j])
+        top_matched = max((c_w[j] for _qi, ci, _s, _r in pairs for j in ci), default=0.0)
+        if c_w[top_missing] > DISTINCT_RATIO * top_matched:
+            score = DISTINCT_CAP
+            capped = f"its most distinctive part '{c_forms[top_missing]}' is not in the query"
     return NameScore(
         score,
         query_name,

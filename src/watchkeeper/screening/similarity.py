@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from watchkeeper.screening.normalize import ocr_form, phonetic, skeleton
 
@@ -52,7 +52,7 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
     best, reason = 0.0, ""
     limit = allowed_edits(min(lq, lc))
     if limit:
-        dist = Levenshtein.distance(q, c, score_cutoff=limit)
+        dist = OSA.distance(q, c, score_cutoff=limit)
         if dist <= limit:
             best, reason = 1.0 - dist / longest, SPELLING
             best = max(best, 0.7)
@@ -85,7 +85,7 @@ def initial_similarity(q: str, c: str) -> float:
 
 
 def prefix_similarity(q: str, c: str) -> float:
-    """A cut-off last query part ('REVOLUTIONA') against the full list part."""
-    if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
-        return 0.85
+    """A cut-off last query part ('REVOLUTIONA', 'MA') against the full list part."""
+    if len(c) > len(q) and c.startswith(q):
+        return 0.85 if len(q) >= 3 else 0.6
     return 0.0

@@ -1,0 +1,87 @@
+"""Name normalisation: scripts, titles, particles, company forms, evasion recorded."""
+
+from __future__ import annotations
+
+from watchkeeper.screening.normalize import (
+    LEGAL,
+    NAME,
+    PARTICLE,
+    TITLE,
+    clean_text,
+    normalise_name,
+    skeleton,
+)
+
+
+def forms(text: str, kind: str = "any") -> list[str]:
+    return [t.form for n in normalise_name(text, kind)[:1] for t in n.tokens]
+
+
+def test_case_and_diacritics() -> None:
+    assert forms("Nicolás MADURO Moros") == ["nicolas", "maduro", "moros"]
+
+
+def test_scripts_become_latin() -> None:
+    assert forms("Мадуро Николас", "person") == ["maduro", "nikolas"]
+    assert forms("Αλέξης Τσίπρας", "person") == ["alexes", "tsipras"]
+    assert forms("習近平", "person") == ["xi", "jin", "ping"]
+    assert forms("김정은", "person") == ["gimjeong", "eun"]
+    assert forms("بشار الأسد", "person") == ["bshar", "alasd"]
+
+
+def test_zero_width_characters_are_removed_and_recorded() -> None:
+    cleaned, notes = clean_text("MA\u200bHAN\u2060 AIR")
+    assert cleaned == "MAHAN AIR"
+    assert any("zero-width space" in n for n in notes)
+    assert any("word joiner" in n for n in notes)
+
+
+def test_homoglyphs_are_mapped_and_recorded() -> None:
+    # Hand-made evasion: Cyrillic а and і inside Latin words.
+    name = normalise_name("M\u0430han A\u0456r")[0]
+    assert name.forms == ("mahan", "air")
+    assert any("look-alike" in n and "CYRILLIC" in n for n in name.notes)
+
+
+def test_real_cyrillic_name_is_not_a_homoglyph() -> None:
+    name = normalise_name("Николас Мадуро", "person")[0]
+    assert name.forms == ("nikolas", "maduro")
+    assert name.notes == ()
+
+
+def test_clean_name_has_no_notes() -> None:
+    assert normalise_name("MAHAN AIR")[0].notes == ()
+
+
+def test_titles_particles_and_company_forms() -> None:
+    tokens = normalise_name("Sheikh Bashar al-Assad", "person")[0].tokens
+    assert [(t.form, t.kind) for t in tokens] == [
+        ("sheikh", TITLE),
+        ("bashar", NAME),
+        ("al", PARTICLE),
+        ("assad", NAME),
+    ]
+    org = normalise_name("Beijing Zhonghehangxun Technology Co., Ltd.", "organisation")[0]
+    legal = [(t.form, t.canon) for t in org.tokens if t.kind == LEGAL]
+    assert legal == [("co", "llc"), ("ltd", "llc")]
+    ooo = normalise_name("Gazprom Transgaz Stavropol, OOO", "organisation")[0]
+    assert [t.canon for t in ooo.tokens if t.kind == LEGAL] == ["llc"]
+
+
+def test_brackets_give_a_second_form() -> None:
+    found = normalise_name("ISLAMIC REVOLUTIONARY GUARD CORPS (IRGC)-QODS FORCE")
+    assert [n.forms for n in found] == [
+        ("islamic", "revolutionary", "guard", "corps", "irgc", "qods", "force"),
+        ("islamic", "revolutionary", "guard", "corps", "qods", "force"),
+    ]
+
+
+def test_digits_inside_words_read_as_letters() -> None:
+    assert forms("M4HAN A1R") == ["mahan", "alr"]
+    assert forms("Boeing 747") == ["boeing", "747"]
+
+
+def test_skeleton_survives_transliteration_and_dropped_vowels() -> None:
+    assert skeleton("muhammad") == skeleton("mohammed") == skeleton("mhmd")
+    assert skeleton("qaddafi") == skeleton("gadhafi")
+    assert skeleton("habbash") != skeleton("bush")
