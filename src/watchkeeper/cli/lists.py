@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from followthemoney import model
+from rich.markup import escape
 from rich.table import Table
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
-from watchkeeper.lists import parse_files
+from watchkeeper.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_db,
+    print_json,
+    settings,
+)
+from watchkeeper.lists import PARSERS, ListParser, ParsedList, detect_parser
+from watchkeeper.lists.base import file_sha256
 from watchkeeper.lists.fetch import fetch_lists
+from watchkeeper.store import Store
+from watchkeeper.store.entities import StoredEntity
+from watchkeeper.store.versions import ListVersion
 
 lists_app = typer.Typer(help="Official sanctions lists: load, show versions, diff, fetch.")
 entities_app = typer.Typer(help="Entities from the lists: get one, plain name search.")
@@ -26,18 +40,32 @@ def load(
     json_out: JsonOption = False,
 ) -> None:
     """Load one publication of a list, as a new version, all or nothing."""
-    with console.status(f"parsing {', '.join(p.name for p in paths)}", spinner="dots"):
-        parsed = parse_files(paths, source)
-    with open_db(db) as store, console.status("storing", spinner="dots"):
-        version, new = store.add_list_version(parsed)
+    parser = detect_parser(paths, source)
+    known = _already_loaded(db, parser, paths)
+    if known is not None:
+        version, new = known, False
+    else:
+        with console.status(f"parsing {', '.join(p.name for p in paths)}", spinner="dots"):
+            parsed = parser.parse(paths)
+        with open_db(db) as store, console.status("storing", spinner="dots"):
+            version, new = store.add_list_version(parsed)
     if json_out:
         print_json({**version.to_dict(), "new": new})
         return
     state = "loaded" if new else "already loaded (same files), nothing changed"
     console.print(
         f"{version.source} {version.version}: {state}: {version.entity_count:,} entries "
-        f"(version id {version.version_id})"
+        f"(version id {version.version_id})",
+        markup=False,
+        highlight=False,
     )
+
+
+def _already_loaded(db: Path | None, parser: ListParser, paths: list[Path]) -> ListVersion | None:
+    """The version these very files were loaded as, if they were: files already loaded
+    are not parsed again (a daily job re-running on the same files)."""
+    with open_db(db, read_only=True) as store:
+        return store.loaded_version(parser.source, file_sha256(paths))
 
 
 @lists_app.command("show")
@@ -96,25 +124,43 @@ def fetch(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Download the current official files from the publishers' URLs in settings."""
+    """Download the current official files from the publishers' URLs in settings.
+
+    All or nothing: a failed download leaves no files, and the lists are stored only
+    when every downloaded publication parsed, in one transaction."""
     cfg = settings(db)
-    fetched = fetch_lists(cfg, names or None)
-    results = []
-    with open_db(db) as store:
-        for group in fetched:
-            item: dict[str, object] = {
-                "files": [str(p) for p in group.paths],
-                "source": group.source,
-            }
-            if load_after:
-                version, new = store.add_list_version(parse_files(group.paths, group.source))
-                item.update(version=version.version, entities=version.entity_count, new=new)
-            results.append(item)
+    with console.status("downloading", spinner="dots"):
+        fetched = fetch_lists(cfg, names or None)
+    results: list[dict[str, Any]] = [
+        {"source": group.source, "files": [str(p) for p in group.paths]} for group in fetched
+    ]
+    if load_after:
+        parsed: list[tuple[dict[str, Any], ParsedList]] = []
+        for item, group in zip(results, fetched, strict=True):
+            # A list name of the user's own (not a parser's source) is detected from its files.
+            parser = detect_parser(group.paths, group.source if group.source in PARSERS else None)
+            known = _already_loaded(db, parser, group.paths)
+            if known is not None:
+                item.update(version=known.version, entities=known.entity_count, new=False)
+                continue
+            with console.status(f"parsing {group.source}", spinner="dots"):
+                parsed.append((item, parser.parse(group.paths)))
+        if parsed:
+            with open_db(db) as store, store.transaction():
+                for item, publication in parsed:
+                    version, new = store.add_list_version(publication)
+                    item.update(version=version.version, entities=version.entity_count, new=new)
     if json_out:
         print_json(results)
         return
     for item in results:
-        console.print(item)
+        line = f"{item['source']}: downloaded {len(item['files'])} file(s)"
+        if "version" in item:
+            state = "loaded" if item["new"] else "already loaded"
+            line += f"; {item['version']}: {state}, {item['entities']:,} entries"
+        console.print(line, markup=False, highlight=False)
+        for path in item["files"]:
+            console.print(f"  {path}", markup=False, highlight=False)
 
 
 @entities_app.command("get")
@@ -126,24 +172,57 @@ def get(
     """One entity, as FtM, with its list provenance and related entities."""
     with open_db(db, read_only=True) as store:
         found = store.get_entity(entity_id)
-    if found is None:
-        console.print(f"no entity {entity_id!r} in the current lists")
-        raise typer.Exit(1)
-    entity, related = found
-    if json_out:
-        print_json({**entity.to_dict(), "related": [r.to_dict() for r in related]})
-        return
-    console.print(f"[bold]{entity.caption}[/bold]  {entity.id}  ({entity.schema})")
+        if found is None:
+            err_console.print(
+                f"no entity {entity_id!r} in the current lists", markup=False, highlight=False
+            )
+            raise typer.Exit(1)
+        entity, related = found
+        if json_out:
+            print_json({**entity.to_dict(), "related": [r.to_dict() for r in related]})
+            return
+        captions = _captions(store, [entity, *related])
+    # List text is printed as is: '[w]' or '[d]' in an address is not rich markup.
+    console.print(f"[bold]{escape(entity.caption)}[/bold]  {entity.id}  ({entity.schema})")
     for prop, values in sorted(entity.properties.items()):
-        console.print(f"  {prop}: {'; '.join(values)}", highlight=False)
+        shown = "; ".join(_shown(v, captions) for v in values)
+        console.print(f"  {prop}: {shown}", markup=False, highlight=False)
     for p in entity.provenance:
         console.print(
             f"  from {p.source} entry {p.entry_id}, version {p.version} "
-            f"(first seen {p.first_seen}, last seen {p.last_seen})"
+            f"(first seen {p.first_seen}, last seen {p.last_seen})",
+            markup=False,
+            highlight=False,
         )
     for r in related:
-        props = "; ".join(f"{k}={'|'.join(v)}" for k, v in sorted(r.properties.items()))
-        console.print(f"  related {r.schema} {r.id}: {props}", highlight=False)
+        props = "; ".join(
+            f"{k}={'|'.join(_shown(v, captions) for v in vs)}"
+            for k, vs in sorted(r.properties.items())
+        )
+        console.print(f"  related {r.schema} {r.id}: {props}", markup=False, highlight=False)
+
+
+def _captions(store: Store, entities: list[StoredEntity]) -> dict[str, str]:
+    """Names of the entities these ones point at (an aircraft's operator, a link's
+    subject), so the text output says 'MAHAN AIR (ofac-12927)' and not only the id."""
+    wanted: set[str] = set()
+    for e in entities:
+        schema = model.get(e.schema)
+        for prop, values in e.properties.items():
+            p = schema.get(prop) if schema is not None else None
+            if p is not None and p.type.name == "entity":
+                wanted.update(values)
+    captions: dict[str, str] = {}
+    for ref in sorted(wanted):
+        got = store.get_entity(ref)
+        if got is not None:
+            captions[ref] = got[0].caption
+    return captions
+
+
+def _shown(value: str, captions: dict[str, str]) -> str:
+    caption = captions.get(value)
+    return f"{caption} ({value})" if caption and caption != value else value
 
 
 @entities_app.command("search")
@@ -161,7 +240,7 @@ def search(
         return
     table = Table("id", "schema", "name", "matched", "lists")
     for e, name in hits:
-        table.add_row(e.id, e.schema, e.caption, name, ", ".join(e.datasets))
+        table.add_row(e.id, e.schema, escape(e.caption), escape(name), ", ".join(e.datasets))
     console.print(table)
 
 

@@ -149,29 +149,37 @@ class EntitiesMixin(StoreBase):
         while batch := cursor.fetchmany(5000):
             yield from _rows_to_entities(batch)
 
-    def get_entity(self, entity_id: str) -> tuple[StoredEntity, list[StoredEntity]] | None:
-        """The entity in the current lists, with its full provenance, and the entities
-        that hang off the same list entry (sanctions, addresses, identifications, links)."""
+    def _current_by_ids(self, entity_ids: list[str]) -> dict[str, StoredEntity]:
+        """These entities as the current lists carry them, merged by id, with the first
+        and last version of each list that carried them."""
         rows = self.con.execute(
             "SELECT e.id, e.schema, e.caption, e.properties, v.source, e.entry_id, v.version, "
             f"e.is_primary FROM entities e JOIN ({CURRENT_VERSIONS}) v USING (version_id) "
-            "WHERE e.id = ? ORDER BY v.source",
-            [entity_id],
+            "WHERE e.id IN (SELECT unnest(?)) ORDER BY e.id, v.source",
+            [entity_ids],
         ).fetchall()
-        found = list(_rows_to_entities(rows))
+        found = {e.id: e for e in _rows_to_entities(rows)}
         if not found:
-            return None
-        entity = found[0]
+            return found
         seen = self.con.execute(
-            "SELECT v.source, min(coalesce(v.published::VARCHAR, v.version)), "
+            "SELECT e.id, v.source, min(coalesce(v.published::VARCHAR, v.version)), "
             "max(coalesce(v.published::VARCHAR, v.version)) "
-            "FROM entities e JOIN list_versions v USING (version_id) WHERE e.id = ? "
-            "GROUP BY v.source",
-            [entity_id],
+            "FROM entities e JOIN list_versions v USING (version_id) "
+            "WHERE e.id IN (SELECT unnest(?)) GROUP BY e.id, v.source",
+            [sorted(found)],
         ).fetchall()
-        spans = {source: (first, last) for source, first, last in seen}
-        for prov in entity.provenance:
-            prov.first_seen, prov.last_seen = spans.get(prov.source, (None, None))
+        spans = {(entity_id, source): (first, last) for entity_id, source, first, last in seen}
+        for entity in found.values():
+            for prov in entity.provenance:
+                prov.first_seen, prov.last_seen = spans.get((entity.id, prov.source), (None, None))
+        return found
+
+    def get_entity(self, entity_id: str) -> tuple[StoredEntity, list[StoredEntity]] | None:
+        """The entity in the current lists, with its full provenance, and the entities
+        that hang off the same list entry (sanctions, addresses, identifications, links)."""
+        entity = self._current_by_ids([entity_id]).get(entity_id)
+        if entity is None:
+            return None
         related_rows = self.con.execute(
             "SELECT e.id, e.schema, e.caption, e.properties, v.source, e.entry_id, v.version, "
             f"e.is_primary FROM entities e JOIN ({CURRENT_VERSIONS}) v USING (version_id) "
@@ -200,12 +208,8 @@ class EntitiesMixin(StoreBase):
             ") SELECT id, name FROM best ORDER BY rank, length(name), id LIMIT ?",
             [key, key, key, key, f"% {like}%", limit],
         ).fetchall()
-        results: list[tuple[StoredEntity, str]] = []
-        for entity_id, name in rows:
-            got = self.get_entity(entity_id)
-            if got is not None:
-                results.append((got[0], name))
-        return results
+        found = self._current_by_ids([entity_id for entity_id, _ in rows])
+        return [(found[entity_id], name) for entity_id, name in rows if entity_id in found]
 
     def entity_count(self) -> int:
         row = self.con.execute(

@@ -109,12 +109,9 @@ class ListVersionsMixin(StoreBase):
         (same source, same hash) adds nothing and returns the version already there.
         """
         file_hash = file_sha256(parsed.files)
-        known = self.con.execute(
-            f"SELECT {_VERSION_COLS} FROM list_versions WHERE source = ? AND file_hash = ?",
-            [parsed.source, file_hash],
-        ).fetchone()
+        known = self.loaded_version(parsed.source, file_hash)
         if known is not None:
-            return _version_from_row(known), False
+            return known, False
 
         ids: list[str] = []
         entries: list[str] = []
@@ -202,6 +199,16 @@ class ListVersionsMixin(StoreBase):
             con.unregister("_new_names")
         return version, True
 
+    def loaded_version(self, source: str, file_hash: str) -> ListVersion | None:
+        """The version already loaded from files with this hash (``file_sha256``), if any:
+        lets a caller skip parsing a publication the store already holds."""
+        row = self.con.execute(
+            f"SELECT {_VERSION_COLS} FROM list_versions WHERE source = ? AND file_hash = ? "
+            "ORDER BY version_id LIMIT 1",
+            [source, file_hash],
+        ).fetchone()
+        return _version_from_row(row) if row is not None else None
+
     def list_versions(self, source: str | None = None) -> list[ListVersion]:
         sql = f"SELECT {_VERSION_COLS} FROM list_versions"
         params: list[Any] = []
@@ -223,22 +230,57 @@ class ListVersionsMixin(StoreBase):
                 raise StoreError(f"list {source!r} has only {len(versions)} version(s)")
             return versions[-1 - back]
         for v in versions:
-            if v.version == version or str(v.version_id) == version:
+            if str(v.version_id) == version:
                 return v
-        known = ", ".join(v.version for v in versions)
+        labelled = [v for v in versions if v.version == version]
+        if len(labelled) == 1:
+            return labelled[0]
+        if labelled:
+            # Two publications with one label (the same day's files loaded two ways):
+            # picking one silently would make the diff answer a different question.
+            ids = ", ".join(str(v.version_id) for v in labelled)
+            raise StoreError(
+                f"list {source!r} has {len(labelled)} versions labelled {version!r} "
+                f"(version ids {ids}): name one by its id"
+            )
+        known = ", ".join(f"{v.version} (id {v.version_id})" for v in versions)
         raise StoreError(f"list {source!r} has no version {version!r} (known: {known})")
 
-    def _entry_states(self, version_id: int) -> dict[str, tuple[str, dict[str, list[str]]]]:
-        """entry id -> (primary entity id, {property key: values}) for one version.
+    def _entry_fingerprints(
+        self, version_id: int
+    ) -> tuple[dict[str, str], dict[str, frozenset[tuple[str, bool, str, str]]]]:
+        """(entry id -> primary entity id, entry id -> its entities' (id, primary, schema,
+        digest)) for one version: equal fingerprints mean equal entries, without reading
+        the properties."""
+        rows = self.con.execute(
+            "SELECT entry_id, id, is_primary, schema, digest FROM entities WHERE version_id = ?",
+            [version_id],
+        ).fetchall()
+        primaries: dict[str, str] = {}
+        prints: dict[str, set[tuple[str, bool, str, str]]] = defaultdict(set)
+        for entry_id, entity_id, is_primary, schema, digest in rows:
+            if is_primary:
+                primaries[entry_id] = entity_id
+            prints[entry_id].add((entity_id, is_primary, schema, digest))
+        return primaries, {entry: frozenset(p) for entry, p in prints.items()}
+
+    def _entry_states(
+        self, version_id: int, entry_ids: list[str] | None = None
+    ) -> dict[str, tuple[str, dict[str, list[str]]]]:
+        """entry id -> (primary entity id, {property key: values}) for one version
+        (only the entries ``entry_ids`` when given).
 
         Properties of an entry's secondary entities (sanctions, addresses, ids)
         count as the entry's, keyed ``Schema.property``.
         """
-        rows = self.con.execute(
-            "SELECT entry_id, id, is_primary, schema, properties FROM entities "
-            "WHERE version_id = ?",
-            [version_id],
-        ).fetchall()
+        sql = "SELECT entry_id, id, is_primary, schema, properties FROM entities "
+        params: list[Any] = [version_id]
+        if entry_ids is None:
+            sql += "WHERE version_id = ?"
+        else:
+            sql += "WHERE version_id = ? AND entry_id IN (SELECT unnest(?))"
+            params.append(entry_ids)
+        rows = self.con.execute(sql, params).fetchall()
         states: dict[str, tuple[str, dict[str, list[str]]]] = {}
         secondary: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for entry_id, entity_id, is_primary, schema, properties in rows:
@@ -271,12 +313,22 @@ class ListVersionsMixin(StoreBase):
                 if from_version is not None
                 else self._previous(source, new)
             )
-        before = self._entry_states(old.version_id)
-        after = self._entry_states(new.version_id)
+        old_primaries, old_prints = self._entry_fingerprints(old.version_id)
+        new_primaries, new_prints = self._entry_fingerprints(new.version_id)
         diff = VersionDiff(source=source, from_version=old, to_version=new)
-        diff.added = sorted((after[e][0] for e in after.keys() - before.keys()), key=_id_key)
-        diff.removed = sorted((before[e][0] for e in before.keys() - after.keys()), key=_id_key)
-        for entry_id in sorted(after.keys() & before.keys(), key=_id_key):
+        diff.added = sorted(
+            (new_primaries[e] for e in new_primaries.keys() - old_primaries.keys()), key=_id_key
+        )
+        diff.removed = sorted(
+            (old_primaries[e] for e in old_primaries.keys() - new_primaries.keys()), key=_id_key
+        )
+        # Only entries whose entities differ are read property by property.
+        suspects = sorted(
+            e for e in new_primaries.keys() & old_primaries.keys() if old_prints[e] != new_prints[e]
+        )
+        before = self._entry_states(old.version_id, suspects)
+        after = self._entry_states(new.version_id, suspects)
+        for entry_id in sorted(suspects, key=_id_key):
             a = before[entry_id][1]
             b = after[entry_id][1]
             keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
