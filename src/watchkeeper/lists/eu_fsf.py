@@ -22,11 +22,12 @@ from datetime import date
 from pathlib import Path
 
 from watchkeeper.errors import ListFormatError
-from watchkeeper.lists._support import (
+from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
+from watchkeeper.lists.common import (
     Element,
     EntityBag,
     clean_text,
-    iso_date,
+    iso_prefix,
     join_text,
     key_of,
     line_of,
@@ -41,7 +42,6 @@ from watchkeeper.lists._support import (
     text_of,
     version_label,
 )
-from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
 
 EU_NAMESPACE = "http://eu.europa.ec/fpi/fsd/export"
 AUTHORITY = "European Union"
@@ -262,7 +262,7 @@ class _Entity:
                 month = clean_text(node.get("monthOfYear"))
                 day = clean_text(node.get("dayOfMonth"))
                 text = (
-                    iso_date(
+                    iso_prefix(
                         int(year),
                         int(month) if month and month.isdigit() else None,
                         int(day) if day and day.isdigit() and month else None,

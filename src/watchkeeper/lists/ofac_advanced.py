@@ -35,11 +35,12 @@ from pathlib import Path
 from followthemoney import model
 
 from watchkeeper.errors import ListFormatError
-from watchkeeper.lists._support import (
+from watchkeeper.lists.base import EntityProxy, ParsedList, make_entity
+from watchkeeper.lists.common import (
     Element,
     EntityBag,
     clean_text,
-    iso_date,
+    iso_prefix,
     key_of,
     line_of,
     localname,
@@ -55,7 +56,6 @@ from watchkeeper.lists._support import (
     text_of,
     version_label,
 )
-from watchkeeper.lists.base import EntityProxy, ParsedList, make_entity
 
 AUTHORITY = "US Office of Foreign Assets Control (OFAC)"
 
@@ -570,7 +570,7 @@ def _ymd(element: Element | None) -> str | None:
         day = int(day_s) if day_s and month is not None else None
     except ValueError:
         return None
-    return iso_date(year, month, day)
+    return iso_prefix(year, month, day)
 
 
 def _span(start: str | None, end: str | None) -> str | None:

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from watchkeeper.errors import ListFormatError
 from watchkeeper.io import logical_name
-from watchkeeper.lists._support import (
+from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
+from watchkeeper.lists.common import (
     Element,
     EntityBag,
     clean_text,
@@ -51,7 +52,6 @@ from watchkeeper.lists._support import (
     texts_of,
     version_label,
 )
-from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
 from watchkeeper.lists.ofac_advanced import SDN_TYPES, Entry, OfacAdvancedParser, ofac_id
 
 SDN_NAMESPACES = (

@@ -46,7 +46,8 @@ from followthemoney import model
 
 from watchkeeper.errors import ListFormatError
 from watchkeeper.io import open_binary
-from watchkeeper.lists._support import (
+from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
+from watchkeeper.lists.common import (
     READ_ERRORS,
     Element,
     EntityBag,
@@ -68,7 +69,6 @@ from watchkeeper.lists._support import (
     texts_of,
     version_label,
 )
-from watchkeeper.lists.base import EntityProxy, ListParser, ParsedList, make_entity
 
 GROUP_TYPES = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
 NAME_KINDS = {

@@ -51,7 +51,7 @@ from watchkeeper.lists.base import (
     file_date,
     make_entity,
 )
-from watchkeeper.lists.common import add_or_note, country_code, iso_date, put, read_head
+from watchkeeper.lists.common import add_or_note, add_value, country_code, iso_date, read_head
 
 SOURCE = "un_sc"
 ROOT = "CONSOLIDATED_LIST"
@@ -146,7 +146,7 @@ class _Entry:
         if not value:
             return
         iso = iso_date(value)
-        if iso is None or put(proxy, prop, iso) is None:
+        if iso is None or add_value(proxy, prop, iso) is None:
             self.note(label, value)
 
     def add_country(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:

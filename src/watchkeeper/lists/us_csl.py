@@ -62,9 +62,9 @@ from watchkeeper.lists.base import (
 )
 from watchkeeper.lists.common import (
     add_or_note,
+    add_value,
     country_code,
     iso_date,
-    put,
     read_head,
     slug,
 )
@@ -344,7 +344,7 @@ class _Builder:
 
     def add_date(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
         iso = iso_date(value)
-        if iso is None or put(proxy, prop, iso) is None:
+        if iso is None or add_value(proxy, prop, iso) is None:
             self.note(label, value)
 
     # -- the mapping -------------------------------------------------------
