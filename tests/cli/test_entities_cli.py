@@ -124,11 +124,6 @@ def test_unknown_id_exits_1_with_a_message(lists: BuiltStore) -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.run_guarded ignores the exit code click returns for typer.Exit "
-    "in standalone_mode=False, so the console script exits 0 here (fix in common.py)",
-)
 def test_unknown_id_exits_1_through_the_console_entry_point(
     lists: BuiltStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

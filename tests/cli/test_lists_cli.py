@@ -524,11 +524,6 @@ def test_cli_runner_and_run_guarded_agree_on_success(
     assert got.out == cli("lists", "show", "--json", "--db", str(lists.path)).stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.run_guarded prints the error as rich markup: '[/b]' quoted from a "
-    "file raises rich's MarkupError (a bare traceback); escape it there",
-)
 def test_error_quoting_bracketed_file_text_is_printed_as_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -542,11 +537,6 @@ def test_error_quoting_bracketed_file_text_is_printed_as_is(
     assert "'[/b],[d],x'" in got.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.err_console wraps errors at 80 columns when stderr is not a "
-    "terminal, splitting file paths; print with soft_wrap=True there",
-)
 def test_an_error_is_one_line_on_stderr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

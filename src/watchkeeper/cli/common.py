@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.settings import Settings
@@ -48,16 +49,27 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _print_error(exc: Exception) -> None:
+    # List text and file names can hold "[...]": never read them as markup; one line.
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+
+
 def run_guarded(app: typer.Typer) -> int:
     """Run the CLI; our own errors become one clear line and a non-zero exit code."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except InputError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        _print_error(exc)
         return EXIT_BAD_INPUT
     except WatchkeeperError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        _print_error(exc)
         return EXIT_STORE
+    except ValueError as exc:
+        # Settings read from the environment (WATCHKEEPER_*) name the variable.
+        if "WATCHKEEPER_" not in str(exc):
+            raise
+        _print_error(exc)
+        return EXIT_BAD_INPUT
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -70,4 +82,4 @@ def run_guarded(app: typer.Typer) -> int:
             exc.show()
             return EXIT_BAD_INPUT
         raise
-    return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK
