@@ -49,7 +49,7 @@ from watchkeeper.screening.scoring import (
     country_feature,
     part_weight,
 )
-from watchkeeper.screening.similarity import token_similarity
+from watchkeeper.screening.similarity import prefix_similarity, token_similarity
 from watchkeeper.store import Store, StoredEntity
 from watchkeeper.store.entities import CURRENT_VERSIONS
 
@@ -351,12 +351,15 @@ class Screener:
                 probes.append("".join(forms))
             matched: list[tuple[int, int, float]] = []  # (probe, token id, weight)
             query_weight = 0.0
+            last = len(forms) - 1 if len(forms) > 1 else None
             for p, (form, tids) in enumerate(
-                zip(probes, index.matching_tokens(probes, len(forms)), strict=True)
+                zip(probes, index.matching_tokens(probes, len(forms), last), strict=True)
             ):
                 best_idf = 0.0
                 for tid in tids:
                     sim, _ = token_similarity(form, index.vocab_forms[tid])
+                    if p == last and sim < 0.85:
+                        sim = max(sim, prefix_similarity(form, index.vocab_forms[tid]))
                     if sim > 0:
                         idf = index.idf[tid]
                         matched.append((p, tid, sim * idf))

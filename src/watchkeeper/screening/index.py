@@ -33,12 +33,13 @@ from watchkeeper.screening.normalize import (
     PARTICLE,
     TITLE,
     normalise_name,
+    prefix_key,
     token_keys,
 )
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 7
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -199,11 +200,18 @@ class CandidateIndex:
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
-    def matching_tokens(self, forms: list[str], singles: int | None = None) -> list[set[int]]:
+    def matching_tokens(
+        self, forms: list[str], singles: int | None = None, prefix: int | None = None
+    ) -> list[set[int]]:
         """For each query form, the vocabulary tokens sharing a blocking key with it.
-        Forms after the first ``singles`` are joined parts: fewer keys for them."""
+        Forms after the first ``singles`` are joined parts: fewer keys for them. The
+        form at ``prefix`` (the query's last word) also looks up words it begins."""
         cut = len(forms) if singles is None else singles
-        per_form = [token_keys(f, i < cut) for i, f in enumerate(forms)]
+        per_form = [list(token_keys(f, i < cut)) for i, f in enumerate(forms)]
+        if prefix is not None:
+            key = prefix_key(forms[prefix])
+            if key:
+                per_form[prefix].append(key)
         hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
         found: list[set[int]] = [set() for _ in forms]
         if not len(hashes) or not len(self.key_hashes):
@@ -262,7 +270,11 @@ class _Builder:
             index.vocab_forms.append(form)
             index.df.append(0)
             self.postings.append([])
-            for key in token_keys(form):
+            keys = list(token_keys(form))
+            prefix = prefix_key(form)
+            if prefix and len(form) >= 5:
+                keys.append(prefix)
+            for key in keys:
                 bucket = self.keys.setdefault(key_hash(key), [])
                 if not bucket or bucket[-1] != tid:
                     bucket.append(tid)
@@ -329,7 +341,9 @@ class _Builder:
         index = self.index
         total = max(len(index.names), 1)
         index.idf = [math.log((total + 1) / (d + 0.5)) for d in index.df]
-        index.unknown_idf = math.log((total + 1) / 0.5)
+        # A word no list uses weighs like one used twice: rare, yet a typo of a listed
+        # word (which then matches it) is the usual reason a word is unknown.
+        index.unknown_idf = math.log((total + 1) / 2.5)
         index.names = [
             name._replace(
                 weights=tuple(

@@ -101,7 +101,9 @@ _SPLIT = re.compile(r"[^0-9a-z]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 # Digits read as letters inside words (OCR and leetspeak): 0->o, 1->l, 5->s ...
-_DIGIT_LETTERS = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "8": "b"})
+_DIGIT_LETTERS = str.maketrans(
+    {"0": "o", "1": "l", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b"}
+)
 
 MAX_NAME_CHARS = 500
 
@@ -378,7 +380,26 @@ def skeleton(form: str) -> str:
     return "".join(out)
 
 
-_OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("l", "i"), ("0", "o"))
+_NOT_AEIOU = re.compile(r"[aeiou]")
+
+
+@lru_cache(maxsize=300_000)
+def consonants(form: str) -> str:
+    """The word as written with its vowels dropped: 'khairy' -> 'khry',
+    'management' -> 'mngmnt' (abbreviations and vowel-less transliterations)."""
+    if not form or form.isdigit():
+        return form
+    out = [form[0]]
+    for ch in _NOT_AEIOU.sub("", form[1:]):
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+_OCR_PAIRS = (
+    ("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("l", "i"), ("1", "i"), ("0", "o"),
+    ("5", "s"), ("8", "b"), ("6", "g"), ("2", "z"), ("f", "e"), ("c", "e"), ("b", "h"),
+)  # fmt: skip
 
 
 @lru_cache(maxsize=300_000)
@@ -422,4 +443,12 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     ocr = ocr_form(form)
     if len(ocr) >= 3:
         keys.append("o:" + ocr)
+    cons = consonants(form)
+    if len(cons) >= 3:
+        keys.append("c:" + cons)
     return tuple(keys)
+
+
+def prefix_key(form: str) -> str | None:
+    """The key of a word's first four letters: finds a cut-off last word's full form."""
+    return "x:" + form[:4] if len(form) >= 4 and not form.isdigit() else None

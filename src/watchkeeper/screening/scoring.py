@@ -92,7 +92,7 @@ def align_names(
 ) -> NameScore:
     """Align query parts with list name parts, one-to-one, best pairs first."""
     nq, nc = len(q_forms), len(c_forms)
-    candidates: list[tuple[float, float, int, int, str]] = []
+    candidates: list[tuple[float, float, float, int, int, str]] = []
     last = nq - 1
     for i, qf in enumerate(q_forms):
         if q_kinds[i] == TITLE:
@@ -118,12 +118,14 @@ def align_names(
                     if pre > sim:
                         sim, reason = pre, TRUNCATED
             if sim > 0:
-                candidates.append((sim, c_w[j], i, j, reason))
-    candidates.sort(key=lambda t: (-t[0], -t[1]))
+                # Ties (company forms of one kind) go to the closer spelling.
+                spelled = token_similarity(qf, cf)[0] if reason == SAME_FORM else sim
+                candidates.append((sim, spelled, c_w[j], i, j, reason))
+    candidates.sort(key=lambda t: (-t[0], -t[1], -t[2]))
     used_q: dict[int, None] = {}
     used_c: dict[int, None] = {}
     pairs: list[tuple[list[int], list[int], float, str]] = []
-    for sim, _w, i, j, reason in candidates:
+    for sim, _s, _w, i, j, reason in candidates:
         if i in used_q or j in used_c:
             continue
         used_q[i] = None
@@ -164,6 +166,8 @@ def align_names(
     # A query cut off inside a word (fixed-width field): list parts after the cut
     # were never typed, so they cost less.
     cut_at = next((ci[0] for qi, ci, _s, r in pairs if r == TRUNCATED), None)
+    if cut_at is not None and any(j > cut_at for _qi, ci, _s, _r in pairs for j in ci):
+        cut_at = None  # the cut word is not the list name's last matched one: no cut
     for j in extra_c:
         share = CUT_OFF_PART if cut_at is not None and j > cut_at else EXTRA_LIST_PART
         den += c_w[j] * share

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from watchkeeper.screening.normalize import ocr_form, phonetic, skeleton
+from watchkeeper.screening.normalize import consonants, ocr_form, phonetic, skeleton
 
 # Reasons, in the words an analyst reads in an explanation.
 SAME = "same"
@@ -17,9 +17,10 @@ SPELLING = "spelling"
 SOUNDS = "sounds alike"
 CONSONANTS = "same consonants"
 OCR = "OCR look-alike"
+VOWELS_DROPPED = "vowels dropped"
 
 
-_HAS_VOWEL = re.compile(r"[aeiouy]")
+_HAS_AEIOU = re.compile(r"[aeiou]")
 
 
 def allowed_edits(length: int) -> int:
@@ -56,14 +57,21 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         if dist <= limit:
             best, reason = 1.0 - dist / longest, SPELLING
             best = max(best, 0.7)
-    if min(lq, lc) >= 3 and best < 0.9:
-        if ocr_form(q) == ocr_form(c):
+    if min(lq, lc) >= 3 and best < 0.85:
+        oq, oc = ocr_form(q), ocr_form(c)
+        if oq == oc:
             return 0.9, OCR
+        if min(lq, lc) >= 5 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
+            best, reason = 0.8, OCR
         # Sound and skeleton keys collide for different names ('Bushra' / 'Basher'):
         # they count only when the spelling is not far off too, or one side has its
         # vowels dropped (abbreviated or transliterated from Arabic or Hebrew script).
+        vowelless = not _HAS_AEIOU.search(q[1:]) or not _HAS_AEIOU.search(c[1:])
+        if vowelless and best < 0.85:
+            cq, cc = consonants(q), consonants(c)
+            if cq == cc and len(cq) >= 3:
+                return 0.85, VOWELS_DROPPED
         ratio = 1.0 - Levenshtein.distance(q, c) / longest
-        vowelless = not _HAS_VOWEL.search(q[1:]) or not _HAS_VOWEL.search(c[1:])
         if ratio < 0.55 and not vowelless:
             return best, reason
         pq, pc = phonetic(q), phonetic(c)
