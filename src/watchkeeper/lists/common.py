@@ -18,7 +18,7 @@ import functools
 import hashlib
 import re
 import zlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,7 +28,14 @@ from lxml import etree
 
 from watchkeeper.errors import ListFormatError
 from watchkeeper.io import logical_name, open_binary
-from watchkeeper.lists.base import EntityProxy, ListEntity, date_from_paths, file_date, make_entity
+from watchkeeper.lists.base import (
+    EntityProxy,
+    ListEntity,
+    ParsedList,
+    date_from_paths,
+    file_date,
+    make_entity,
+)
 
 Element = etree._Element
 
@@ -593,3 +600,45 @@ class EntityBag:
 
 def secondary(schema: str, entity_id: str) -> EntityProxy:
     return make_entity(schema, entity_id)
+
+
+def xml_roots_are(paths: Sequence[Path], root: str, namespaces: Collection[str | None]) -> bool:
+    """True when there are files and each is XML whose document element is ``root`` in
+    one of ``namespaces`` (``None`` for no namespace): a parser's ``detect``."""
+    if not paths:
+        return False
+    for path in paths:
+        found = sniff_root(path)
+        if found is None or found[1] != root or found[0] not in namespaces:
+            return False
+    return True
+
+
+def parse_publication(
+    source: str,
+    paths: Sequence[Path],
+    read_file: Callable[[Path, EntityBag], date | None],
+    finish: Callable[[EntityBag], None] | None = None,
+) -> ParsedList:
+    """One publication of ``source`` from its files, read each in turn into one bag.
+
+    ``read_file`` adds a file's entries and returns the date the file states about
+    itself, if any; ``finish`` runs once all files are read (for links across them).
+    The version is the newest stated date, else one in the files' path, else their
+    modification date.
+    """
+    if not paths:
+        raise ListFormatError(None, "no files given")
+    bag = EntityBag()
+    dates = [read_file(path, bag) for path in paths]
+    if finish is not None:
+        finish(bag)
+    published = publication_date(paths, dates)
+    return ParsedList(
+        source=source,
+        version=version_label(paths, published),
+        published=published,
+        files=list(paths),
+        entities=bag.items,
+        counts=bag.counts(),
+    )

@@ -32,15 +32,14 @@ from watchkeeper.lists.common import (
     key_of,
     line_of,
     note,
-    publication_date,
+    parse_publication,
     put,
     put_date,
     require_attr,
     secondary,
-    sniff_root,
     stream_records,
     text_of,
-    version_label,
+    xml_roots_are,
 )
 
 EU_NAMESPACE = "http://eu.europa.ec/fpi/fsd/export"
@@ -93,24 +92,10 @@ class EuFsfParser:
     source = "eu_fsf"
 
     def detect(self, paths: Sequence[Path]) -> bool:
-        if not paths:
-            return False
-        return all(sniff_root(p) == (EU_NAMESPACE, "export") for p in paths)
+        return xml_roots_are(paths, "export", (EU_NAMESPACE,))
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        if not paths:
-            raise ListFormatError(None, "no files given")
-        bag = EntityBag()
-        dates = [self._parse_file(path, bag) for path in paths]
-        published = publication_date(paths, dates)
-        return ParsedList(
-            source=self.source,
-            version=version_label(paths, published),
-            published=published,
-            files=list(paths),
-            entities=bag.items,
-            counts=bag.counts(),
-        )
+        return parse_publication(self.source, paths, self._parse_file)
 
     def _parse_file(self, path: Path, bag: EntityBag) -> date | None:
         generated: date | None = None

@@ -45,16 +45,15 @@ from watchkeeper.lists.common import (
     line_of,
     localname,
     note,
-    publication_date,
+    parse_publication,
     put,
     put_all,
     put_date,
     require_attr,
     secondary,
-    sniff_root,
     stream_records,
     text_of,
-    version_label,
+    xml_roots_are,
 )
 
 AUTHORITY = "US Office of Foreign Assets Control (OFAC)"
@@ -619,27 +618,11 @@ class OfacAdvancedParser:
     source = "ofac_advanced"
 
     def detect(self, paths: Sequence[Path]) -> bool:
-        if not paths:
-            return False
-        for path in paths:
-            root = sniff_root(path)
-            if root is None or root[1] != "Sanctions" or root[0] not in ADVANCED_NAMESPACES:
-                return False
-        return True
+        return xml_roots_are(paths, "Sanctions", ADVANCED_NAMESPACES)
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        if not paths:
-            raise ListFormatError(None, "no files given")
-        bag = EntityBag()
-        dates = [_AdvancedFile(path, bag).read() for path in paths]
-        published = publication_date(paths, dates)
-        return ParsedList(
-            source=self.source,
-            version=version_label(paths, published),
-            published=published,
-            files=list(paths),
-            entities=bag.items,
-            counts=bag.counts(),
+        return parse_publication(
+            self.source, paths, lambda path, bag: _AdvancedFile(path, bag).read()
         )
 
 

@@ -40,17 +40,16 @@ from watchkeeper.lists.common import (
     key_of,
     line_of,
     note,
-    publication_date,
+    parse_publication,
     put,
     put_all,
     put_date,
     require_text,
     secondary,
-    sniff_root,
     stream_records,
     text_of,
     texts_of,
-    version_label,
+    xml_roots_are,
 )
 from watchkeeper.lists.ofac_advanced import SDN_TYPES, Entry, OfacAdvancedParser, ofac_id
 
@@ -78,31 +77,16 @@ class OfacClassicXmlParser:
     source = "ofac_sdn_xml"
 
     def detect(self, paths: Sequence[Path]) -> bool:
-        if not paths:
-            return False
-        for path in paths:
-            root = sniff_root(path)
-            if root is None or root[1] != "sdnList" or root[0] not in SDN_NAMESPACES:
-                return False
-        return True
+        return xml_roots_are(paths, "sdnList", SDN_NAMESPACES)
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        if not paths:
-            raise ListFormatError(None, "no files given")
-        bag = EntityBag()
+        # "Linked To:" names are resolved once every file is read: they may cross files.
         links: list[tuple[Entry, str]] = []
-        dates: list[date | None] = []
-        for path in paths:
-            dates.append(self._parse_file(path, bag, links))
-        self._resolve_links(bag, links)
-        published = publication_date(paths, dates)
-        return ParsedList(
-            source=self.source,
-            version=version_label(paths, published),
-            published=published,
-            files=list(paths),
-            entities=bag.items,
-            counts=bag.counts(),
+        return parse_publication(
+            self.source,
+            paths,
+            lambda path, bag: self._parse_file(path, bag, links),
+            lambda bag: self._resolve_links(bag, links),
         )
 
     def _parse_file(

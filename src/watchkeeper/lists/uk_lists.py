@@ -58,16 +58,15 @@ from watchkeeper.lists.common import (
     localname,
     note,
     parse_date_text,
-    publication_date,
+    parse_publication,
     put,
     put_date,
     read_head,
     require_text,
     secondary,
-    sniff_root,
     stream_records,
     texts_of,
-    version_label,
+    xml_roots_are,
 )
 
 GROUP_TYPES = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
@@ -301,19 +300,7 @@ class UkOfsiParser:
         return True
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        if not paths:
-            raise ListFormatError(None, "no files given")
-        bag = EntityBag()
-        dates = [self._parse_file(path, bag) for path in paths]
-        published = publication_date(paths, dates)
-        return ParsedList(
-            source=self.source,
-            version=version_label(paths, published),
-            published=published,
-            files=list(paths),
-            entities=bag.items,
-            counts=bag.counts(),
-        )
+        return parse_publication(self.source, paths, self._parse_file)
 
     def _rows(self, path: Path) -> tuple[date | None, Iterator[CsvRow]]:
         text = _decode(path)
@@ -554,24 +541,10 @@ class UkFcdoParser:
     source = "uk_fcdo"
 
     def detect(self, paths: Sequence[Path]) -> bool:
-        if not paths:
-            return False
-        return all(sniff_root(p) == (None, "Designations") for p in paths)
+        return xml_roots_are(paths, "Designations", (None,))
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        if not paths:
-            raise ListFormatError(None, "no files given")
-        bag = EntityBag()
-        dates = [self._parse_file(path, bag) for path in paths]
-        published = publication_date(paths, dates)
-        return ParsedList(
-            source=self.source,
-            version=version_label(paths, published),
-            published=published,
-            files=list(paths),
-            entities=bag.items,
-            counts=bag.counts(),
-        )
+        return parse_publication(self.source, paths, self._parse_file)
 
     def _parse_file(self, path: Path, bag: EntityBag) -> date | None:
         generated: date | None = None
