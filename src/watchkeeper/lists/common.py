@@ -141,11 +141,7 @@ def stream_records(
                     continue
                 strip_namespaces(element)
                 yield key, element
-                element.clear(keep_tail=False)
-                parent = element.getparent()
-                if parent is not None:
-                    while element.getprevious() is not None:
-                        del parent[0]
+                release(element)
     except etree.XMLSyntaxError as exc:
         raise ListFormatError(
             path, f"not well-formed XML: {exc.msg}", line=exc.lineno or None
@@ -156,6 +152,16 @@ def stream_records(
         found = sniff_root(path)
         described = f"<{found[1]}>" if found else "no document element"
         raise ListFormatError(path, f"document element is {described}, expected <{root}>")
+
+
+def release(element: Element) -> None:
+    """Free a record the reader is done with, and the siblings read before it, so a
+    streamed file holds one record in memory, not all it has read."""
+    element.clear()  # its tail (whitespace) too: lxml's keep_tail=False
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
 
 
 def _path_of(element: Element) -> tuple[str, ...]:

@@ -32,7 +32,6 @@ mapped, so memory follows one entry, not the whole file.
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
@@ -51,7 +50,16 @@ from watchkeeper.lists.base import (
     file_date,
     make_entity,
 )
-from watchkeeper.lists.common import add_or_note, add_value, country_code, iso_date, read_head
+from watchkeeper.lists.common import (
+    READ_ERRORS,
+    add_or_note,
+    add_value,
+    country_code,
+    iso_date,
+    line_of,
+    read_head,
+    release,
+)
 
 SOURCE = "un_sc"
 ROOT = "CONSOLIDATED_LIST"
@@ -82,12 +90,6 @@ def _text(el: etree._Element | None) -> str:
     if el is None or el.text is None:
         return ""
     return " ".join(el.text.split())
-
-
-def _line(el: etree._Element) -> int | None:
-    """The element's line in the file (lxml knows it while parsing)."""
-    line: object = el.sourceline
-    return line if isinstance(line, int) else None
 
 
 def _children(el: etree._Element) -> list[etree._Element]:
@@ -129,7 +131,7 @@ class _Entry:
         return ListFormatError(
             self.path,
             f"{self.kind} DATAID={self.dataid}: {message}",
-            line=_line(where),
+            line=line_of(where),
             field=tag,
         )
 
@@ -427,7 +429,7 @@ def _dataid(path: Path, elem: etree._Element) -> str:
         raise ListFormatError(
             path,
             f"{elem.tag} has {len(found)} DATAID elements (expected one)",
-            line=_line(elem),
+            line=line_of(elem),
             field=str(elem.tag),
         )
     value = _text(found[0])
@@ -435,7 +437,7 @@ def _dataid(path: Path, elem: etree._Element) -> str:
         raise ListFormatError(
             path,
             f"{elem.tag} DATAID {value!r} is not a number",
-            line=_line(found[0]),
+            line=line_of(found[0]),
             field=f"{elem.tag}/DATAID",
         )
     return value
@@ -464,7 +466,7 @@ class UNConsolidatedParser:
             raise ListFormatError(
                 path, f"not well-formed XML: {exc.msg}", line=exc.lineno or None
             ) from None
-        except (OSError, EOFError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             raise ListFormatError(path, f"cannot read the file: {exc}") from None
         published = _version_date(generated)
         if published is None:
@@ -509,18 +511,13 @@ class UNConsolidatedParser:
                     raise ListFormatError(
                         path,
                         f"DATAID {dataid} appears twice (first at line {seen[dataid]})",
-                        line=_line(elem),
+                        line=line_of(elem),
                         field=f"{elem.tag}/DATAID",
                     )
-                seen[dataid] = _line(elem)
+                seen[dataid] = line_of(elem)
                 entities.extend(_Entry(path, elem, dataid).build())
                 counts[str(elem.tag)] += 1
-                # Free what is mapped: memory follows one entry, not the file.
-                elem.clear(keep_tail=False)
-                parent = elem.getparent()
-                if parent is not None:
-                    while elem.getprevious() is not None:
-                        del parent[0]
+                release(elem)  # memory follows one entry, not the file
         if not counts:
             raise ListFormatError(path, "the list has no INDIVIDUAL or ENTITY entries", field=ROOT)
         return entities, counts, generated
@@ -543,7 +540,7 @@ class UNConsolidatedParser:
                 path,
                 f"unexpected element <{tag}> at {where} (expected {expected}): "
                 "not a UN consolidated list, or a damaged one",
-                line=_line(elem),
+                line=line_of(elem),
                 field=where,
             )
 

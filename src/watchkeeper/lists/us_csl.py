@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import re
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +60,7 @@ from watchkeeper.lists.base import (
     make_entity,
 )
 from watchkeeper.lists.common import (
+    READ_ERRORS,
     add_or_note,
     add_value,
     country_code,
@@ -600,7 +600,7 @@ class ConsolidatedScreeningListParser:
         path = paths[0]
         try:
             groups, names, counts, newest = self._read(path)
-        except (OSError, EOFError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             raise ListFormatError(path, f"cannot read the file: {exc}") from None
         entities: list[ListEntity] = []
         for group in groups.values():
