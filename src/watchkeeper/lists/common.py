@@ -372,6 +372,42 @@ def country_code(text: str | None) -> str | None:
     return _country(text.strip())
 
 
+class EntryNotes:
+    """The notes of one list entry while its entities are built, and the adding of
+    values that fall back to them (:func:`add_or_note`): what FtM rejects on the entry
+    or on its documents and addresses is kept as ``"<label>: <value>"``, once, for the
+    parser to put on the entry's ``notes`` at the end."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, label: str, value: str) -> None:
+        if value:
+            text = f"{label}: {value}"
+            if text not in self.notes:
+                self.notes.append(text)
+
+    def add(self, proxy: EntityProxy, prop: str, value: str, label: str) -> bool:
+        return add_or_note(proxy, prop, value, self.notes, label)
+
+    def add_date(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
+        """A date ``iso_date`` reads; any other text is kept as a note."""
+        if not value:
+            return
+        iso = iso_date(value)
+        if iso is None or add_value(proxy, prop, iso) is None:
+            self.note(label, value)
+
+    def add_country(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
+        if not value:
+            return
+        code = country_code(value)  # None for "na", "None Identified": kept as a note
+        if code is None or proxy.schema.get(prop) is None:
+            self.note(label, value)
+        else:
+            proxy.add(prop, code)
+
+
 # --- dates -------------------------------------------------------------------------------
 
 _MONTHS = {

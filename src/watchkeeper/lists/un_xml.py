@@ -52,9 +52,7 @@ from watchkeeper.lists.base import (
 )
 from watchkeeper.lists.common import (
     READ_ERRORS,
-    add_or_note,
-    add_value,
-    country_code,
+    EntryNotes,
     iso_date,
     line_of,
     read_head,
@@ -105,10 +103,11 @@ def _flatten(el: etree._Element, prefix: str = "") -> list[str]:
     return out
 
 
-class _Entry:
+class _Entry(EntryNotes):
     """Maps one INDIVIDUAL or ENTITY element to its FtM entities."""
 
     def __init__(self, path: Path, elem: etree._Element, dataid: str) -> None:
+        super().__init__()
         self.path = path
         self.elem = elem
         self.kind = str(elem.tag)
@@ -120,7 +119,6 @@ class _Entry:
         self.sanction.add("entity", self.id)
         self.sanction.add("authority", AUTHORITY)
         self.sanction.add("recordId", dataid)
-        self.notes: list[str] = []
         self.secondary: list[EntityProxy] = []
         self.docs = 0
         self.addresses = 0
@@ -134,31 +132,6 @@ class _Entry:
             line=line_of(where),
             field=tag,
         )
-
-    def note(self, label: str, value: str) -> None:
-        if value:
-            text = f"{label}: {value}"
-            if text not in self.notes:
-                self.notes.append(text)
-
-    def add(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        add_or_note(proxy, prop, value, self.notes, label)
-
-    def add_date(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        if not value:
-            return
-        iso = iso_date(value)
-        if iso is None or add_value(proxy, prop, iso) is None:
-            self.note(label, value)
-
-    def add_country(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        if not value:
-            return
-        code = country_code(value)  # None for "na", "None Identified": kept as a note
-        if code is None or proxy.schema.get(prop) is None:
-            self.note(label, value)
-        else:
-            proxy.add(prop, code)
 
     # -- the mapping -------------------------------------------------------
 

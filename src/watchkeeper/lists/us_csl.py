@@ -61,8 +61,7 @@ from watchkeeper.lists.base import (
 )
 from watchkeeper.lists.common import (
     READ_ERRORS,
-    add_or_note,
-    add_value,
+    EntryNotes,
     country_code,
     iso_date,
     read_head,
@@ -273,14 +272,14 @@ def _linked_to(remark: str) -> tuple[list[str], str]:
     return names, leftover
 
 
-class _Builder:
+class _Builder(EntryNotes):
     """Maps the rows of one entry to its FtM entities."""
 
     def __init__(self, path: Path, group: _Group, names: tuple[_NameIndex, _NameIndex]) -> None:
+        super().__init__()
         self.path = path
         self.group = group
         self.names = names
-        self.notes: list[str] = []
         self.secondary: list[EntityProxy] = []
         self.serial: Counter[str] = Counter()
         # What one OFAC entry's rows on several Treasury lists repeat is made once.
@@ -324,28 +323,6 @@ class _Builder:
             return False
         self.made.add(key)
         return True
-
-    def note(self, label: str, value: str) -> None:
-        text = f"{label}: {value}"
-        if value and text not in self.notes:
-            self.notes.append(text)
-
-    def add(self, proxy: EntityProxy, prop: str, value: str, label: str) -> bool:
-        return add_or_note(proxy, prop, value, self.notes, label)
-
-    def add_country(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        if not value:
-            return
-        code = country_code(value)  # None for "na", "None Identified": kept as a note
-        if code is None or proxy.schema.get(prop) is None:
-            self.note(label, value)
-        else:
-            proxy.add(prop, code)
-
-    def add_date(self, proxy: EntityProxy, prop: str, value: str, label: str) -> None:
-        iso = iso_date(value)
-        if iso is None or add_value(proxy, prop, iso) is None:
-            self.note(label, value)
 
     # -- the mapping -------------------------------------------------------
 
