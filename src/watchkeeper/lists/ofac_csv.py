@@ -63,6 +63,7 @@ from watchkeeper.lists.base import (
     date_from_paths,
     file_date,
 )
+from watchkeeper.lists.common import slug
 from watchkeeper.lists.ofac_remarks import IDENTIFIER_LABELS, Kind, Remark, parse_remarks
 
 NULL = "-0-"
@@ -256,10 +257,6 @@ def put(proxy: EntityProxy, prop_name: str, value: str | None) -> bool:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:12]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def name_key(name: str) -> str:
@@ -640,7 +637,7 @@ class OfacCsvParser:
 
     def sanction_date(self, entry: Entry, remark: Remark) -> bool:
         qualifier = remark.qualifier or ""
-        sanction = entry.secondary("Sanction", f"{entry.sanction.id}-{_slug(qualifier)}")
+        sanction = entry.secondary("Sanction", f"{entry.sanction.id}-{slug(qualifier)}")
         put(sanction, "entity", entry.proxy.id)
         put(sanction, "authority", AUTHORITY)
         put(sanction, "country", "us")
