@@ -414,6 +414,9 @@ def test_system_endpoints_and_docs(client: TestClient) -> None:
         "/decisions/{decision_id}",
     } <= set(spec["paths"])
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    match_params = {p["name"] for p in spec["paths"]["/match/{dataset}"]["post"]["parameters"]}
+    assert {"dataset", "threshold", "limit", "algorithm", "changed_since"} <= match_params
+    assert {"exclude_entity_ids", "include_dataset", "exclude_dataset"} <= match_params
     assert client.get("/docs").status_code == 200
 
 

@@ -6,7 +6,7 @@ such clients ignore."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -208,3 +208,43 @@ class DecisionRecord(BaseModel):
 
 class DecisionList(BaseModel):
     decisions: list[DecisionRecord]
+
+
+# yente's pattern for changed_since: a date, or a date and time.
+TS_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+MAX_LIMIT = 500
+
+
+class MatchParams(BaseModel):
+    """The query string of /match (yente's names). One model, validated in one go:
+    thirteen separate query parameters cost FastAPI ~1.4 ms a request here."""
+
+    limit: int = Field(5, ge=1, le=MAX_LIMIT, title="Number of results to return")
+    threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        title="Score threshold for results to be considered matches "
+        "(default: the server's WATCHKEEPER_MATCH_THRESHOLD, 0.7)",
+    )
+    cutoff: float | None = Field(
+        None, ge=0, le=1, title="Lower bound of score for results to be returned at all"
+    )
+    algorithm: str = Field("watchkeeper-v1", title="Scoring algorithm")
+    include_dataset: list[str] = Field([], title="Only include the given datasets in results")
+    exclude_schema: list[str] = Field([], title="Remove the given types of entities from results")
+    exclude_dataset: list[str] = Field([], title="Remove the given datasets from results")
+    topics: list[str] = Field([], title="Only return results that match any of the given topics")
+    changed_since: str | None = Field(
+        None,
+        pattern=TS_PATTERN,
+        title="Match against entities that were added or changed since the given date",
+    )
+    exclude_entity_ids: list[str] = Field(
+        [], max_length=50, title="A list of entity IDs to exclude from matching"
+    )
+    reviewed: Literal["mark", "drop"] = Field(
+        "mark",
+        title="Results a reviewer decided are not matches: 'mark' keeps them with "
+        "match=false and the decision; 'drop' leaves them out (listed in 'suppressed').",
+    )

@@ -4,7 +4,7 @@ reviewed decisions applied and every query written to the audit log."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -77,7 +77,7 @@ class MatchOptions:
     reviewed: Reviewed = "mark"
 
     def to_audit(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+        return {k: v for k, v in vars(self).items() if v is not None and v != []}
 
 
 def check_algorithm(name: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import threading
 import time
@@ -30,8 +31,14 @@ ExportFormat = Literal["jsonl", "csv"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
 
 
+_ID_PREFIX = uuid.uuid4().hex[:16]  # random per process: ids never repeat across runs
+_ID_COUNTER = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """Unique request id: a random per-process prefix and a counter (uuid4 per request
+    cost a urandom call each)."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
 
 
 @dataclass
@@ -338,8 +345,13 @@ class AuditWriter:
                 self.log.forget_head()
                 raise AuditUnavailable(f"the audit log cannot be written: {exc}") from exc
             with self._cond:
+                # Wake the writer only when it waits for a first row: while it gathers
+                # a batch it wakes by itself, and every wake-up costs the request
+                # thread a GIL hand-off.
+                first = not self._pending
                 self._pending.extend(records)
-                self._cond.notify_all()
+                if first:
+                    self._cond.notify_all()
         return records
 
     def _take(self) -> list[AuditRecord] | None:

@@ -12,8 +12,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from followthemoney import model, registry
 
 from watchkeeper.api.deps import ActorDep, StateDep
-from watchkeeper.api.models import EntityResponse, ErrorResponse, SearchResponse
-from watchkeeper.api.routers.match import TS_PATTERN, DatasetPath
+from watchkeeper.api.models import TS_PATTERN, EntityResponse, ErrorResponse, SearchResponse
+from watchkeeper.api.routers.match import DatasetPath
 from watchkeeper.api.service import (
     TOPIC,
     changed_scope,
