@@ -63,7 +63,9 @@ DEFAULT_CUTOFF = 0.5
 MAX_CANDIDATES = 15
 NAMES_PER_ENTITY = 3
 # Share of the cut-off a candidate name's estimated score must reach to be scored.
-MIN_ESTIMATE = 0.6
+MIN_ESTIMATE = 0.8
+ALWAYS_SCORED = 4
+LOWEST_ESTIMATE = 0.2
 # Tokens on more names than this do not drive candidate search alone ('al', 'company').
 COMMON_POSTINGS = 1500
 
@@ -351,7 +353,12 @@ class Screener:
                 probes.append("".join(forms))
             matched: list[tuple[int, int, float]] = []  # (probe, token id, weight)
             query_weight = 0.0
+            # Only a last word no list uses (often) may be a cut-off one.
             last = len(forms) - 1 if len(forms) > 1 else None
+            if last is not None:
+                tid = index.vocab.get(forms[last])
+                if tid is not None and index.df[tid] >= 3:
+                    last = None
             for p, (form, tids) in enumerate(
                 zip(probes, index.matching_tokens(probes, len(forms), last), strict=True)
             ):
@@ -364,7 +371,8 @@ class Screener:
                         idf = index.idf[tid]
                         matched.append((p, tid, sim * idf))
                         best_idf = max(best_idf, idf)
-                if p < len(parts):
+                if p < len(parts) and (len(form) > 1 or best_idf):
+                    # An initial adds nothing to find (it matches at scoring).
                     kind_weight = KIND_WEIGHT.get(parts[p].kind, 1.0)
                     own = best_idf or index.token_idf(form)
                     query_weight += own * kind_weight
@@ -437,9 +445,21 @@ class Screener:
                     positions[position] = []
         name_ids, name_scores = self._candidate_names(prepared)
         # A name whose estimate is far below the cut-off is not worth scoring.
-        keep = name_scores >= MIN_ESTIMATE * min(cutoff, threshold)
+        floor_estimate = MIN_ESTIMATE * min(cutoff, threshold)
+        if len(name_scores) > ALWAYS_SCORED:
+            # The best few are scored whatever their estimate (it is rough).
+            nth = np.partition(-name_scores, ALWAYS_SCORED - 1)[ALWAYS_SCORED - 1]
+            floor_estimate = min(floor_estimate, max(-nth, LOWEST_ESTIMATE))
+        keep = name_scores >= floor_estimate
         name_ids, name_scores = name_ids[keep], name_scores[keep]
         top = MAX_CANDIDATES * 4
+        initials = {t.form for n in prepared.blocking for t in n.tokens if len(t.form) == 1}
+        if initials and len(name_ids) > MAX_CANDIDATES:
+            # 'G MOHAMMADI' among many MOHAMMADIs: those with a G... name come first.
+            name_scores = name_scores.copy()
+            for k, name_id in enumerate(name_ids.tolist()):
+                firsts = {f[0] for f in index.names[name_id].forms}
+                name_scores[k] += 0.2 * len(initials & firsts) / len(initials)
         if len(name_ids) > top:
             best = np.argpartition(-name_scores, top)[:top]
             name_ids, name_scores = name_ids[best], name_scores[best]
@@ -501,6 +521,7 @@ class Screener:
                     name.weights,
                     q_canons=qn.canons,
                     c_canons=name.canons,
+                    c_family_from=name.family_from,
                     person=person,
                     query_name=qn.original,
                     list_name=name.original,

@@ -39,7 +39,7 @@ from watchkeeper.screening.normalize import (
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 7
+INDEX_FORMAT = 9
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -90,6 +90,7 @@ class IndexedName(NamedTuple):
     notes: tuple[str, ...] = ()
     weights: tuple[float, ...] = ()  # rarity x kind weight of each part
     canons: tuple[str, ...] = ()  # company forms' generic compare form, else ""
+    family_from: int = -1  # position of the family name when the list says which
 
 
 class EntityFacts(NamedTuple):
@@ -303,6 +304,7 @@ class _Builder:
                             norm.notes,
                             (),
                             norm.canons,
+                            norm.family_from,
                         )
                     )
         if not names:

@@ -125,6 +125,7 @@ class NormalName:
     tokens: tuple[Token, ...]
     notes: tuple[str, ...] = ()
     script: str = "Latin"
+    family_from: int = -1  # 'FAMILY, Given' names: where the family name starts
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -334,6 +335,13 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
     script = main_script(cleaned)
     person = schema_kind in ("person", "any")
     organisation = schema_kind in ("organisation", "any")
+    family_words = 0
+    if schema_kind == "person" and cleaned.count(",") == 1:
+        # 'MADURO MOROS, Nicolas' -> 'Nicolas MADURO MOROS': the order names are said in.
+        family, given = cleaned.split(",")
+        if family.strip() and given.strip():
+            cleaned = f"{given.strip()} {family.strip()}"
+            family_words = len(tokenize(family, person=True))
     variants = [cleaned]
     if _BRACKETS.search(cleaned):
         without = _BRACKETS.sub(" ", cleaned)
@@ -346,7 +354,8 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
         if not tokens or forms in seen:
             continue
         seen.add(forms)
-        found.append(NormalName(text, tuple(tokens), tuple(notes), script))
+        family_from = len(tokens) - family_words if family_words else -1
+        found.append(NormalName(text, tuple(tokens), tuple(notes), script, family_from))
     return found
 
 
@@ -381,6 +390,29 @@ def skeleton(form: str) -> str:
 
 
 _NOT_AEIOU = re.compile(r"[aeiou]")
+_VOWEL_RUNS = re.compile(r"[aeiouy]+")
+_TRANSLIT_DIGRAPHS = (
+    ("dj", "j"), ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"),
+    ("dh", "d"), ("zh", "j"), ("ph", "f"), ("ck", "k"), ("x", "ks"),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=300_000)
+def translit_key(form: str) -> str:
+    """Spelling-independent form across romanisations: consonant classes kept, every
+    run of vowels one 'a', a final 'h' after a vowel dropped: 'saiyid' and 'sayyid',
+    'zayniyah' and 'zeiniye', 'exchange' and 'ekschange' meet."""
+    text = form
+    for a, b in _TRANSLIT_DIGRAPHS:
+        text = text.replace(a, b)
+    text = _VOWEL_RUNS.sub("a", text.translate(_SKELETON_CHARS))
+    if text.endswith("ah"):
+        text = text[:-1]
+    out: list[str] = []
+    for ch in text:
+        if not out or ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
 
 
 @lru_cache(maxsize=300_000)

@@ -26,6 +26,8 @@ from watchkeeper.screening.similarity import (
 EXTRA_LIST_PART = 0.45
 EXTRA_QUERY_PART = 1.0
 CUT_OFF_PART = 0.15
+MIDDLE_LIST_PART = 0.25
+MIDDLE_QUERY_PART = 0.5
 SAME_FORM = "same company form"
 # A name whose matched parts are all weak (company forms, particles, very common
 # words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
@@ -86,6 +88,7 @@ def align_names(
     *,
     q_canons: tuple[str, ...] = (),
     c_canons: tuple[str, ...] = (),
+    c_family_from: int = -1,
     person: bool,
     query_name: str = "",
     list_name: str = "",
@@ -162,14 +165,25 @@ def align_names(
         )
     extra_q = [i for i in range(nq) if i not in used_q and q_kinds[i] != TITLE]
     extra_c = [j for j in range(nc) if j not in used_c and c_kinds[j] != TITLE]
-    den += sum(q_w[i] for i in extra_q) * EXTRA_QUERY_PART
+    # A person's middle names (between the first and last parts both sides share)
+    # are often left out or added: they cost less than a missing first or last name.
+    q_span = _matched_span(used_q) if person else (0, -1)
+    c_span = _matched_span(used_c) if person else (0, -1)
+    for i in extra_q:
+        share = MIDDLE_QUERY_PART if q_span[0] < i < q_span[1] else EXTRA_QUERY_PART
+        den += q_w[i] * share
     # A query cut off inside a word (fixed-width field): list parts after the cut
     # were never typed, so they cost less.
     cut_at = next((ci[0] for qi, ci, _s, r in pairs if r == TRUNCATED), None)
     if cut_at is not None and any(j > cut_at for _qi, ci, _s, _r in pairs for j in ci):
         cut_at = None  # the cut word is not the list name's last matched one: no cut
     for j in extra_c:
-        share = CUT_OFF_PART if cut_at is not None and j > cut_at else EXTRA_LIST_PART
+        if cut_at is not None and j > cut_at:
+            share = CUT_OFF_PART
+        elif c_span[0] < j < c_span[1] and (c_family_from < 0 or j < c_family_from):
+            share = MIDDLE_LIST_PART
+        else:
+            share = EXTRA_LIST_PART
         den += c_w[j] * share
     score = num / den if den > 0 else 0.0
     capped = ""
@@ -194,6 +208,13 @@ def align_names(
         [c_forms[j] for j in extra_c],
         capped,
     )
+
+
+def _matched_span(used: dict[int, None]) -> tuple[int, int]:
+    """First and last matched positions (an empty span when fewer than two)."""
+    if len(used) < 2:
+        return (0, -1)
+    return (min(used), max(used))
 
 
 def _join_pairs(

@@ -7,7 +7,13 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, Levenshtein
 
-from watchkeeper.screening.normalize import consonants, ocr_form, phonetic, skeleton
+from watchkeeper.screening.normalize import (
+    consonants,
+    ocr_form,
+    phonetic,
+    skeleton,
+    translit_key,
+)
 
 # Reasons, in the words an analyst reads in an explanation.
 SAME = "same"
@@ -18,6 +24,7 @@ SOUNDS = "sounds alike"
 CONSONANTS = "same consonants"
 OCR = "OCR look-alike"
 VOWELS_DROPPED = "vowels dropped"
+TRANSLITERATION = "transliteration variant"
 
 
 _HAS_AEIOU = re.compile(r"[aeiou]")
@@ -58,25 +65,31 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
             best, reason = 1.0 - dist / longest, SPELLING
             best = max(best, 0.7)
     if min(lq, lc) >= 3 and best < 0.85:
-        oq, oc = ocr_form(q), ocr_form(c)
-        if oq == oc:
-            return 0.9, OCR
-        if min(lq, lc) >= 5 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
-            best, reason = 0.8, OCR
         # Sound and skeleton keys collide for different names ('Bushra' / 'Basher'):
         # they count only when the spelling is not far off too, or one side has its
         # vowels dropped (abbreviated or transliterated from Arabic or Hebrew script).
         vowelless = not _HAS_AEIOU.search(q[1:]) or not _HAS_AEIOU.search(c[1:])
-        if vowelless and best < 0.85:
+        if vowelless:
             cq, cc = consonants(q), consonants(c)
             if cq == cc and len(cq) >= 3:
                 return 0.85, VOWELS_DROPPED
+        oq, oc = ocr_form(q), ocr_form(c)
+        if oq == oc:
+            return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
+        if min(lq, lc) < 4 and not vowelless:
+            return best, reason  # three letters: only a near-exact match says anything
+        if min(lq, lc) >= 5 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
+            best, reason = 0.8, OCR
         ratio = 1.0 - Levenshtein.distance(q, c) / longest
         if ratio < 0.55 and not vowelless:
             return best, reason
         pq, pc = phonetic(q), phonetic(c)
         if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
             best, reason = 0.85, SOUNDS
+        if best < 0.85:
+            tq = translit_key(q)
+            if tq == translit_key(c) and len(tq) >= 4:
+                best, reason = 0.85, TRANSLITERATION
         sq, sc = skeleton(q), skeleton(c)
         if sq == sc and len(sq) >= 3 and best < 0.8:
             best, reason = 0.8, CONSONANTS
