@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from watchkeeper.errors import InputError, StoreError
@@ -93,7 +94,8 @@ class AuditRecord:
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Compact JSON with sorted keys, UTF-8 as is: the form that is hashed and stored."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -206,10 +208,10 @@ class AuditLog:
                 "query_key": entry.query_key,
                 "fingerprint": entry.fingerprint,
                 # Round-trip through JSON so what is hashed is exactly what is read back.
-                "query": json.loads(_canonical(entry.query)),
-                "params": json.loads(_canonical(entry.params)),
-                "results": json.loads(_canonical(entry.results)),
-                "list_versions": json.loads(_canonical(entry.list_versions)),
+                "query": orjson.loads(_canonical(entry.query)),
+                "params": orjson.loads(_canonical(entry.params)),
+                "results": orjson.loads(_canonical(entry.results)),
+                "list_versions": orjson.loads(_canonical(entry.list_versions)),
             }
             digest = row_hash(last_hash, content)
             records.append(
