@@ -1,12 +1,17 @@
 """Hypothesis strategies that damage a list file the way real downloads get damaged:
-cut short, bytes lost or inserted, an element or a CSV field dropped."""
+cut short, bytes lost or inserted, an element or a CSV field dropped; and the check
+every such test makes."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from watchkeeper.errors import ListFormatError
+from watchkeeper.lists.base import ListParser, ParsedList
 
 _XML_LEAF = re.compile(rb"<([A-Za-z_][\w.-]*)[^<>]*?(?:/>|>[^<>]*</\1>)")
 _CSV_FIELD = re.compile(rb"(?:\"[^\"]*\"|[^,\r\n]*),")
@@ -32,3 +37,16 @@ def mutations(data: bytes, *, csv: bool = False) -> st.SearchStrategy[bytes]:
     spans = [m.span() for m in pattern.finditer(data)]
     drop = st.sampled_from(spans).map(lambda span: data[: span[0]] + data[span[1] :])
     return st.one_of(truncate, delete, insert, drop)
+
+
+def parse_or_format_error(parser: ListParser, path: Path) -> ParsedList | None:
+    """Parse a damaged file: our error naming the file (None), or a whole result whose
+    entities all have an id, each once."""
+    try:
+        parsed = parser.parse([path])
+    except ListFormatError as exc:
+        assert exc.path == str(path)
+        return None
+    ids = [e.proxy.id for e in parsed.entities]
+    assert len(ids) == len(set(ids)) and all(ids)
+    return parsed

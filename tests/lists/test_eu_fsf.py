@@ -14,28 +14,15 @@ import pytest
 from hypothesis import given
 
 from watchkeeper.errors import ListFormatError
-from watchkeeper.lists.base import ParsedList
 from watchkeeper.lists.eu_fsf import PARSERS, EuFsfParser
 from watchkeeper.lists.registry import detect_parser
 from watchkeeper.store import Store
 
-from ._mutate import MUTATION_SETTINGS, mutations
+from ._helpers import FIXTURES, by_id, variant
+from ._mutate import MUTATION_SETTINGS, mutations, parse_or_format_error
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "lists" / "eu_fsf.xml"
+FIXTURE = FIXTURES / "eu_fsf.xml"
 PARSER = EuFsfParser()
-
-
-def by_id(parsed: ParsedList) -> dict[str, dict[str, list[str]]]:
-    return {e.proxy.id or "": e.proxy.to_dict()["properties"] for e in parsed.entities}
-
-
-def variant(tmp_path: Path, old: str, new: str) -> Path:
-    """A hand-made edge case: the excerpt with one piece of text replaced."""
-    text = FIXTURE.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / "eu.xml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 def test_entries_ids_and_version() -> None:
@@ -109,7 +96,9 @@ def test_identifications_addresses_and_sanctions() -> None:
 
 def test_detection_and_wrong_namespace(tmp_path: Path) -> None:
     assert detect_parser([FIXTURE]).source == "eu_fsf"
-    wrong = variant(tmp_path, "http://eu.europa.ec/fpi/fsd/export", "http://example.org/other")
+    wrong = variant(
+        tmp_path, FIXTURE, "http://eu.europa.ec/fpi/fsd/export", "http://example.org/other"
+    )
     assert not PARSER.detect([wrong])
     with pytest.raises(ListFormatError) as err:
         PARSER.parse([wrong])
@@ -123,7 +112,9 @@ def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(ListFormatError) as err:
         PARSER.parse([cut])
     assert err.value.line is not None
-    no_type = variant(tmp_path, '<subjectType code="enterprise" classificationCode="E"/>', "")
+    no_type = variant(
+        tmp_path, FIXTURE, '<subjectType code="enterprise" classificationCode="E"/>', ""
+    )
     with pytest.raises(ListFormatError) as err:
         PARSER.parse([no_type])
     assert err.value.field == "subjectType"
@@ -150,10 +141,4 @@ def test_loads_into_the_store() -> None:
 def test_mutated_excerpt(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "eu.xml"
     path.write_bytes(data)
-    try:
-        parsed = PARSER.parse([path])
-    except ListFormatError as exc:
-        assert exc.path == str(path)
-        return
-    ids = [e.proxy.id for e in parsed.entities]
-    assert len(ids) == len(set(ids)) and all(ids)
+    parse_or_format_error(PARSER, path)

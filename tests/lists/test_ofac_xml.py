@@ -15,37 +15,19 @@ import pytest
 from hypothesis import given
 
 from watchkeeper.errors import ListFormatError
-from watchkeeper.lists.base import ParsedList
 from watchkeeper.lists.ofac_advanced import OfacAdvancedParser
 from watchkeeper.lists.ofac_xml import PARSERS, OfacClassicXmlParser
 from watchkeeper.lists.registry import detect_parser
 from watchkeeper.store import Store
 
-from ._mutate import MUTATION_SETTINGS, mutations
+from ._helpers import FIXTURES, by_id, schema_of, variant
+from ._mutate import MUTATION_SETTINGS, mutations, parse_or_format_error
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lists"
 SDN_XML = FIXTURES / "ofac_sdn.xml"
 ADVANCED_XML = FIXTURES / "ofac_sdn_advanced.xml"
 
 CLASSIC = OfacClassicXmlParser()
 ADVANCED = OfacAdvancedParser()
-
-
-def by_id(parsed: ParsedList) -> dict[str, dict[str, list[str]]]:
-    return {e.proxy.id or "": e.proxy.to_dict()["properties"] for e in parsed.entities}
-
-
-def schema_of(parsed: ParsedList, entity_id: str) -> str:
-    return next(e.proxy.schema.name for e in parsed.entities if e.proxy.id == entity_id)
-
-
-def variant(tmp_path: Path, source: Path, old: str, new: str, name: str | None = None) -> Path:
-    """A hand-made edge case: the excerpt with one piece of text replaced."""
-    text = source.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / (name or source.name)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 # --- the classic sdn.xml ------------------------------------------------------------------
@@ -352,23 +334,12 @@ def test_loads_into_the_store() -> None:
 # --- mutated excerpts: only ListFormatError or a valid result ------------------------------
 
 
-def _parse_or_format_error(parser: OfacClassicXmlParser | OfacAdvancedParser, path: Path) -> None:
-    try:
-        parsed = parser.parse([path])
-    except ListFormatError as exc:
-        assert exc.path == str(path)
-        return
-    ids = [e.proxy.id for e in parsed.entities]
-    assert len(ids) == len(set(ids))
-    assert all(e.proxy.id for e in parsed.entities)
-
-
 @MUTATION_SETTINGS
 @given(data=mutations(SDN_XML.read_bytes()))
 def test_mutated_classic_excerpt(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "sdn.xml"
     path.write_bytes(data)
-    _parse_or_format_error(CLASSIC, path)
+    parse_or_format_error(CLASSIC, path)
 
 
 @MUTATION_SETTINGS
@@ -376,4 +347,4 @@ def test_mutated_classic_excerpt(tmp_path_factory: pytest.TempPathFactory, data:
 def test_mutated_advanced_excerpt(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "sdn_advanced.xml"
     path.write_bytes(data)
-    _parse_or_format_error(ADVANCED, path)
+    parse_or_format_error(ADVANCED, path)

@@ -15,35 +15,17 @@ import pytest
 from hypothesis import given
 
 from watchkeeper.errors import ListFormatError
-from watchkeeper.lists.base import ParsedList
 from watchkeeper.lists.registry import detect_parser
 from watchkeeper.lists.uk_lists import PARSERS, UkFcdoParser, UkOfsiParser, numbered
 from watchkeeper.store import Store
 
-from ._mutate import MUTATION_SETTINGS, mutations
+from ._helpers import FIXTURES, by_id, schema_of, variant
+from ._mutate import MUTATION_SETTINGS, mutations, parse_or_format_error
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lists"
 CONLIST = FIXTURES / "uk_conlist.csv"
 UKSL = FIXTURES / "uk_sanctions_list.xml"
 OFSI = UkOfsiParser()
 FCDO = UkFcdoParser()
-
-
-def by_id(parsed: ParsedList) -> dict[str, dict[str, list[str]]]:
-    return {e.proxy.id or "": e.proxy.to_dict()["properties"] for e in parsed.entities}
-
-
-def schema_of(parsed: ParsedList, entity_id: str) -> str:
-    return next(e.proxy.schema.name for e in parsed.entities if e.proxy.id == entity_id)
-
-
-def variant(tmp_path: Path, source: Path, old: str, new: str) -> Path:
-    """A hand-made edge case: the excerpt with one piece of text replaced."""
-    text = source.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new, 1), encoding="utf-8", newline="")
-    return path
 
 
 def test_sources_and_detection() -> None:
@@ -278,22 +260,12 @@ def test_loads_into_the_store() -> None:
 # --- mutated excerpts: only ListFormatError or a valid result ------------------------------
 
 
-def _parse_or_format_error(parser: UkOfsiParser | UkFcdoParser, path: Path) -> None:
-    try:
-        parsed = parser.parse([path])
-    except ListFormatError as exc:
-        assert exc.path == str(path)
-        return
-    ids = [e.proxy.id for e in parsed.entities]
-    assert len(ids) == len(set(ids)) and all(ids)
-
-
 @MUTATION_SETTINGS
 @given(data=mutations(CONLIST.read_bytes(), csv=True))
 def test_mutated_conlist(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "ConList.csv"
     path.write_bytes(data)
-    _parse_or_format_error(OFSI, path)
+    parse_or_format_error(OFSI, path)
 
 
 @MUTATION_SETTINGS
@@ -301,4 +273,4 @@ def test_mutated_conlist(tmp_path_factory: pytest.TempPathFactory, data: bytes) 
 def test_mutated_uk_sanctions_list(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("m") / "UK-Sanctions-List.xml"
     path.write_bytes(data)
-    _parse_or_format_error(FCDO, path)
+    parse_or_format_error(FCDO, path)

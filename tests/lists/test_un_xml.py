@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from followthemoney import registry
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -21,6 +21,8 @@ from watchkeeper.lists.base import ParsedList
 from watchkeeper.lists.registry import detect_parser
 from watchkeeper.lists.un_xml import UNConsolidatedParser
 from watchkeeper.store import Store
+
+from ._mutate import MUTATION_SETTINGS
 
 BUNDLED = DATA / "lists" / "un" / "consolidated.xml.gz"
 PARSER = UNConsolidatedParser()
@@ -375,11 +377,7 @@ def mutated_entry(draw: st.DrawFn) -> bytes:
     return etree.tostring(elem, encoding="utf-8")
 
 
-@settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(MUTATION_SETTINGS, max_examples=80)
 @given(st.lists(mutated_entry(), min_size=1, max_size=4))
 def test_mutated_real_entries_give_whole_list_or_our_error(
     tmp_path: Path, mutants: list[bytes]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from followthemoney import registry
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, shared_path
@@ -23,6 +23,8 @@ from watchkeeper.lists.common import country_code, iso_date
 from watchkeeper.lists.registry import detect_parser, parse_files
 from watchkeeper.lists.us_csl import ConsolidatedScreeningListParser
 from watchkeeper.store import Store
+
+from ._mutate import MUTATION_SETTINGS
 
 BUNDLED = DATA / "lists" / "us_csl" / "consolidated.csv.gz"
 PARSER = ConsolidatedScreeningListParser()
@@ -446,11 +448,7 @@ def mutated_line(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(MUTATION_SETTINGS, max_examples=80)
 @given(st.lists(mutated_line(), min_size=1, max_size=4))
 def test_mutated_real_rows_give_whole_list_or_our_error(
     tmp_path: Path, mutants: list[bytes]
