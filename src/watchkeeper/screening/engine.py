@@ -360,17 +360,20 @@ class Screener:
                 if tid is not None and index.df[tid] >= 3:
                     last = None
             for p, (form, tids) in enumerate(
-                zip(probes, index.matching_tokens(probes, len(forms), last), strict=True)
+                zip(probes, index.matching_tokens(probes, len(forms)), strict=True)
             ):
                 best_idf = 0.0
                 for tid in tids:
                     sim, _ = token_similarity(form, index.vocab_forms[tid])
-                    if p == last and sim < 0.85:
-                        sim = max(sim, prefix_similarity(form, index.vocab_forms[tid]))
                     if sim > 0:
                         idf = index.idf[tid]
                         matched.append((p, tid, sim * idf))
                         best_idf = max(best_idf, idf)
+                if p == last:
+                    for tid in index.prefix_tokens(form) - tids:
+                        sim = prefix_similarity(form, index.vocab_forms[tid])
+                        if sim > 0:
+                            matched.append((p, tid, sim * index.idf[tid]))
                 if p < len(parts) and (len(form) > 1 or best_idf):
                     # An initial adds nothing to find (it matches at scoring).
                     kind_weight = KIND_WEIGHT.get(parts[p].kind, 1.0)

@@ -201,26 +201,27 @@ class CandidateIndex:
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
-    def matching_tokens(
-        self, forms: list[str], singles: int | None = None, prefix: int | None = None
-    ) -> list[set[int]]:
+    def matching_tokens(self, forms: list[str], singles: int | None = None) -> list[set[int]]:
         """For each query form, the vocabulary tokens sharing a blocking key with it.
-        Forms after the first ``singles`` are joined parts: fewer keys for them. The
-        form at ``prefix`` (the query's last word) also looks up words it begins."""
+        Forms after the first ``singles`` are joined parts: fewer keys for them."""
         cut = len(forms) if singles is None else singles
-        per_form = [list(token_keys(f, i < cut)) for i, f in enumerate(forms)]
-        if prefix is not None:
-            key = prefix_key(forms[prefix])
-            if key:
-                per_form[prefix].append(key)
+        per_form = [token_keys(f, i < cut) for i, f in enumerate(forms)]
+        return self._lookup(per_form)
+
+    def prefix_tokens(self, form: str) -> set[int]:
+        """Vocabulary tokens that begin like this (cut-off) word."""
+        key = prefix_key(form)
+        return self._lookup([(key,)])[0] if key else set()
+
+    def _lookup(self, per_form: list[tuple[str, ...]]) -> list[set[int]]:
         hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
-        found: list[set[int]] = [set() for _ in forms]
+        found: list[set[int]] = [set() for _ in per_form]
         if not len(hashes) or not len(self.key_hashes):
             return found
         pos = np.searchsorted(self.key_hashes, hashes)
         pos = np.minimum(pos, len(self.key_hashes) - 1)
         hit = self.key_hashes[pos] == hashes
-        owners = np.repeat(np.arange(len(forms)), [len(k) for k in per_form])
+        owners = np.repeat(np.arange(len(per_form)), [len(k) for k in per_form])
         offsets = self.key_offsets
         tokens = self.key_tokens
         for owner, p in zip(owners[hit].tolist(), pos[hit].tolist(), strict=True):

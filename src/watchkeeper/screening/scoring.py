@@ -15,6 +15,9 @@ from watchkeeper.screening.index import KIND_WEIGHT, PERSON, CandidateIndex, Ent
 from watchkeeper.screening.normalize import LEGAL, NAME, NUMBER, PARTICLE, TITLE
 from watchkeeper.screening.similarity import (
     INITIAL,
+    OCR,
+    SAME,
+    SPELLING,
     TRUNCATED,
     initial_similarity,
     prefix_similarity,
@@ -210,6 +213,14 @@ def align_names(
     )
 
 
+def _joined_similarity(q: str, c: str) -> tuple[float, str]:
+    """Parts joined on one side: sound-alike keys are weaker evidence across joins."""
+    sim, reason = token_similarity(q, c)
+    if reason not in (SAME, SPELLING, OCR):
+        sim *= 0.9
+    return sim, reason
+
+
 def _matched_span(used: dict[int, None]) -> tuple[int, int]:
     """First and last matched positions (an empty span when fewer than two)."""
     if len(used) < 2:
@@ -239,7 +250,7 @@ def _join_pairs(
             for j in free_c:
                 if j in used_c or abs(len(c_forms[j]) - len(joined)) > 2:
                     continue
-                sim, reason = token_similarity(joined, c_forms[j])
+                sim, reason = _joined_similarity(joined, c_forms[j])
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
@@ -255,7 +266,7 @@ def _join_pairs(
             for i in free_q:
                 if i in used_q or abs(len(q_forms[i]) - len(joined)) > 2:
                     continue
-                sim, reason = token_similarity(q_forms[i], joined)
+                sim, reason = _joined_similarity(q_forms[i], joined)
                 if sim > 0:
                     used_q[i] = None
                     for j in run:

@@ -32,8 +32,9 @@ _HAS_AEIOU = re.compile(r"[aeiou]")
 
 def allowed_edits(length: int) -> int:
     """Edits tolerated between two words of this length: none for short words, where
-    one letter makes another name ('Bush' / 'Bash'), more for long ones."""
-    if length <= 3:
+    one letter makes another name ('Bush' / 'Bash', 'Fang' / 'Wang'), more for
+    long ones."""
+    if length <= 4:
         return 0
     if length <= 7:
         return 1
@@ -58,7 +59,7 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         return 0.0, ""
     longest = max(lq, lc)
     best, reason = 0.0, ""
-    limit = allowed_edits(min(lq, lc))
+    limit = allowed_edits(longest) if min(lq, lc) >= 4 else 0
     if limit:
         dist = OSA.distance(q, c, score_cutoff=limit)
         if dist <= limit:
