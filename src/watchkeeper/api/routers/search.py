@@ -196,11 +196,13 @@ async def search(
         found = [e for e in state.entities() if keep(e)]
         page = found[offset : offset + limit]
         total = len(found)
+        relation = "eq"
     else:
         query, normalised = parse_query({"schema": schema_obj.name, "properties": {"name": [q]}})
+        wanted = min(MAX_PAGE + MAX_OFFSET, (offset + limit) * 3 + 20)
         hits = state.screener.screen(
             query,
-            limit=min(MAX_PAGE + MAX_OFFSET, (offset + limit) * 3 + 20),
+            limit=wanted,
             datasets=scope,
             exclude_datasets=exclude,
             changed_since=changed,
@@ -208,6 +210,8 @@ async def search(
         found = [h.entity for h in hits if keep(h.entity)]
         page = found[offset : offset + limit]
         total = len(found)
+        # The matcher stopped at ``wanted``: there may be more below.
+        relation = "gte" if len(hits) >= wanted else "eq"
         if state.audit is not None:
             record(
                 state,
@@ -238,7 +242,7 @@ async def search(
     content = {
         "limit": limit,
         "offset": offset,
-        "total": {"value": total, "relation": "eq"},
+        "total": {"value": total, "relation": relation},
         "results": [entity_json(e) for e in page],
         "facets": _facets(found, facets or ["countries", "topics", "datasets"]),
     }
