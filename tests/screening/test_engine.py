@@ -167,3 +167,19 @@ def test_bad_queries_raise_input_error(body: dict[str, object], field: str) -> N
     with pytest.raises(InputError) as info:
         Query.from_yente(body)
     assert info.value.field == field
+
+
+def test_original_script_queries(sdn_screener: Screener) -> None:
+    # Hand-made queries: the Arabic and Cyrillic spellings of two listed names.
+    arabic = sdn_screener.screen(query("بشار الأسد", "Person"))
+    assert arabic[0].entity.id == "ofac-12735" and arabic[0].match
+    cyrillic = sdn_screener.screen(query("Николас Мадуро", "Person"))
+    assert cyrillic[0].entity.id == "ofac-22790" and cyrillic[0].match
+
+
+def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:
+    # Hand-made degradations of the listed name MAHAN AIR and of Hizballah's alias.
+    assert sdn_screener.screen(query("MHN AIR", "Organization"))[0].entity.id == "ofac-12927"
+    assert sdn_screener.screen(query("MAHAN A1R", "Organization"))[0].entity.id == "ofac-12927"
+    hits = sdn_screener.screen(query("ISLAMIC REVOLUTIONARY GUARD CORPS-QODS FOR", "Organization"))
+    assert hits[0].entity.id == "ofac-10465" and hits[0].match

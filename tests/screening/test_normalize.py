@@ -85,3 +85,13 @@ def test_skeleton_survives_transliteration_and_dropped_vowels() -> None:
     assert skeleton("muhammad") == skeleton("mohammed") == skeleton("mhmd")
     assert skeleton("qaddafi") == skeleton("gadhafi")
     assert skeleton("habbash") != skeleton("bush")
+
+
+def test_abjad_key_matches_romanised_arabic_to_list_spellings() -> None:
+    from watchkeeper.screening.normalize import abjad_key
+
+    # ascii forms of المتصدق, كشلاف, دروكدال against the SDN list's spellings
+    assert abjad_key("almtsdq") == abjad_key("motassadeq")
+    assert abjad_key("kshlaf") == abjad_key("koshlaf")
+    assert abjad_key("drwkdal") == abjad_key("droukdel")
+    assert abjad_key("bshar") == abjad_key("bashar")

@@ -36,6 +36,7 @@ from watchkeeper.screening.index import (
     schema_kind,
 )
 from watchkeeper.screening.normalize import (
+    ABJAD_SCRIPTS,
     MAX_NAME_CHARS,
     TITLE,
     NormalName,
@@ -49,7 +50,11 @@ from watchkeeper.screening.scoring import (
     country_feature,
     part_weight,
 )
-from watchkeeper.screening.similarity import prefix_similarity, token_similarity
+from watchkeeper.screening.similarity import (
+    abjad_similarity,
+    prefix_similarity,
+    token_similarity,
+)
 from watchkeeper.store import Store, StoredEntity
 from watchkeeper.store.entities import CURRENT_VERSIONS
 
@@ -353,6 +358,7 @@ class Screener:
                 probes.append("".join(forms))
             matched: list[tuple[int, int, float]] = []  # (probe, token id, weight)
             query_weight = 0.0
+            abjad = name.script in ABJAD_SCRIPTS
             # Only a last word no list uses (often) may be a cut-off one.
             last = len(forms) - 1 if len(forms) > 1 else None
             if last is not None:
@@ -365,6 +371,8 @@ class Screener:
                 best_idf = 0.0
                 for tid in tids:
                     sim, _ = token_similarity(form, index.vocab_forms[tid])
+                    if abjad and sim < 0.8:
+                        sim = max(sim, abjad_similarity(form, index.vocab_forms[tid]))
                     if sim > 0:
                         idf = index.idf[tid]
                         matched.append((p, tid, sim * idf))
@@ -525,6 +533,7 @@ class Screener:
                     q_canons=qn.canons,
                     c_canons=name.canons,
                     c_family_from=name.family_from,
+                    abjad=qn.script in ABJAD_SCRIPTS,
                     person=person,
                     query_name=qn.original,
                     list_name=name.original,

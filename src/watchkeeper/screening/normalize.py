@@ -428,6 +428,28 @@ def consonants(form: str) -> str:
     return "".join(out)
 
 
+ABJAD_SCRIPTS = frozenset({"ARABIC", "HEBREW", "SYRIAC", "THAANA"})
+_ABJAD_DROP = re.compile(r"[aeiouwy]")
+
+
+@lru_cache(maxsize=300_000)
+def abjad_key(form: str) -> str:
+    """What a name keeps when written in Arabic or Hebrew script and romanised letter
+    by letter: consonants only (w and y are also vowels there), no article 'al-'.
+    'almtsdq' (from المتصدق) and 'motassadeq' both give 'mtsdk'."""
+    text = form
+    if len(text) > 4 and text[:2] in ("al", "el"):
+        text = text[2:]
+    for a, b in _SKELETON_DIGRAPHS:
+        text = text.replace(a, b)
+    text = _ABJAD_DROP.sub("", text).replace("c", "s").translate(_SKELETON_CHARS)
+    out: list[str] = []
+    for ch in text:
+        if not out or ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
 _OCR_PAIRS = (
     ("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("l", "i"), ("1", "i"), ("0", "o"),
     ("5", "s"), ("8", "b"), ("6", "g"), ("2", "z"), ("f", "e"), ("c", "e"), ("b", "h"),
@@ -478,6 +500,9 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     cons = consonants(form)
     if len(cons) >= 3:
         keys.append("c:" + cons)
+    abjad = abjad_key(form)
+    if len(abjad) >= 2 and len(form) >= 3:
+        keys.append("a:" + abjad)
     return tuple(keys)
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from watchkeeper.screening.index import KIND_WEIGHT, PERSON, CandidateIndex, EntityFacts
 from watchkeeper.screening.normalize import LEGAL, NAME, NUMBER, PARTICLE, TITLE
 from watchkeeper.screening.similarity import (
+    ABJAD,
     INITIAL,
     OCR,
     SAME,
     SPELLING,
     TRUNCATED,
+    abjad_similarity,
     initial_similarity,
     prefix_similarity,
     token_similarity,
@@ -92,6 +94,7 @@ def align_names(
     q_canons: tuple[str, ...] = (),
     c_canons: tuple[str, ...] = (),
     c_family_from: int = -1,
+    abjad: bool = False,
     person: bool,
     query_name: str = "",
     list_name: str = "",
@@ -114,6 +117,8 @@ def align_names(
                 and q_canons[i] == c_canons[j]
             ):
                 sim, reason = 1.0, SAME_FORM
+            if abjad and sim < 0.8 and abjad_similarity(qf, cf):
+                sim, reason = 0.8, ABJAD
             if sim < 1.0:
                 if person and (len(qf) == 1 or len(cf) == 1):
                     init = initial_similarity(qf, cf)
@@ -139,7 +144,7 @@ def align_names(
         pairs.append(([i], [j], sim, reason))
     # Parts written joined on one side and split on the other.
     if len(used_q) < nq and len(used_c) < nc:
-        _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs)
+        _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, abjad)
 
     num = 0.0
     den = 0.0
@@ -213,9 +218,11 @@ def align_names(
     )
 
 
-def _joined_similarity(q: str, c: str) -> tuple[float, str]:
+def _joined_similarity(q: str, c: str, abjad: bool = False) -> tuple[float, str]:
     """Parts joined on one side: sound-alike keys are weaker evidence across joins."""
     sim, reason = token_similarity(q, c)
+    if abjad and sim < 0.8 and abjad_similarity(q, c):
+        sim, reason = 0.8, ABJAD
     if reason not in (SAME, SPELLING, OCR):
         sim *= 0.9
     return sim, reason
@@ -236,6 +243,7 @@ def _join_pairs(
     used_q: dict[int, None],
     used_c: dict[int, None],
     pairs: list[tuple[list[int], list[int], float, str]],
+    abjad: bool = False,
 ) -> None:
     """Match runs of unmatched adjacent parts joined on one side against one part."""
     free_q = [i for i in range(len(q_forms)) if i not in used_q and q_kinds[i] != TITLE]
@@ -250,7 +258,7 @@ def _join_pairs(
             for j in free_c:
                 if j in used_c or abs(len(c_forms[j]) - len(joined)) > 2:
                     continue
-                sim, reason = _joined_similarity(joined, c_forms[j])
+                sim, reason = _joined_similarity(joined, c_forms[j], abjad)
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
@@ -266,7 +274,7 @@ def _join_pairs(
             for i in free_q:
                 if i in used_q or abs(len(q_forms[i]) - len(joined)) > 2:
                     continue
-                sim, reason = _joined_similarity(q_forms[i], joined)
+                sim, reason = _joined_similarity(q_forms[i], joined, abjad)
                 if sim > 0:
                     used_q[i] = None
                     for j in run:

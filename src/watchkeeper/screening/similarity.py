@@ -8,6 +8,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, Levenshtein
 
 from watchkeeper.screening.normalize import (
+    abjad_key,
     consonants,
     ocr_form,
     phonetic,
@@ -95,6 +96,17 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         if sq == sc and len(sq) >= 3 and best < 0.8:
             best, reason = 0.8, CONSONANTS
     return best, reason
+
+
+ABJAD = "same consonants as written in Arabic script"
+
+
+def abjad_similarity(q: str, c: str) -> float:
+    """A word romanised from Arabic/Hebrew script against a list spelling."""
+    if min(len(q), len(c)) < 3:
+        return 0.0
+    key = abjad_key(q)
+    return 0.8 if len(key) >= 2 and key == abjad_key(c) else 0.0
 
 
 def initial_similarity(q: str, c: str) -> float:
