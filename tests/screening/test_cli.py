@@ -16,10 +16,15 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(sdn_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def db(
+    sdn_store_path: Path, sdn_screener: object, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     # A copy: the CLI writes its index cache beside the store.
     path = tmp_path_factory.mktemp("cli") / "sdn.duckdb"
     shutil.copy(sdn_store_path, path)
+    # With its index cache (same list versions): the CLI loads it instead of rebuilding.
+    cache = sdn_store_path.parent / f"{sdn_store_path.name}.screening"
+    shutil.copytree(cache, path.parent / f"{path.name}.screening")
     return path
 
 
