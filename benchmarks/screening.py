@@ -211,6 +211,8 @@ def v_ocr(rng: random.Random, entity: StoredEntity, name: str) -> str | None:
         return None
     for a, b in rng.sample(rules, min(2, len(rules))):
         positions = [m.start() for m in re.finditer(re.escape(a), text)]
+        if not positions:  # an earlier rule rewrote it
+            continue
         pos = rng.choice(positions)
         text = text[:pos] + b + text[pos + len(a) :]
     return text
@@ -246,6 +248,8 @@ def v_transliteration(rng: random.Random, entity: StoredEntity, name: str) -> st
         return None
     for a, b in rng.sample(rules, min(rng.choice([1, 2]), len(rules))):
         positions = [m.start() for m in re.finditer(re.escape(a), lower)]
+        if not positions:  # an earlier rule rewrote it
+            continue
         pos = rng.choice(positions)
         lower = lower[:pos] + b + lower[pos + len(a) :]
     return lower.title() if lower.title() != text.title() else None
