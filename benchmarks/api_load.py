@@ -426,13 +426,15 @@ def main(seconds: int, conns: int, rate: float, rounds: int) -> None:
     rows: list[list[object]] = []
     for kind, label in SERVERS:
         sat = saturating[kind]
-        errors = int(sat["errors"] + sum(r["errors"] for r in steady[kind]))
+        cl = closed[kind]
+        errors = int(sat["errors"] + cl["errors"] + sum(r["errors"] for r in steady[kind]))
         rows.append(
             [
                 label,
                 f"{sat['rps']:.0f}",
-                f"{sat['p50_ms']:.1f}",
-                f"{sat['p99_ms']:.0f}",
+                f"{sat['p50_ms']:.0f} / {sat['p99_ms']:.0f}",
+                f"{cl['rps']:.0f}",
+                f"{cl['p50_ms']:.0f} / {cl['p99_ms']:.0f}",
                 spread(kind, "p50_ms"),
                 spread(kind, "p99_ms"),
                 errors,
