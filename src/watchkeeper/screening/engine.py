@@ -366,7 +366,7 @@ class Screener:
                 if tid is not None and index.df[tid] >= 3:
                     last = None
             for p, (form, tids) in enumerate(
-                zip(probes, index.matching_tokens(probes, len(forms)), strict=True)
+                zip(probes, index.matching_tokens(probes, len(forms), abjad=abjad), strict=True)
             ):
                 best_idf = 0.0
                 for tid in tids:

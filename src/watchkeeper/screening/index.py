@@ -201,11 +201,16 @@ class CandidateIndex:
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
-    def matching_tokens(self, forms: list[str], singles: int | None = None) -> list[set[int]]:
+    def matching_tokens(
+        self, forms: list[str], singles: int | None = None, *, abjad: bool = False
+    ) -> list[set[int]]:
         """For each query form, the vocabulary tokens sharing a blocking key with it.
-        Forms after the first ``singles`` are joined parts: fewer keys for them."""
+        Forms after the first ``singles`` are joined parts: fewer keys for them.
+        Consonant-only (abjad) keys are looked up for Arabic/Hebrew-script names only."""
         cut = len(forms) if singles is None else singles
         per_form = [token_keys(f, i < cut) for i, f in enumerate(forms)]
+        if not abjad:
+            per_form = [tuple(k for k in keys if not k.startswith("a:")) for keys in per_form]
         return self._lookup(per_form)
 
     def prefix_tokens(self, form: str) -> set[int]:

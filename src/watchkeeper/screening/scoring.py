@@ -40,6 +40,9 @@ WEAK_IDF = 3.0
 WEAK_CAP = 0.5
 DISTINCT_RATIO = 1.6
 DISTINCT_CAP = 0.6
+SWAP_CAP = 0.65
+SWAP_SHARE = 0.5
+SWAP_MIN_WEIGHT = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,16 @@ def align_names(
         if c_w[top_missing] > DISTINCT_RATIO * top_matched:
             score = DISTINCT_CAP
             capped = f"its most distinctive part '{c_forms[top_missing]}' is not in the query"
+    # A rare word in the query where the list name has another rare word: most often
+    # another party ('Ramon Eduardo DIETMAR FELIX' / 'Ramon Eduardo ARELLANO FELIX').
+    if pairs and extra_q and missing and score > SWAP_CAP:
+        top_matched = max((c_w[j] for _qi, ci, _s, _r in pairs for j in ci), default=0.0)
+        q_top = max(extra_q, key=lambda i: q_w[i])
+        c_top = max(missing, key=lambda j: c_w[j])
+        floor = max(SWAP_MIN_WEIGHT, SWAP_SHARE * top_matched)
+        if q_w[q_top] >= floor and c_w[c_top] >= floor and q_kinds[q_top] == NAME:
+            score = SWAP_CAP
+            capped = f"'{q_forms[q_top]}' in the query where the list has '{c_forms[c_top]}'"
     return NameScore(
         score,
         query_name,
