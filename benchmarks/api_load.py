@@ -462,7 +462,8 @@ def main(seconds: int, conns: int, rate: float, rounds: int) -> None:
         ],
         rows,
     )
-    body = f"""Lists: {"; ".join(loaded)}. Machine: {os.cpu_count()} cores shared with other
+    body = f"""Written by `python benchmarks/api_load.py` (needs `apt-get install -y wrk
+nghttp2-client`). Lists: {"; ".join(loaded)}. Machine: {os.cpu_count()} cores shared with other
 work (load average {load_start:.1f} at the start of the run, {load_end:.1f} at the end).
 Each server is one uvicorn process ({stack}, access log off; DuckDB lets one process
 write a store, so Watchkeeper runs one process). Load tools on the same machine,
