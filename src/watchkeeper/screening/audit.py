@@ -72,6 +72,9 @@ class AuditRecord:
     list_versions: list[dict[str, Any]]
     prev_hash: str
     row_hash: str
+    # The canonical JSON of query, params, results, list_versions, when just hashed:
+    # written as is, so nothing is serialised twice.
+    json_text: tuple[str, str, str, str] | None = field(default=None, repr=False, compare=False)
 
     def content(self) -> dict[str, Any]:
         """The hashed part of the row: everything but the hashes themselves."""
@@ -93,9 +96,13 @@ class AuditRecord:
         return {**self.content(), "prev_hash": self.prev_hash, "row_hash": self.row_hash}
 
 
+def _canonical_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
 def _canonical(value: Any) -> str:
     """Compact JSON with sorted keys, UTF-8 as is: the form that is hashed and stored."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    return _canonical_bytes(value).decode("utf-8")
 
 
 def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -162,11 +169,17 @@ def _insert(con: duckdb.DuckDBPyConnection, records: Sequence[AuditRecord]) -> N
         "audit_id": pa.array([r.audit_id for r in records], pa.int64()),
         "logged_at": pa.array([r.logged_at for r in records], pa.timestamp("us", tz="UTC")),
     }
+    json_cols = ("query", "params", "results", "list_versions")
     for name in _COL_NAMES[2:]:
-        values = [getattr(r, name) for r in records]
-        columns[name] = pa.array(
-            [v if isinstance(v, str) else _canonical(v) for v in values], pa.string()
-        )
+        if name in json_cols:
+            i = json_cols.index(name)
+            values = [
+                r.json_text[i] if r.json_text is not None else _canonical(getattr(r, name))
+                for r in records
+            ]
+        else:
+            values = [getattr(r, name) for r in records]
+        columns[name] = pa.array(values, pa.string())
     con.register("_audit_batch", pa.table(columns))
     try:
         con.execute(f"INSERT INTO screening_audit ({_COLS}) SELECT {_COLS} FROM _audit_batch")
@@ -199,6 +212,10 @@ class AuditLog:
         now = datetime.now(UTC)
         records: list[AuditRecord] = []
         for entry in entries:
+            texts = [
+                _canonical_bytes(v)
+                for v in (entry.query, entry.params, entry.results, entry.list_versions)
+            ]
             content = {
                 "audit_id": last_id + 1,
                 "logged_at": now.isoformat(),
@@ -207,13 +224,15 @@ class AuditLog:
                 "actor": entry.actor,
                 "query_key": entry.query_key,
                 "fingerprint": entry.fingerprint,
-                # Round-trip through JSON so what is hashed is exactly what is read back.
-                "query": orjson.loads(_canonical(entry.query)),
-                "params": orjson.loads(_canonical(entry.params)),
-                "results": orjson.loads(_canonical(entry.results)),
-                "list_versions": orjson.loads(_canonical(entry.list_versions)),
+                # Already canonical: inserted as they are (what verify() recomputes from
+                # the stored text is byte for byte the same).
+                "query": orjson.Fragment(texts[0]),
+                "params": orjson.Fragment(texts[1]),
+                "results": orjson.Fragment(texts[2]),
+                "list_versions": orjson.Fragment(texts[3]),
             }
             digest = row_hash(last_hash, content)
+            q, p, r, v = (t.decode("utf-8") for t in texts)
             records.append(
                 AuditRecord(
                     audit_id=last_id + 1,
@@ -223,12 +242,13 @@ class AuditLog:
                     actor=entry.actor,
                     query_key=entry.query_key,
                     fingerprint=entry.fingerprint,
-                    query=content["query"],
-                    params=content["params"],
-                    results=content["results"],
-                    list_versions=content["list_versions"],
+                    query=entry.query,
+                    params=entry.params,
+                    results=entry.results,
+                    list_versions=entry.list_versions,
                     prev_hash=last_hash,
                     row_hash=digest,
+                    json_text=(q, p, r, v),
                 )
             )
             last_id, last_hash = last_id + 1, digest
