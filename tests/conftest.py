@@ -43,14 +43,34 @@ OFAC_2023 = [
 
 
 @pytest.fixture(scope="session")
-def ofac_store() -> Iterator[Store]:
-    """The bundled OFAC SDN 2023-12-28 trio, loaded once per test session (read only:
-    tests must not write to it)."""
+def sdn_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file with the bundled OFAC SDN 2023-12-28 trio, built once per session.
+    The screening index is cached beside it, so every test that screens against it
+    shares one index; copy the file (and its ``.screening`` folder) to write to it."""
     from watchkeeper.lists import parse_files
 
-    s = Store(":memory:")
-    s.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
+    path = tmp_path_factory.mktemp("sdn") / "sdn.duckdb"
+    with Store(path) as s:
+        s.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def ofac_store(sdn_db_path: Path) -> Iterator[Store]:
+    """The bundled OFAC SDN 2023-12-28 trio, opened read only."""
+    s = Store(sdn_db_path, read_only=True)
     try:
         yield s
     finally:
         s.close()
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A writable copy of a store file, with its cached screening index."""
+    import shutil
+
+    shutil.copy(source, target)
+    cache = source.parent / f"{source.name}.screening"
+    if cache.exists():
+        shutil.copytree(cache, target.parent / f"{target.name}.screening")
+    return target

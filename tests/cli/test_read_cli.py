@@ -8,20 +8,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DATA, OFAC_2023
+from tests.conftest import DATA, copy_store
 from watchkeeper.cli import app
-from watchkeeper.lists import parse_files
+from watchkeeper.screening import Screener
 from watchkeeper.store import Store
 
 SEED = DATA / "articles" / "seed-iran-venezuela.txt"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("read") / "read.duckdb"
-    with Store(path) as store:
-        store.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
-    return path
+def db(sdn_db_path: Path, ofac_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    Screener.from_store(ofac_store)  # the session's index, cached beside its store
+    return copy_store(sdn_db_path, tmp_path_factory.mktemp("read") / "read.duckdb")
 
 
 def test_read_json_and_events(db: Path) -> None:
