@@ -95,3 +95,14 @@ def test_abjad_key_matches_romanised_arabic_to_list_spellings() -> None:
     assert abjad_key("kshlaf") == abjad_key("koshlaf")
     assert abjad_key("drwkdal") == abjad_key("droukdel")
     assert abjad_key("bshar") == abjad_key("bashar")
+
+
+def test_arabic_ain_and_hamza_do_not_split_words() -> None:
+    from watchkeeper.screening.normalize import abjad_key, normalise_name
+
+    # Hand-made: سعيد (Said) and عثمان (Uthman) as the UN list writes them; the ain
+    # used to become '?' and cut the word in two.
+    said = normalise_name("سعيد عثمان", "person")[0]
+    assert [t.form for t in said.tokens] == ["syd", "thman"]
+    assert abjad_key("syd") == abjad_key("said")
+    assert abjad_key("thman") == abjad_key("uthman")

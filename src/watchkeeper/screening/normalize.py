@@ -259,8 +259,31 @@ def main_script(text: str) -> str:
     return max(counts.items(), key=lambda kv: kv[1])[0]
 
 
+# Arabic and Persian letters romanised one by one, as list compilers write them without
+# vowel marks (ALA-LC-like consonants, vowels only where a letter stands for one).
+# Ain and hamza are dropped: transliterators write them as an apostrophe or nothing
+# ('Abd, Abd; Sa'id, Said), and the generic ASCII fold turns them into '?', which split
+# the word ('سعيد' gave 's', 'yd' instead of 'syd'). Ta marbuta is 'a' (-a/-ah endings),
+# alif maqsura 'a' (Mustafa). Persian/Urdu letters keep their own sounds (پ p, چ ch,
+# ژ zh, گ g, ک k, ی y).
+_ARABIC_LETTERS = str.maketrans(
+    {
+        "ء": "", "ع": "", "ؤ": "", "ئ": "", "ٔ": "", "آ": "a", "أ": "a", "إ": "i", "ا": "a",
+        "ٱ": "a", "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d",
+        "ذ": "dh", "ر": "r", "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "z", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n",
+        "ه": "h", "ة": "a", "و": "w", "ى": "a", "ي": "y", "پ": "p", "چ": "ch", "ژ": "zh",
+        "گ": "g", "ک": "k", "ی": "y", "ے": "y", "ہ": "h", "ٹ": "t", "ڈ": "d", "ڑ": "r",
+        "ـ": "",
+    }
+)  # fmt: skip
+_ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670]")
+
+
 @lru_cache(maxsize=200_000)
 def _ascii(word: str) -> str:
+    if any("\u0600" <= c <= "\u06ff" for c in word):
+        word = _ARABIC_MARKS.sub("", word).translate(_ARABIC_LETTERS)
     return (ascii_text(word) or "").lower()
 
 
