@@ -102,8 +102,12 @@ ABJAD = "same consonants as written in Arabic script"
 
 
 def abjad_similarity(q: str, c: str) -> float:
-    """A word romanised from Arabic/Hebrew script against a list spelling."""
-    if min(len(q), len(c)) < 3:
+    """A word romanised from Arabic/Hebrew script against a list spelling.
+
+    The script word may keep only two letters (عمر 'mr' for Omar, عبد 'bd' for Abd:
+    short vowels are not written), so two suffice on the query side; the list
+    spelling needs three."""
+    if len(q) < 2 or len(c) < 3:
         return 0.0
     key = abjad_key(q)
     return 0.8 if len(key) >= 2 and key == abjad_key(c) else 0.0
