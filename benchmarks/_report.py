@@ -20,12 +20,13 @@ def machine() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or add) the section between ``<!-- name -->`` markers."""
+def write_section(name: str, body: str, script: str | None = None) -> None:
+    """Replace (or add) the section between ``<!-- name -->`` markers; ``script`` is the
+    benchmark's file name when it is not ``<name>.py``."""
     start, end = f"<!-- {name} start -->", f"<!-- {name} end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
-        f"{start}\n## {name}\n\n_Run {stamp} on {machine()}: `python benchmarks/{name}.py`_\n\n"
+        f"{start}\n## {name}\n\n_Run {stamp} on {machine()}: `python benchmarks/{script or name + '.py'}`_\n\n"
         f"{body.strip()}\n{end}"
     )
     text = BENCHMARKS_MD.read_text("utf-8") if BENCHMARKS_MD.exists() else HEADER

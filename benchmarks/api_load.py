@@ -495,7 +495,7 @@ queries takes {engine["max_ms"]:.1f} ms in-process. Audit on vs off: steady p99 
 {med("watchkeeper-noaudit", "p99_ms"):.1f} ms, saturating
 {saturating["watchkeeper"]["rps"]:.0f} vs {saturating["watchkeeper-noaudit"]["rps"]:.0f} req/s.
 """
-    write_section("api", body)
+    write_section("api", body, script="api_load.py")
     print(body)
 
 
