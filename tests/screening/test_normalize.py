@@ -106,3 +106,14 @@ def test_arabic_ain_and_hamza_do_not_split_words() -> None:
     assert [t.form for t in said.tokens] == ["syd", "thman"]
     assert abjad_key("syd") == abjad_key("said")
     assert abjad_key("thman") == abjad_key("uthman")
+
+
+def test_arabic_omar_is_a_name_not_mister() -> None:
+    from watchkeeper.screening.normalize import NAME, normalise_name, token_keys
+
+    # Hand-made: عمر (Omar) romanises letter by letter to 'mr'; it must stay a name
+    # part and be findable by its consonants.
+    omar = normalise_name("عمر محمود", "person")[0]
+    assert omar.tokens[0].form == "mr" and omar.tokens[0].kind == NAME
+    assert "a:mr" in token_keys("mr") and "a:mr" in token_keys("omar")
+    assert normalise_name("Mr John Smith", "person")[0].tokens[0].kind != NAME

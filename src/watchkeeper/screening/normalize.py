@@ -96,6 +96,10 @@ _PARTICLES = frozenset(
     de da di del della dos das du la le les y e of the and for und et fi wa""".split()
 )
 
+# Latin titles a word romanised letter by letter from Arabic script may spell: there it
+# is a name ('mr' from عمر is Omar, not Mister).
+_LATIN_TITLES = frozenset("mr mrs ms dr sir lt col gen maj adm capt rev hon".split())
+
 # Separators and punctuation: everything that is not a letter or digit splits a name.
 _SPLIT = re.compile(r"[^0-9a-z]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -313,6 +317,7 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
         for k, word in enumerate(words):
             if not canons[k] and word in _COMPANY_WORDS:
                 canons[k] = _COMPANY_WORDS[word]
+    arabic = any("\u0600" <= c <= "\u06ff" for c in text)
     tokens: list[Token] = []
     for word, canon in zip(words, canons, strict=True):
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
@@ -326,7 +331,7 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             tokens.append(Token(word, NUMBER))
         elif word in _PARTICLES:
             tokens.append(Token(word, PARTICLE))
-        elif person and word in _TITLES:
+        elif person and word in _TITLES and not (arabic and word in _LATIN_TITLES):
             tokens.append(Token(word, TITLE))
         else:
             tokens.append(Token(word, NAME))
@@ -524,7 +529,7 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     if len(cons) >= 3:
         keys.append("c:" + cons)
     abjad = abjad_key(form)
-    if len(abjad) >= 2 and len(form) >= 3:
+    if len(abjad) >= 2 and len(form) >= 2:
         keys.append("a:" + abjad)
     return tuple(keys)
 
