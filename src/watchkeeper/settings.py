@@ -50,6 +50,7 @@ class Settings:
     audit_api: bool = True
     match_threshold: float = 0.7
     sanctioned_countries: tuple[str, ...] = ("ir", "ve", "sy", "kp", "cu", "ru")
+    spark_master: str = "local[2]"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from watchkeeper.cli import aircraft, ais, api, events, lists, reports, run, screening, vessels
+from watchkeeper.cli import (
+    aircraft,
+    ais,
+    api,
+    events,
+    lists,
+    reports,
+    run,
+    screening,
+    spark,
+    vessels,
+)
 from watchkeeper.cli.common import run_guarded
 
 app = typer.Typer(
@@ -17,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, lists, screening, api, ais, vessels, aircraft, reports, events):
+for module in (run, lists, screening, api, ais, vessels, spark, aircraft, reports, events):
     module.register(app)
 
 
