@@ -117,6 +117,16 @@ def test_port_call_stop_speed_edge_hand_made() -> None:
     assert det.detect(track(422000001, [0, 1], port.lat, port.lon, sog=0.21), refs()) == []
 
 
+def test_port_call_needs_more_than_one_stopped_report_hand_made() -> None:
+    """Hand-made: one stopped report inside Bandar Abbas is a sighting; two make a call."""
+    port = _port("Bandar Abbas", "ir")
+    det = PortCalls()
+    assert det.detect(track(422000001, [0], port.lat, port.lon, sog=0.0), refs()) == []
+    one_slow = track(422000001, [0, 1], port.lat, port.lon, sog=[0.0, 5.0])
+    assert det.detect(one_slow, refs()) == []
+    assert len(det.detect(track(422000001, [0, 1], port.lat, port.lon, sog=0.0), refs())) == 1
+
+
 def test_port_call_hysteresis_hand_made() -> None:
     """Hand-made: in at 1 km, out to 3.5 km (between entry 3 and exit 4 km) and back:
     one visit; out to 4.5 km and back: two visits."""

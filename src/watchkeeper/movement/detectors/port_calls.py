@@ -28,6 +28,8 @@ class PortCallParams:
     exit_km: float = 4.0
     stop_kn: float = 0.2
     require_stop: bool = True
+    # One stopped fix inside a port is a sighting, not a call: a call needs a stay.
+    min_stopped_reports: int = 2
     score_sanctioned: float = 0.9
     score_other: float = 0.3
 
@@ -96,7 +98,7 @@ def find_port_calls(
     params = params or PortCallParams()
     visits = find_visits(track, refs, params)
     if params.require_stop:
-        visits = [v for v in visits if v.stops > 0]
+        visits = [v for v in visits if v.stops >= max(1, params.min_stopped_reports)]
     return visits
 
 
