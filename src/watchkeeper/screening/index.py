@@ -9,6 +9,7 @@ vowels), its OCR form. Tokens of adjacent parts are also indexed joined ('kim jo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -376,9 +377,21 @@ class _Builder:
         )
 
 
+@functools.cache
+def _code_stamp() -> str:
+    """A hash of the screening code that builds index keys: an index cached by another
+    version of the normalisation is never reused with stale keys."""
+    folder = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_key(version_rows: list[tuple[int, str]]) -> str:
-    """One key per set of list versions (id and file hash), and index format."""
-    digest = hashlib.sha256(f"format={INDEX_FORMAT}".encode())
+    """One key per set of list versions (id and file hash), index format and code."""
+    digest = hashlib.sha256(f"format={INDEX_FORMAT};code={_code_stamp()}".encode())
     for version_id, file_hash in sorted(version_rows):
         digest.update(f"{version_id}:{file_hash};".encode())
     return digest.hexdigest()[:20]
