@@ -87,7 +87,7 @@ def test_same_events_on_the_bundled_samples(
     types = Counter(e.type for e in found)
     # Not an empty agreement: track events, a pair event, identity checks, and links.
     assert {"port_call", "ais_gap", "voyage", "identity_change", "encounter"} <= set(types)
-    assert sum(types.values()) > 1000
+    assert sum(types.values()) > 500  # hundreds of real events, not a handful
     assert refs.links  # the list links were built (the linked vessels here have no events)
 
 
