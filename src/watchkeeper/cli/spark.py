@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
+from watchkeeper.cli.vessels import print_detection
 from watchkeeper.errors import InputError
 
 
@@ -111,11 +111,7 @@ def detect_spark(
             }
         )
         return
-    table = Table("event type", "events")
-    for t, n in counts.items():
-        table.add_row(t, f"{n:,}")
-    console.print(table)
-    console.print(f"{n_links:,} vessel links; Spark {used}, {seconds:.1f} s")
+    print_detection(counts, n_links, f"; Spark {used}, {seconds:.1f} s")
 
 
 def register(app: typer.Typer) -> None:

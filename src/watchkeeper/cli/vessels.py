@@ -194,11 +194,16 @@ def detect(
     if json_out:
         print_json({"events": counts, "vessel_links": int(links[0]) if links else 0})
         return
+    print_detection(counts, int(links[0]) if links else 0)
+
+
+def print_detection(counts: dict[str, int], n_links: int, note: str = "") -> None:
+    """Events found per type and the vessel links made, as `detect` and `detect-spark` say it."""
     table = Table("event type", "events")
     for t, n in counts.items():
         table.add_row(t, f"{n:,}")
     console.print(table)
-    console.print(f"{int(links[0]) if links else 0:,} vessel links")
+    console.print(f"{n_links:,} vessel links{note}")
 
 
 def register(app: typer.Typer) -> None:
