@@ -163,3 +163,22 @@ def test_match_csv_unknown_column_is_an_error(db: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception) and "Nom" in str(result.exception)
+
+
+def test_match_csv_with_name_part_columns(db: Path, tmp_path: Path) -> None:
+    # Hand-made customer file that keeps given and family names apart.
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "ID,First,Last\nc1,Nicolas,MADURO MOROS\nc2,Craig,Faller\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        app,
+        ["match", "--input", str(customers), "--output", str(out), "--db", str(db),
+         "--no-audit", "--csv-columns", "id=ID,firstName=First,lastName=Last"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+    assert rows["c1"]["results"][0]["id"] == "ofac-22790"
+    assert rows["c1"]["results"][0]["match"] is True
+    assert not any(r["match"] for r in rows["c2"]["results"])

@@ -14,8 +14,9 @@ from watchkeeper.api.state import ALL_LISTS, ApiState
 from watchkeeper.errors import InputError, StoreError
 from watchkeeper.screening import DEFAULT_THRESHOLD, Hit, Query
 from watchkeeper.screening.audit import AuditEntry, AuditUnavailable
-from watchkeeper.screening.decisions import Decision, NormalisedQuery, normalise_query
+from watchkeeper.screening.decisions import NormalisedQuery, normalise_query
 from watchkeeper.screening.rescreen import changed_since as changed_ids_since
+from watchkeeper.screening.review import audit_result, decision_json
 
 ALGORITHM = "watchkeeper-v1"
 # Names a yente client may send: "best"/"default", and the names of yente's own
@@ -122,36 +123,11 @@ def changed_scope(state: ApiState, value: str | None) -> set[str] | None:
     return set(cached)
 
 
-_FULL_NAMES = ("name", "alias", "previousName", "weakAlias")
-_GIVEN_PARTS = ("firstName", "secondName", "middleName", "fatherName")
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def with_composed_names(example: dict[str, Any]) -> dict[str, Any]:
-    """A query that gives only name parts (``firstName``, ``fatherName``, ``lastName``,
-    as OpenSanctions' docs show) also gets the full names they make, one per last
-    name, since clients send such queries and the matcher screens full names."""
-    props = example.get("properties")
-    if not isinstance(props, dict) or any(props.get(p) for p in _FULL_NAMES):
-        return example
-    given = [
-        str(v).strip() for p in _GIVEN_PARTS for v in _as_list(props.get(p, [])) if str(v).strip()
-    ]
-    lasts = [str(v).strip() for v in _as_list(props.get("lastName", [])) if str(v).strip()]
-    names = [" ".join([*given, last]) for last in lasts] or ([" ".join(given)] if given else [])
-    if not names:
-        return example
-    return {**example, "properties": {**props, "name": names}}
-
-
 def parse_query(example: dict[str, Any]) -> tuple[Query, NormalisedQuery | None]:
     """The engine's query and its normalised form (None when it has no names or ids
     that a decision could be keyed on); 400 on bad input, as yente answers."""
-    example = with_composed_names(example)
     try:
+        # Name parts alone (firstName, lastName...) are composed into full names there.
         query = Query.from_yente(example)
     except InputError as exc:
         raise HTTPException(400, detail=f"Cannot parse example entity: {exc.describe()}") from exc
@@ -164,16 +140,6 @@ def parse_query(example: dict[str, Any]) -> tuple[Query, NormalisedQuery | None]
 
 def query_echo(query: Query) -> dict[str, Any]:
     return {"id": query.id, "schema": query.schema, "properties": query.properties}
-
-
-def _decision_json(decision: Decision) -> dict[str, Any]:
-    return {
-        "decision_id": decision.decision_id,
-        "decision": decision.decision,
-        "decided_by": decision.decided_by,
-        "decided_at": decision.decided_at.isoformat(),
-        "reason": decision.reason,
-    }
 
 
 def result_json(hit: Hit) -> dict[str, Any]:
@@ -228,15 +194,7 @@ def match_one(
     audited: list[dict[str, Any]] = []
     for hit in hits:
         decision = decided.get(hit.entity.id)
-        audited.append(
-            {
-                "id": hit.entity.id,
-                "caption": hit.entity.caption,
-                "score": round(hit.score, 4),
-                "match": hit.match and decision is None,
-                "decision_id": decision.decision_id if decision else None,
-            }
-        )
+        audited.append(audit_result(hit, decision))
         if decision is not None and options.reviewed == "drop":
             suppressed.append(
                 {
@@ -251,7 +209,7 @@ def match_one(
         data = result_json(hit)
         if decision is not None:
             data["match"] = False
-            data["decision"] = _decision_json(decision)
+            data["decision"] = decision_json(decision)
         results.append(data)
     response = {
         "status": 200,

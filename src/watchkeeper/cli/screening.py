@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated, TextIO
+from typing import IO, Annotated, Any, TextIO
 
+import duckdb
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, err_console, open_db, print_json
+from watchkeeper.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_db,
+    print_json,
+    settings,
+)
 from watchkeeper.errors import InputError, StoreError
 from watchkeeper.io import open_binary
 from watchkeeper.screening import DEFAULT_THRESHOLD, Query, Screener
+from watchkeeper.screening.audit import AuditLog, new_request_id
 from watchkeeper.screening.batch import (
     BatchOptions,
     parse_column_mapping,
     records_from_csv,
     records_from_jsonl,
-    screen_records,
 )
 from watchkeeper.screening.identifiers import imo_valid
+from watchkeeper.screening.review import (
+    AuditBatch,
+    BatchCounts,
+    Decisions,
+    ReviewContext,
+    active_decisions,
+    screen_reviewed,
+    versions_used,
+)
+from watchkeeper.store import Store
 
 SchemaOption = Annotated[
     str,
@@ -37,14 +60,76 @@ ThresholdOption = Annotated[
     typer.Option("--threshold", min=0.0, max=1.0, help="Score from which a result is a match."),
 ]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=500, help="Results per query.")]
+AuditOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--audit/--no-audit",
+        help="Write each screened query and its results to the store's audit log "
+        "(default: $WATCHKEEPER_AUDIT_API, on). Needs the store writable; --no-audit "
+        "screens a read-only store.",
+        show_default=False,
+    ),
+]
+
+NO_LISTS = "no lists are loaded: run `watchkeeper lists load PATH...` first"
 
 
-def load_screener(db: Path | None) -> Screener:
+def _screener(store: Store) -> Screener:
     """The screener over the store's current lists (index cached beside the store)."""
-    with open_db(db, read_only=True) as store:
-        if store.entity_count() == 0:
-            raise StoreError("no lists are loaded: run `watchkeeper lists load PATH...` first")
-        return Screener.from_store(store)
+    if store.entity_count() == 0:
+        raise StoreError(NO_LISTS)
+    return Screener.from_store(store)
+
+
+def _open_for_audit(db: Path | None) -> Store:
+    """The store opened for writing, since the audit log is written into it; a clear
+    error when it cannot be (a read-only file, or another process holds it)."""
+    path = settings(db).db_path
+    if not path.exists():
+        raise StoreError(NO_LISTS)  # and create no empty store just to say so
+    try:
+        return Store(path)
+    except (StoreError, duckdb.Error) as exc:
+        cause = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
+        reason = str(cause).splitlines()[0].split(". However")[0]
+        raise StoreError(
+            f"--audit writes the screening audit log into the store, but {path} cannot be "
+            f"opened for writing ({reason}); screen without an audit trail with --no-audit "
+            "(or WATCHKEEPER_AUDIT_API=false)"
+        ) from exc
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in the environment or password database
+        return "cli"
+
+
+@dataclass
+class _Session:
+    """What one `screen` or `match` run screens with."""
+
+    screener: Screener
+    decisions: Decisions
+    log: AuditLog | None  # None: not audited
+    list_versions: list[dict[str, Any]]
+
+
+@contextmanager
+def _screening_session(db: Path | None, audit: bool | None) -> Iterator[_Session]:
+    """The screener and the reviewers' decisions (read once); with auditing, the store
+    stays open for writing until the run ends, else it is opened read only."""
+    audited = settings(db).audit_api if audit is None else audit
+    store = _open_for_audit(db) if audited else open_db(db, read_only=True)
+    with store:
+        screener = _screener(store)
+        yield _Session(
+            screener=screener,
+            decisions=active_decisions(store),
+            log=AuditLog(store) if audited else None,
+            list_versions=versions_used(store, screener) if audited else [],
+        )
 
 
 def _id_property(schema: str, value: str) -> str:
@@ -76,10 +161,14 @@ def screen_command(
     ] = None,
     limit: LimitOption = 5,
     threshold: ThresholdOption = DEFAULT_THRESHOLD,
+    audit: AuditOption = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Screen one name against the loaded lists, with the reasons for each result."""
+    """Screen one name against the loaded lists, with the reasons for each result.
+
+    A result a reviewer decided is not a match for this query (`watchkeeper decisions
+    add`) is shown as reviewed, with the decision, and is not a match."""
     properties: dict[str, list[str]] = {"name": [name]}
     if birth_date:
         properties["birthDate"] = [birth_date]
@@ -91,13 +180,25 @@ def screen_command(
         query = Query.from_yente({"schema": schema, "properties": properties})
     except InputError as exc:
         raise InputError(None, exc.message, field=exc.field) from exc
-    screener = load_screener(db)
-    hits = screener.screen(query, threshold=threshold, limit=limit)
+    with _screening_session(db, audit) as session:
+        hits = session.screener.screen(query, threshold=threshold, limit=limit)
+        context = ReviewContext(
+            session.decisions,
+            audit=AuditBatch(session.log) if session.log is not None else None,
+            request_id=new_request_id(),
+            channel="cli screen",
+            actor=_actor(),
+            params={"threshold": threshold, "limit": limit},
+            list_versions=session.list_versions,
+        )
+        reviewed = context.screened("1", query, hits)
+        if context.audit is not None:
+            context.audit.flush()
     if json_out:
         print_json(
             {
                 "query": {"schema": schema, "properties": properties},
-                "results": [h.to_yente() for h in hits],
+                "results": reviewed.results,
             }
         )
         return
@@ -105,15 +206,23 @@ def screen_command(
         console.print(f"no list entry scores {min(threshold, 0.5):.2f} or more for {name!r}")
         return
     table = Table("score", "match", "id", "name", "schema", "lists", "why", show_lines=True)
-    for hit in hits:
-        why = "\n".join(f"{e.feature} {e.score:+.2f}: {e.detail}" for e in hit.explanations)
+    for hit, result in zip(hits, reviewed.results, strict=True):
+        why = "\n".join(escape(f"{e.feature} {e.score:+.2f}: {e.detail}") for e in hit.explanations)
+        verdict = "[bold red]MATCH[/]" if hit.match else "no"
+        decision = result.get("decision")
+        if decision is not None:
+            verdict = "[yellow]reviewed:\nnot a match[/]"
+            why += escape(
+                f"\ndecision {decision['decision_id']} by {decision['decided_by']} "
+                f"({decision['decided_at'][:10]}): not a match: {decision['reason']}"
+            )
         table.add_row(
             f"{hit.score:.2f}",
-            "[bold red]MATCH[/]" if hit.match else "no",
-            hit.entity.id,
-            hit.entity.caption,
+            verdict,
+            escape(hit.entity.id),
+            escape(hit.entity.caption),
             hit.entity.schema,
-            ", ".join(hit.entity.datasets),
+            escape(", ".join(hit.entity.datasets)),
             why,
         )
     console.print(table)
@@ -154,22 +263,42 @@ def match_command(
     schema: SchemaOption = "LegalEntity",
     threshold: ThresholdOption = DEFAULT_THRESHOLD,
     limit: LimitOption = 5,
+    audit: AuditOption = None,
     db: DbOption = None,
 ) -> None:
     """Screen a batch of yente match queries (JSON lines) or a CSV customer file.
 
     Each output line is {"id": ..., "results": [...]} in yente's result shape, or
-    {"id": ..., "error": "line N: ..."} for a bad record; the batch goes on.
+    {"id": ..., "error": "line N: ..."} for a bad record; the batch goes on. A result a
+    reviewer decided is not a match for that query carries the "decision" and
+    "match": false. With auditing, every screened record is written to the audit log
+    (in one transaction per 1,000 records or second).
     """
     fmt = input_format or ("csv" if input_path and ".csv" in input_path.name.lower() else "jsonl")
     if fmt not in ("jsonl", "csv"):
         raise InputError(None, f"unknown --format {fmt!r} (jsonl or csv)")
     mapping = parse_column_mapping(csv_columns)
-    screener = load_screener(db)
     options = BatchOptions(threshold=threshold, limit=limit, schema=schema)
-    counts = {"queries": 0, "errors": 0, "matched": 0}
+    counts = BatchCounts()
     with ExitStack() as stack:
         handle = _open_input(input_path, stack)
+        session = stack.enter_context(_screening_session(db, audit))
+        batch = stack.enter_context(AuditBatch(session.log)) if session.log is not None else None
+        context = ReviewContext(
+            session.decisions,
+            audit=batch,
+            request_id=new_request_id(),
+            channel="cli match",
+            actor=_actor(),
+            params={
+                "threshold": threshold,
+                "limit": limit,
+                "schema": schema,
+                "format": fmt,
+                "input": str(input_path) if input_path is not None else "-",
+            },
+            list_versions=session.list_versions,
+        )
         records = (
             records_from_csv(
                 io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline=""),
@@ -193,20 +322,18 @@ def match_command(
         )
         stack.enter_context(progress)
         task = progress.add_task("match", total=_count_lines(input_path) if show_progress else None)
-        for result in screen_records(screener, records, options):
-            counts["queries"] += 1
-            if "error" in result:
-                counts["errors"] += 1
-            elif any(r["match"] for r in result["results"]):
-                counts["matched"] += 1
+        for result in screen_reviewed(session.screener, records, options, context, counts):
             out.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
             if output is None:
                 out.flush()
             progress.advance(task)
+    logged = f"{batch.written:,} audit rows written" if batch is not None else "not audited"
     err_console.print(
-        f"{counts['queries']:,} records screened: {counts['matched']:,} with a match, "
-        f"{counts['errors']:,} bad record(s)",
+        f"{counts.queries:,} records screened: {counts.matched:,} with a match, "
+        f"{counts.reviewed:,} result(s) reviewed as not a match, "
+        f"{counts.errors:,} bad record(s); {logged}",
         highlight=False,
+        soft_wrap=True,
     )
 
 

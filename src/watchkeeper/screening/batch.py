@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from watchkeeper.errors import InputError
 from watchkeeper.screening.engine import DEFAULT_THRESHOLD, Query, Screener
+from watchkeeper.screening.query_names import NAME_PART_PROPS
 
 # CSV columns read without a mapping when the header already uses these names.
 DEFAULT_CSV_COLUMNS = ("id", "schema", "name", "alias", "birthDate", "country", "nationality")
@@ -108,8 +109,16 @@ def records_from_csv(
             f"({', '.join(header)})",
             line=1,
         )
-    if "name" not in mapping and not any(p.endswith("Number") for p in mapping):
-        raise InputError(None, "no column is mapped to 'name' (use --csv-columns name=COLUMN)")
+    if (
+        "name" not in mapping
+        and not any(p in NAME_PART_PROPS for p in mapping)
+        and not any(p.endswith("Number") for p in mapping)
+    ):
+        raise InputError(
+            None,
+            "no column is mapped to 'name' or to name parts "
+            "(use --csv-columns name=COLUMN, or firstName=...,lastName=...)",
+        )
     for row in reader:
         lineno = reader.line_num
         row_id = row.get(mapping["id"]) if "id" in mapping else str(lineno)
@@ -127,6 +136,8 @@ def records_from_csv(
                 continue
             if value:
                 properties.setdefault(prop, []).append(value)
+        if schema == "LegalEntity" and any(p in NAME_PART_PROPS for p in properties):
+            schema = "Person"  # given and family names: only people have them
         try:
             query = Query.from_yente({"id": row_id, "schema": schema, "properties": properties})
         except InputError as exc:

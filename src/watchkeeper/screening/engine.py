@@ -42,6 +42,7 @@ from watchkeeper.screening.normalize import (
     NormalName,
     normalise_name,
 )
+from watchkeeper.screening.query_names import with_composed_names
 from watchkeeper.screening.scoring import (
     EXTRA_LIST_PART,
     NameScore,
@@ -126,6 +127,8 @@ class Query:
                 _check_value(prop, value)
             if cleaned:
                 properties[prop] = [_clean_value(prop, v) for v in cleaned]
+        # Name parts alone (firstName, lastName...) also give the full names they make.
+        properties = with_composed_names(properties)
         query = cls(schema=schema, properties=properties, id=str(qid) if qid is not None else None)
         if not query.names() and not query.identifiers():
             raise InputError(None, "the query has no name and no identifier", field="properties")
