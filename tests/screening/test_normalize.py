@@ -25,8 +25,8 @@ def test_scripts_become_latin() -> None:
     assert forms("Мадуро Николас", "person") == ["maduro", "nikolas"]
     assert forms("Αλέξης Τσίπρας", "person") == ["alexes", "tsipras"]
     assert forms("習近平", "person") == ["xi", "jin", "ping"]
-    assert forms("김정은", "person") == ["gimjeong", "eun"]
-    assert forms("بشار الأسد", "person") == ["bshar", "alasd"]
+    assert forms("김정은", "person") == ["gim", "jeong", "eun"]  # a part per syllable
+    assert forms("بشار الأسد", "person") == ["bshar", "al", "asd"]  # the article apart
 
 
 def test_zero_width_characters_are_removed_and_recorded() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,7 @@ from watchkeeper.screening.index import (
 from watchkeeper.screening.normalize import (
     ABJAD_SCRIPTS,
     MAX_NAME_CHARS,
+    SYLLABIC_SCRIPTS,
     TITLE,
     NormalName,
     normalise_name,
@@ -49,7 +50,6 @@ from watchkeeper.screening.scoring import (
     align_names,
     birth_date_feature,
     country_feature,
-    part_weight,
 )
 from watchkeeper.screening.similarity import (
     abjad_similarity,
@@ -237,6 +237,16 @@ class _PreparedQuery:
     notes: list[str]
 
 
+class _Probe(NamedTuple):
+    """What one query form finds in the index."""
+
+    matched: list[tuple[int, float]]  # vocabulary token, similarity x rarity
+    best_idf: float  # rarity of the rarest token it matched
+    weight: float  # what the form weighs in scoring
+    names: IntArray  # names carrying a matched token of at most COMMON_POSTINGS names
+    weights: FloatArray  # the best similarity x rarity of the form on each of them
+
+
 @lru_cache(maxsize=1024)
 def _compatible(query_schema: str, listed_schema: str) -> bool:
     """A person query never matches a vessel; LegalEntity and Thing queries are wide."""
@@ -339,12 +349,80 @@ class Screener:
             found = []
             for raw in prepared.query.names():
                 for n in normalise_name(raw, kind):
-                    w = tuple(part_weight(self.index, t.form, t.kind) for t in n.tokens)
+                    abjad = n.script in ABJAD_SCRIPTS
+                    w = tuple(
+                        self._probe(t.form, True, abjad, False).weight * KIND_WEIGHT[t.kind]
+                        for t in n.tokens
+                    )
                     found.append((n, w))
             prepared.names[kind] = found
         return found
 
     # ---- candidates ------------------------------------------------------------------------
+
+    def _probe(self, form: str, full: bool, abjad: bool, prefix: bool) -> _Probe:
+        """The vocabulary tokens one query form matches, and the listed names they are on
+        (cached per index: common forms recur across a batch)."""
+        index = self.index
+        cache: dict[tuple[str, bool, bool, bool], _Probe] = index.__dict__.setdefault("_probes", {})
+        key = (form, full, abjad, prefix)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        tids = index.matching_tokens([form], 1 if full else 0, abjad=abjad)[0]
+        vocab_forms = index.vocab_forms
+        matched: list[tuple[int, float]] = []
+        for tid in tids:
+            sim, _ = token_similarity(form, vocab_forms[tid])
+            if abjad and sim < 0.8:
+                sim = max(sim, abjad_similarity(form, vocab_forms[tid]))
+            if sim > 0:
+                matched.append((tid, sim))
+        if prefix:
+            for tid in index.prefix_range(form):
+                if tid not in tids:
+                    sim = prefix_similarity(form, vocab_forms[tid])
+                    if sim > 0:
+                        matched.append((tid, sim))
+        idf = index.idf
+        best_idf = max((idf[t] for t, _s in matched), default=0.0)
+        rare = [(t, s * idf[t]) for t, s in matched if index.df[t] <= COMMON_POSTINGS]
+        if rare:
+            chunks = [index.postings(t) for t, _w in rare]
+            names = np.concatenate(chunks).astype(np.int64)
+            weights = np.repeat([w for _t, w in rare], [len(c) for c in chunks])
+            if len(rare) > 1:
+                # One form counts once per name: its best token there.
+                order = np.lexsort((-weights, names))
+                names, weights = names[order], weights[order]
+                first = np.concatenate([[True], names[1:] != names[:-1]])
+                names, weights = names[first], weights[first]
+        else:
+            names, weights = np.zeros(0, np.int64), np.zeros(0)
+        found = _Probe(
+            [(t, s * idf[t]) for t, s in matched],
+            best_idf,
+            self._form_weight(form, matched),
+            names,
+            weights,
+        )
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = found
+        return found
+
+    def _form_weight(self, form: str, matched: list[tuple[int, float]]) -> float:
+        """How rare a query word is: its own rarity when a list uses it; else that of the
+        listed word it most resembles (a misspelt or vowel-less 'mhmd' is as common as
+        'muhammad'); a word like nothing listed weighs as a rare one."""
+        index = self.index
+        tid = index.vocab.get(form)
+        if tid is not None:
+            return index.idf[tid]
+        if not matched:
+            return index.unknown_idf
+        top = max(s for _t, s in matched)
+        return min(index.idf[t] for t, s in matched if s == top)
 
     def _candidate_names(self, prepared: _PreparedQuery) -> tuple[IntArray, FloatArray]:
         """Name ids sharing blocking keys with the query, each with an estimate of its
@@ -353,58 +431,53 @@ class Screener:
         found_ids: list[IntArray] = []
         found_est: list[FloatArray] = []
         for name in prepared.blocking:
-            parts = [t for t in name.tokens if t.kind != TITLE]
+            # Initials find nothing by themselves (they count at scoring, and rank
+            # candidates below); titles are not names.
+            parts = [t for t in name.tokens if t.kind != TITLE and len(t.form) > 1]
             forms = [t.form for t in parts]
             probes = list(forms)
             probes += [forms[i] + forms[i + 1] for i in range(len(forms) - 1)]
             if 2 < len(forms) <= 4:
                 probes.append("".join(forms))
-            matched: list[tuple[int, int, float]] = []  # (probe, token id, weight)
-            query_weight = 0.0
             abjad = name.script in ABJAD_SCRIPTS
-            # Only a last word no list uses (often) may be a cut-off one.
+            # The last word may be cut off (fixed-width fields).
             last = len(forms) - 1 if len(forms) > 1 else None
-            if last is not None:
-                tid = index.vocab.get(forms[last])
-                if tid is not None and index.df[tid] >= 3:
-                    last = None
-            for p, (form, tids) in enumerate(
-                zip(probes, index.matching_tokens(probes, len(forms), abjad=abjad), strict=True)
-            ):
-                best_idf = 0.0
-                for tid in tids:
-                    sim, _ = token_similarity(form, index.vocab_forms[tid])
-                    if abjad and sim < 0.8:
-                        sim = max(sim, abjad_similarity(form, index.vocab_forms[tid]))
-                    if sim > 0:
-                        idf = index.idf[tid]
-                        matched.append((p, tid, sim * idf))
-                        best_idf = max(best_idf, idf)
-                if p == last:
-                    for tid in index.prefix_tokens(form) - tids:
-                        sim = prefix_similarity(form, index.vocab_forms[tid])
-                        if sim > 0:
-                            matched.append((p, tid, sim * index.idf[tid]))
-                if p < len(parts) and (len(form) > 1 or best_idf):
-                    # An initial adds nothing to find (it matches at scoring).
-                    kind_weight = KIND_WEIGHT.get(parts[p].kind, 1.0)
-                    own = best_idf or index.token_idf(form)
-                    query_weight += own * kind_weight
-            if not matched:
+            infos = [
+                self._probe(form, p < len(forms), abjad, p == last) for p, form in enumerate(probes)
+            ]
+            query_weight = 0.0
+            for p, part in enumerate(parts):
+                own = infos[p].best_idf or infos[p].weight
+                query_weight += own * KIND_WEIGHT.get(part.kind, 1.0)
+            if not any(info.matched for info in infos):
                 continue
-            rare = [m for m in matched if index.df[m[1]] <= COMMON_POSTINGS]
-            use = rare or sorted(matched, key=lambda m: -m[2])[:3]
-            chunks = [index.postings(tid) for _p, tid, _w in use]
-            names = np.concatenate(chunks).astype(np.int64)
-            sizes = [len(c) for c in chunks]
-            weights = np.repeat([w for _p, _t, w in use], sizes)
-            # One probe counts once per name (its best token there).
-            keys = names * len(probes) + np.repeat([p for p, _t, _w in use], sizes)
-            order = np.lexsort((-weights, keys))
-            keys, names, weights = keys[order], names[order], weights[order]
-            first = np.concatenate([[True], keys[1:] != keys[:-1]])
-            unique, inverse = np.unique(names[first], return_inverse=True)
-            acc = np.minimum(np.bincount(inverse, weights=weights[first]), query_weight)
+            # A company form or particle finds names as little as it weighs.
+            kinds = [KIND_WEIGHT.get(t.kind, 1.0) for t in parts]
+            kinds += [min(kinds[i], kinds[i + 1]) for i in range(len(parts) - 1)]
+            if 2 < len(forms) <= 4:
+                kinds.append(max(kinds[: len(parts)]))
+            if any(len(info.names) for info in infos):
+                names = np.concatenate([info.names for info in infos])
+                weights = np.concatenate(
+                    [info.weights * k for info, k in zip(infos, kinds, strict=True)]
+                )
+            else:
+                # Only common words matched: the best three drive the search.
+                best = sorted(
+                    ((w * kinds[p], p, t) for p, info in enumerate(infos) for t, w in info.matched),
+                    reverse=True,
+                )[:3]
+                chunks = [index.postings(t) for _w, _p, t in best]
+                sizes = [len(c) for c in chunks]
+                names = np.concatenate(chunks).astype(np.int64)
+                weights = np.repeat([w for w, _p, _t in best], sizes)
+                keys = names * len(probes) + np.repeat([p for _w, p, _t in best], sizes)
+                order = np.lexsort((-weights, keys))
+                keys, names, weights = keys[order], names[order], weights[order]
+                first = np.concatenate([[True], keys[1:] != keys[:-1]])
+                names, weights = names[first], weights[first]
+            unique, inverse = np.unique(names, return_inverse=True)
+            acc = np.minimum(np.bincount(inverse, weights=weights), query_weight)
             rest = np.maximum(index.name_weight[unique] - acc, 0.0)
             est = acc / (query_weight + EXTRA_LIST_PART * rest + 1e-9)
             found_ids.append(unique)
@@ -537,6 +610,8 @@ class Screener:
                     c_canons=name.canons,
                     c_family_from=name.family_from,
                     abjad=qn.script in ABJAD_SCRIPTS,
+                    exact=qn.script in SYLLABIC_SCRIPTS,
+                    korean=qn.script == "HANGUL",
                     person=person,
                     query_name=qn.original,
                     list_name=name.original,

@@ -9,6 +9,7 @@ vowels), its OCR form. Tokens of adjacent parts are also indexed joined ('kim jo
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -34,13 +35,12 @@ from watchkeeper.screening.normalize import (
     PARTICLE,
     TITLE,
     normalise_name,
-    prefix_key,
     token_keys,
 )
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 11
+INDEX_FORMAT = 12
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -214,10 +214,22 @@ class CandidateIndex:
             per_form = [tuple(k for k in keys if not k.startswith("a:")) for keys in per_form]
         return self._lookup(per_form)
 
-    def prefix_tokens(self, form: str) -> set[int]:
-        """Vocabulary tokens that begin like this (cut-off) word."""
-        key = prefix_key(form)
-        return self._lookup([(key,)])[0] if key else set()
+    def prefix_range(self, form: str, most: int = 400) -> list[int]:
+        """Vocabulary tokens longer than this (cut-off) word of 3+ letters that begin
+        like it; none when more than ``most`` do (too little to go on)."""
+        if len(form) < 3 or form.isdigit():
+            return []
+        ordered: list[str] | None = self.__dict__.get("_sorted_forms")
+        if ordered is None:
+            pairs = sorted((f, t) for f, t in self.vocab.items() if len(f) >= 4)
+            ordered = self.__dict__["_sorted_forms"] = [f for f, _t in pairs]
+            self.__dict__["_sorted_tids"] = [t for _f, t in pairs]
+        tids: list[int] = self.__dict__["_sorted_tids"]
+        start = bisect.bisect_left(ordered, form)
+        stop = bisect.bisect_left(ordered, form + "{")  # '{' sorts after 'z'
+        if stop - start > most:
+            return []
+        return [tids[k] for k in range(start, stop) if ordered[k] != form]
 
     def _lookup(self, per_form: list[tuple[str, ...]]) -> list[set[int]]:
         hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
@@ -278,11 +290,7 @@ class _Builder:
             index.vocab_forms.append(form)
             index.df.append(0)
             self.postings.append([])
-            keys = list(token_keys(form))
-            prefix = prefix_key(form)
-            if prefix and len(form) >= 5:
-                keys.append(prefix)
-            for key in keys:
+            for key in token_keys(form):
                 bucket = self.keys.setdefault(key_hash(key), [])
                 if not bucket or bucket[-1] != tid:
                     bucket.append(tid)

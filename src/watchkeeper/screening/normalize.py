@@ -105,7 +105,7 @@ _SPLIT = re.compile(r"[^0-9a-z]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 # Digits read as letters inside words (OCR and leetspeak): 0->o, 1->l, 5->s ...
-_DIGIT_LETTERS = str.maketrans(
+DIGIT_LETTERS = str.maketrans(
     {"0": "o", "1": "l", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b"}
 )
 
@@ -284,11 +284,51 @@ _ARABIC_LETTERS = str.maketrans(
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670]")
 
 
+# Hangul syllables romanised one by one (Revised Romanisation), so each syllable is a
+# name part ('김정은' -> 'gim jeong eun') as lists write Korean names ('KIM JONG UN').
+_HANGUL_LEADS = "g kk n d tt r m b pp s ss - j jj ch k t p h".split()
+_HANGUL_VOWELS = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
+_HANGUL_TAILS = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
+
+
+def _hangul(text: str) -> str:
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            lead, vowel, tail = code // 588, (code % 588) // 28, code % 28
+            syllable = _HANGUL_LEADS[lead] + _HANGUL_VOWELS[vowel] + _HANGUL_TAILS[tail]
+            out.append(" " + syllable.replace("-", "") + " ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 @lru_cache(maxsize=200_000)
 def _ascii(word: str) -> str:
     if any("\u0600" <= c <= "\u06ff" for c in word):
         word = _ARABIC_MARKS.sub("", word).translate(_ARABIC_LETTERS)
+    if any("\uac00" <= c <= "\ud7a3" for c in word):
+        word = _hangul(word)
     return (ascii_text(word) or "").lower()
+
+
+_KOREAN_SPELLINGS = (("yeo", "yo"), ("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i"), ("rk", "k"))
+_KOREAN_LEADS = str.maketrans({"g": "k", "d": "t", "b": "p", "r": "l"})
+_KOREAN_I = frozenset({"ri", "li", "yi", "lee", "rhee", "rhi", "ree", "rhie"})
+
+
+@lru_cache(maxsize=100_000)
+def korean_key(form: str) -> str:
+    """One Korean syllable as any of its romanisations spells it: Revised ('jeong',
+    'gim', 'eun'), McCune-Reischauer and North Korean usage ('chong', 'kim', 'un')."""
+    if form in _KOREAN_I:
+        return "i"
+    text = form
+    for a, b in _KOREAN_SPELLINGS:
+        text = text.replace(a, b)
+    text = text.replace("j", "ch")
+    return text[:1].translate(_KOREAN_LEADS) + text[1:].replace("r", "l")
 
 
 def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> list[Token]:
@@ -324,7 +364,11 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             # Letters and digits in one word: OCR or leetspeak (M4HAN) unless a code.
             letters = sum(c.isalpha() for c in word)
             if len(word) >= 3 and letters >= max(len(word) - 2, 2):
-                word = word.translate(_DIGIT_LETTERS)
+                word = word.translate(DIGIT_LETTERS)
+        if arabic and len(word) > 4 and word.startswith("al") and not canon:
+            # The article written joined (الريمي 'alrymy'): lists write it apart.
+            tokens.append(Token("al", PARTICLE))
+            word = word[2:]
         if canon:
             tokens.append(Token(word, LEGAL, canon))
         elif word.isdigit():
@@ -384,7 +428,24 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
         seen.add(forms)
         family_from = len(tokens) - family_words if family_words else -1
         found.append(NormalName(text, tuple(tokens), tuple(notes), script, family_from))
+        if script == "HANGUL":
+            # Also as North Korean names appear on the lists ('Kim Jong Un', 'Ri').
+            dprk = tuple(Token(_dprk(t.form), t.kind, t.canon) for t in tokens)
+            if tuple(t.form for t in dprk) not in seen:
+                seen.add(tuple(t.form for t in dprk))
+                found.append(NormalName(text, dprk, tuple(notes), script, family_from))
     return found
+
+
+def _dprk(form: str) -> str:
+    """A Revised Romanisation syllable as North Korean names are written in Latin."""
+    if form == "i":
+        return "ri"
+    text = form.replace("eo", "o").replace("eu", "u")
+    return text[:1].translate(_DPRK_LEADS) + text[1:]
+
+
+_DPRK_LEADS = str.maketrans({"g": "k", "b": "p", "d": "t"})
 
 
 # ---- keys shared by the index and the query side -----------------------------------
@@ -413,6 +474,36 @@ def skeleton(form: str) -> str:
     out = [head]
     for ch in tail:
         if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+_SPELLING_DIGRAPHS = (
+    ("dj", "j"), ("ph", "f"), ("ck", "k"), ("x", "ks"), ("ou", "u"), ("oo", "u"),
+    ("ee", "i"), ("kh", "h"), ("gh", "g"), ("th", "t"), ("dh", "z"),
+)  # fmt: skip
+_SPELLING_CHARS = str.maketrans({"q": "k", "w": "v", "z": "s", "y": "i"})
+_LEADING_CHARS = str.maketrans({"q": "k", "w": "v"})
+_SOFT_C = re.compile(r"c(?=[eiy])")
+
+
+@lru_cache(maxsize=300_000)
+def spelling_key(form: str) -> str:
+    """The word with romanisation choices undone but its vowels kept: 'paq' and 'pak',
+    'djan' and 'jan', 'moun' and 'mun', 'kiaw' and 'kyaw', 'saiyid' and 'sayyid',
+    'fatimah' and 'fatima' meet; 'bush' and 'bash' do not."""
+    if not form or form.isdigit():
+        return form
+    text = form
+    for a, b in _SPELLING_DIGRAPHS:
+        text = text.replace(a, b)
+    text = text[0].translate(_LEADING_CHARS) + text[1:].translate(_SPELLING_CHARS)
+    text = _SOFT_C.sub("s", text).replace("c", "k")
+    if len(text) > 3 and text.endswith("h") and text[-2] in "aeiou":
+        text = text[:-1]
+    out: list[str] = []
+    for ch in text:
+        if not out or ch != out[-1]:
             out.append(ch)
     return "".join(out)
 
@@ -457,7 +548,10 @@ def consonants(form: str) -> str:
 
 
 ABJAD_SCRIPTS = frozenset({"ARABIC", "HEBREW", "SYRIAC", "THAANA"})
+# Scripts written in syllables that romanise to whole name parts ('chen', 'gui').
+SYLLABIC_SCRIPTS = frozenset({"CJK", "HANGUL", "HIRAGANA", "KATAKANA"})
 _ABJAD_DROP = re.compile(r"[aeiouwy]")
+_ABD_AL = frozenset("abdul abdel abdal abdol abdoul abdool abdelle abdil".split())
 
 
 @lru_cache(maxsize=300_000)
@@ -465,6 +559,8 @@ def abjad_key(form: str) -> str:
     """What a name keeps when written in Arabic or Hebrew script and romanised letter
     by letter: consonants only (w and y are also vowels there), no article 'al-'.
     'almtsdq' (from المتصدق) and 'motassadeq' both give 'mtsdk'."""
+    if form in _ABD_AL:
+        return "bd"  # 'Abdul Rahman' is 'Abd al-Rahman': the article goes with the next word
     text = form
     if len(text) > 4 and text[:2] in ("al", "el"):
         text = text[2:]
@@ -532,8 +628,3 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     if len(abjad) >= 2 and len(form) >= 2:
         keys.append("a:" + abjad)
     return tuple(keys)
-
-
-def prefix_key(form: str) -> str | None:
-    """The key of a word's first four letters: finds a cut-off last word's full form."""
-    return "x:" + form[:4] if len(form) >= 4 and not form.isdigit() else None

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchkeeper.screening.index import KIND_WEIGHT, PERSON, CandidateIndex, EntityFacts
-from watchkeeper.screening.normalize import LEGAL, NAME, NUMBER, PARTICLE, TITLE
+from watchkeeper.screening.index import PERSON, EntityFacts
+from watchkeeper.screening.normalize import (
+    LEGAL,
+    NAME,
+    NUMBER,
+    PARTICLE,
+    TITLE,
+    korean_key,
+    translit_key,
+)
 from watchkeeper.screening.similarity import (
     ABJAD,
     INITIAL,
+    LOOSE,
     OCR,
     SAME,
+    SOUNDS,
     SPELLING,
+    TRANSLITERATION,
     TRUNCATED,
     abjad_similarity,
     initial_similarity,
@@ -34,6 +45,12 @@ CUT_OFF_PART = 0.15
 MIDDLE_LIST_PART = 0.25
 MIDDLE_QUERY_PART = 0.5
 SAME_FORM = "same company form"
+OTHER_FORM = "company form, another spelling"
+CUT_FORM = "company form, cut off"
+ABJAD_MIDDLE_QUERY_PART = 0.3
+LOOSE_CAP = 0.65
+LOUD = LOOSE | {SOUNDS, TRANSLITERATION}  # joined on these: loose too
+KOREAN = "same Korean syllable, another romanisation"
 # A name whose matched parts are all weak (company forms, particles, very common
 # words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
 WEAK_IDF = 3.0
@@ -82,10 +99,6 @@ class NameScore:
         return text
 
 
-def part_weight(index: CandidateIndex, form: str, kind: str) -> float:
-    return index.token_idf(form) * KIND_WEIGHT.get(kind, 1.0)
-
-
 def align_names(
     q_forms: tuple[str, ...],
     q_kinds: tuple[str, ...],
@@ -98,28 +111,34 @@ def align_names(
     c_canons: tuple[str, ...] = (),
     c_family_from: int = -1,
     abjad: bool = False,
+    exact: bool = False,
+    korean: bool = False,
     person: bool,
     query_name: str = "",
     list_name: str = "",
 ) -> NameScore:
-    """Align query parts with list name parts, one-to-one, best pairs first."""
+    """Align query parts with list name parts, one-to-one, best pairs first.
+
+    ``exact``: the query was romanised from a syllabic script (Chinese, Korean), whose
+    syllables are whole name parts: one letter off ('chen' / 'cheng') is another name,
+    so only equal parts pair."""
     nq, nc = len(q_forms), len(c_forms)
     candidates: list[tuple[float, float, float, int, int, str]] = []
     last = nq - 1
+    # Titles pair too (weighing nothing): 'Sayyid' is a title in one name and a family
+    # name in another.
     for i, qf in enumerate(q_forms):
-        if q_kinds[i] == TITLE:
-            continue
         for j, cf in enumerate(c_forms):
-            if c_kinds[j] == TITLE:
-                continue
             sim, reason = token_similarity(qf, cf)
-            if (
-                sim < 1.0
-                and q_kinds[i] == LEGAL
-                and c_kinds[j] == LEGAL
-                and q_canons[i] == c_canons[j]
-            ):
-                sim, reason = 1.0, SAME_FORM
+            if exact and sim < 1.0:
+                if not (korean and korean_key(qf) == korean_key(cf)):
+                    continue
+                sim, reason = 0.95, KOREAN
+            if sim < 1.0 and c_kinds[j] == LEGAL:
+                if q_kinds[i] == LEGAL and q_canons[i] == c_canons[j]:
+                    sim, reason = 1.0, SAME_FORM
+                elif len(qf) <= 4 and sim < 0.8 and translit_key(qf) == translit_key(cf):
+                    sim, reason = 0.8, OTHER_FORM  # 'OOO' as 'UO', 'FZE' as 'FSE'
             if abjad and sim < 0.8 and abjad_similarity(qf, cf):
                 sim, reason = 0.8, ABJAD
             if sim < 1.0:
@@ -127,10 +146,13 @@ def align_names(
                     init = initial_similarity(qf, cf)
                     if init > sim:
                         sim, reason = init, INITIAL
-                if i == last and (nq > 2 or len(qf) >= 3):
+                if i == last and nq > 1:
                     pre = prefix_similarity(qf, cf)
                     if pre > sim:
                         sim, reason = pre, TRUNCATED
+                if c_kinds[j] == LEGAL and len(qf) >= 2 and sim < 0.8 and cf.startswith(qf):
+                    sim, reason = 0.8, CUT_FORM  # 'OJ' for 'OJSC'
+
             if sim > 0:
                 # Ties (company forms of one kind) go to the closer spelling.
                 spelled = token_similarity(qf, cf)[0] if reason == SAME_FORM else sim
@@ -147,7 +169,7 @@ def align_names(
         pairs.append(([i], [j], sim, reason))
     # Parts written joined on one side and split on the other.
     if len(used_q) < nq and len(used_c) < nc:
-        _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, abjad)
+        _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, abjad, exact, korean)
 
     num = 0.0
     den = 0.0
@@ -181,7 +203,9 @@ def align_names(
     q_span = _matched_span(used_q) if person else (0, -1)
     c_span = _matched_span(used_c) if person else (0, -1)
     for i in extra_q:
-        share = MIDDLE_QUERY_PART if q_span[0] < i < q_span[1] else EXTRA_QUERY_PART
+        # Names in Arabic script often carry the father's and grandfather's names.
+        middle = ABJAD_MIDDLE_QUERY_PART if abjad else MIDDLE_QUERY_PART
+        share = middle if q_span[0] < i < q_span[1] else EXTRA_QUERY_PART
         den += q_w[i] * share
     # A query cut off inside a word (fixed-width field): list parts after the cut
     # were never typed, so they cost less.
@@ -220,6 +244,17 @@ def align_names(
         if q_w[q_top] >= floor and c_w[c_top] >= floor and q_kinds[q_top] == NAME:
             score = SWAP_CAP
             capped = f"'{q_forms[q_top]}' in the query where the list has '{c_forms[c_top]}'"
+    # One name word alike with the list's only in sound or romanisation ('Aeromar' /
+    # 'ORIMAR', 'Boeing' / 'BING'): too little to call a match on.
+    named = [i for i in range(nq) if q_kinds[i] == NAME]
+    if len(named) == 1 and score > LOOSE_CAP:
+        loose = [r for qi, _ci, _s, r in pairs if named[0] in qi]
+        if loose and (
+            loose[0] in LOOSE
+            or (loose[0].startswith("joined") and loose[0].removeprefix("joined, ") in LOUD)
+        ):
+            score = LOOSE_CAP
+            capped = "the only name word is alike in sound or romanisation, not in writing"
     return NameScore(
         score,
         query_name,
@@ -231,8 +266,16 @@ def align_names(
     )
 
 
-def _joined_similarity(q: str, c: str, abjad: bool = False) -> tuple[float, str]:
+def _joined_similarity(
+    q: str, c: str, abjad: bool = False, exact: bool = False, korean: bool = False
+) -> tuple[float, str]:
     """Parts joined on one side: sound-alike keys are weaker evidence across joins."""
+    if exact:
+        if q == c:
+            return 1.0, SAME
+        if korean and korean_key(q) == korean_key(c):
+            return 0.95, KOREAN
+        return 0.0, ""
     sim, reason = token_similarity(q, c)
     if abjad and sim < 0.8 and abjad_similarity(q, c):
         sim, reason = 0.8, ABJAD
@@ -257,6 +300,8 @@ def _join_pairs(
     used_c: dict[int, None],
     pairs: list[tuple[list[int], list[int], float, str]],
     abjad: bool = False,
+    exact: bool = False,
+    korean: bool = False,
 ) -> None:
     """Match runs of unmatched adjacent parts joined on one side against one part."""
     free_q = [i for i in range(len(q_forms)) if i not in used_q and q_kinds[i] != TITLE]
@@ -271,7 +316,7 @@ def _join_pairs(
             for j in free_c:
                 if j in used_c or abs(len(c_forms[j]) - len(joined)) > 2:
                     continue
-                sim, reason = _joined_similarity(joined, c_forms[j], abjad)
+                sim, reason = _joined_similarity(joined, c_forms[j], abjad, exact, korean)
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
@@ -287,7 +332,7 @@ def _join_pairs(
             for i in free_q:
                 if i in used_q or abs(len(q_forms[i]) - len(joined)) > 2:
                     continue
-                sim, reason = _joined_similarity(q_forms[i], joined, abjad)
+                sim, reason = _joined_similarity(q_forms[i], joined, abjad, exact, korean)
                 if sim > 0:
                     used_q[i] = None
                     for j in run:

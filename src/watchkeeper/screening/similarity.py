@@ -8,11 +8,13 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, Levenshtein
 
 from watchkeeper.screening.normalize import (
+    DIGIT_LETTERS,
     abjad_key,
     consonants,
     ocr_form,
     phonetic,
     skeleton,
+    spelling_key,
     translit_key,
 )
 
@@ -26,6 +28,7 @@ CONSONANTS = "same consonants"
 OCR = "OCR look-alike"
 VOWELS_DROPPED = "vowels dropped"
 TRANSLITERATION = "transliteration variant"
+OTHER_VOWELS = "same consonants, other vowels"
 
 
 _HAS_AEIOU = re.compile(r"[aeiou]")
@@ -58,6 +61,10 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         return 0.0, ""
     if q.isdigit() or c.isdigit():
         return 0.0, ""
+    if lq <= 3 and lc == lq and not (q.isalpha() and c.isalpha()):
+        # A short word with a digit read for a letter ('5A' for 'SA', 'D0' for 'DO').
+        same = q.translate(DIGIT_LETTERS) == c.translate(DIGIT_LETTERS)
+        return (0.85, OCR) if same else (0.0, "")
     longest = max(lq, lc)
     best, reason = 0.0, ""
     limit = allowed_edits(longest) if min(lq, lc) >= 4 else 0
@@ -66,36 +73,56 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         if dist <= limit:
             best, reason = 1.0 - dist / longest, SPELLING
             best = max(best, 0.7)
-    if min(lq, lc) >= 3 and best < 0.85:
-        # Sound and skeleton keys collide for different names ('Bushra' / 'Basher'):
-        # they count only when the spelling is not far off too, or one side has its
-        # vowels dropped (abbreviated or transliterated from Arabic or Hebrew script).
-        vowelless = not _HAS_AEIOU.search(q[1:]) or not _HAS_AEIOU.search(c[1:])
-        if vowelless:
-            cq, cc = consonants(q), consonants(c)
-            if cq == cc and len(cq) >= 3:
-                return 0.85, VOWELS_DROPPED
-        oq, oc = ocr_form(q), ocr_form(c)
-        if oq == oc:
+    if best >= 0.85:
+        return best, reason
+    if min(lq, lc) >= 2:
+        # Another romanisation of the same letters ('paq' / 'pak', 'saiyid' / 'sayyid',
+        # 'moun' / 'mun'): vowels kept, so 'bush' and 'bash' stay apart.
+        kq, kc = spelling_key(q), spelling_key(c)
+        if kq == kc:
+            return 0.85, TRANSLITERATION
+        key_limit = allowed_edits(max(len(kq), len(kc))) if min(len(kq), len(kc)) >= 5 else 0
+        if key_limit and best < 0.8 and OSA.distance(kq, kc, score_cutoff=key_limit) <= key_limit:
+            best, reason = 0.8, TRANSLITERATION
+    q_bare = not _HAS_AEIOU.search(q[1:])
+    c_bare = not _HAS_AEIOU.search(c[1:])
+    if q_bare or c_bare:
+        # One side written without vowels ('GZPRM', 'MD' for 'MEDIA'): only the same
+        # consonants count; sound keys would pair an acronym ('BNC') with 'Boeing'.
+        cq, cc = consonants(q), consonants(c)
+        shortest = 2 if q_bare and lq >= 2 else 4
+        if cq == cc and len(cq) >= shortest and q[0] == c[0]:
+            return 0.85, VOWELS_DROPPED
+        if min(lq, lc) >= 3 and ocr_form(q) == ocr_form(c):
             return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
-        if min(lq, lc) < 4 and not vowelless:
-            return best, reason  # three letters: only a near-exact match says anything
-        if min(lq, lc) >= 5 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
-            best, reason = 0.8, OCR
-        ratio = 1.0 - Levenshtein.distance(q, c) / longest
-        if ratio < 0.55 and not vowelless:
-            return best, reason
-        pq, pc = phonetic(q), phonetic(c)
-        if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
-            best, reason = 0.85, SOUNDS
-        if best < 0.85:
-            tq = translit_key(q)
-            if tq == translit_key(c) and len(tq) >= 4:
-                best, reason = 0.85, TRANSLITERATION
-        sq, sc = skeleton(q), skeleton(c)
-        if sq == sc and len(sq) >= 3 and best < 0.8:
-            best, reason = 0.8, CONSONANTS
+        return best, reason
+    if min(lq, lc) < 3:
+        return best, reason
+    oq, oc = ocr_form(q), ocr_form(c)
+    if oq == oc:
+        return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
+    if min(lq, lc) < 4:
+        return best, reason  # three letters: only a near-exact match says anything
+    if min(lq, lc) >= 5 and best < 0.8 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
+        best, reason = 0.8, OCR
+    ratio = 1.0 - Levenshtein.distance(q, c) / longest
+    if ratio < 0.55:
+        return best, reason
+    pq, pc = phonetic(q), phonetic(c)
+    if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
+        best, reason = 0.85, SOUNDS
+    if best < 0.85:
+        tq = translit_key(q)
+        if tq == translit_key(c) and len(tq) >= 4:
+            best, reason = 0.85, OTHER_VOWELS
+    sq, sc = skeleton(q), skeleton(c)
+    if sq == sc and len(sq) >= 3 and best < 0.8:
+        best, reason = 0.8, CONSONANTS
     return best, reason
+
+
+#: Reasons that say two words sound or are spelt alike without being near in writing.
+LOOSE = frozenset({OTHER_VOWELS, CONSONANTS})
 
 
 ABJAD = "same consonants as written in Arabic script"
@@ -110,7 +137,12 @@ def abjad_similarity(q: str, c: str) -> float:
     if len(q) < 2 or len(c) < 3:
         return 0.0
     key = abjad_key(q)
-    return 0.8 if len(key) >= 2 and key == abjad_key(c) else 0.0
+    if not key or key != abjad_key(c):
+        return 0.0
+    if len(key) >= 2:
+        return 0.8
+    # One consonant: a short word only ('ly' from علي for 'Ali').
+    return 0.75 if len(q) <= 3 and len(c) <= 4 else 0.0
 
 
 def initial_similarity(q: str, c: str) -> float:

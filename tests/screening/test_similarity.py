@@ -1,0 +1,121 @@
+"""Word-level judgements and whole-name alignment on hand-made pairs at the edges: what
+counts as another spelling of one name, and what is another name."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from watchkeeper.screening import Query, Screener
+from watchkeeper.screening.normalize import korean_key, normalise_name, spelling_key
+from watchkeeper.screening.scoring import LOOSE_CAP, align_names
+from watchkeeper.screening.similarity import (
+    OCR,
+    TRANSLITERATION,
+    VOWELS_DROPPED,
+    abjad_similarity,
+    token_similarity,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("paq", "pak"), ("djan", "jan"), ("moun", "mun"), ("kiaw", "kyaw"),
+     ("saiyid", "sayyid"), ("fatimah", "fatima"), ("hay", "hai"), ("qidma", "kidma")],
+)  # fmt: skip
+def test_other_romanisations_of_one_word_meet(a: str, b: str) -> None:
+    assert spelling_key(a) == spelling_key(b)
+    sim, reason = token_similarity(a, b)
+    assert sim >= 0.85 and reason in (TRANSLITERATION, "spelling")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("bush", "bash"), ("zaw", "saw"), ("chang", "hang"), ("yung", "yong")]
+)
+def test_other_vowels_or_letters_are_not_another_romanisation(a: str, b: str) -> None:
+    # They may still sound alike ('bush' / 'bash'), which scoring weighs for itself.
+    assert spelling_key(a) != spelling_key(b)
+    assert token_similarity(a, b)[1] != TRANSLITERATION
+
+
+def test_vowelless_query_words_match_by_their_consonants() -> None:
+    assert token_similarity("md", "media") == (0.85, VOWELS_DROPPED)
+    assert token_similarity("gzprm", "gazprom") == (0.85, VOWELS_DROPPED)
+    # An acronym on the list is not a word written without vowels: 'BNC' is not 'Boeing'.
+    assert token_similarity("boeing", "bnc")[0] == 0.0
+    assert token_similarity("banco", "bnc")[0] == 0.0
+
+
+def test_a_digit_read_for_a_letter_in_a_short_word() -> None:
+    assert token_similarity("5a", "sa") == (0.85, OCR)
+    assert token_similarity("d0", "do") == (0.85, OCR)
+    assert token_similarity("a1", "sa")[0] == 0.0
+
+
+def test_arabic_script_words_keep_their_consonants() -> None:
+    # علي is 'ly' letter by letter: one consonant, enough for a short list word only.
+    assert abjad_similarity("ly", "ali") > 0
+    assert abjad_similarity("ly", "allison") == 0.0
+    # 'Abdul' is 'Abd al-': the article goes with the next word in Arabic script.
+    assert abjad_similarity("bd", "abdul") > 0
+    assert [n.forms for n in normalise_name("قاسم الريمي", "person")] == [("qasm", "al", "rymy")]
+
+
+def test_korean_syllables_are_name_parts_in_every_romanisation() -> None:
+    names = normalise_name("김정은", "person")
+    assert [n.forms for n in names] == [("gim", "jeong", "eun"), ("kim", "jong", "un")]
+    assert [korean_key(f) for f in ("gim", "jeong", "eun")] == ["kim", "chong", "un"]
+    assert korean_key("ri") == korean_key("lee") == korean_key("i")
+
+
+def _align(query: str, listed: str, schema: str = "person") -> float:
+    q = normalise_name(query, schema)[0]
+    c = normalise_name(listed, schema)[0]
+    return align_names(
+        q.forms, q.kinds, tuple(5.0 for _ in q.forms),
+        c.forms, c.kinds, tuple(5.0 for _ in c.forms),
+        q_canons=q.canons, c_canons=c.canons, exact=q.script in ("CJK", "HANGUL"),
+        korean=q.script == "HANGUL", person=schema == "person",
+    ).score  # fmt: skip
+
+
+def test_chinese_syllables_must_be_equal() -> None:
+    # 陈桂芳 is Chen Guifang: Cheng Guifeng is another person, one letter per syllable off.
+    assert _align("陈桂芳", "CHENG Guifeng") < 0.5
+    assert _align("陈桂芳", "CHEN Guifang") > 0.9
+
+
+def test_one_name_word_alike_only_in_vowels_is_capped() -> None:
+    assert _align("Aeromar", "ORIMAR LTDA.", "organisation") <= LOOSE_CAP
+    assert _align("Hizballah", "HEZBOLLAH", "organisation") > LOOSE_CAP
+
+
+def test_garbled_and_cut_company_forms_pair_with_the_listed_form() -> None:
+    assert (
+        _align("Synergy General Trading Fse", "SYNERGY GENERAL TRADING FZE", "organisation") > 0.9
+    )
+    assert _align("Rosoboronexport OJ", "Rosoboronexport OJSC", "organisation") >= 0.9
+
+
+def test_a_listed_title_may_be_a_query_name() -> None:
+    # 'Sayyid' is a title in the list's name, and a family name in the query.
+    assert _align("Ibrahim Amin Al-Saiyid", "AL-SAYYID, Ibrahim Amin") > 0.9
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_spelling_key_is_stable_and_symmetric(word: str) -> None:
+    assert spelling_key(spelling_key(word)) == spelling_key(spelling_key(spelling_key(word)))
+    assert token_similarity(word, word)[0] == 1.0
+
+
+def test_cut_off_last_words_find_the_full_name(sdn_screener: Screener) -> None:
+    # Fixed-width fields cut names short: three letters of the family name remain.
+    query = Query.from_yente({"schema": "Person", "properties": {"name": ["Gholamreza SOL"]}})
+    hits = [h.entity.id for h in sdn_screener.screen(query) if h.match]
+    assert "ofac-27854" in hits  # SOLEIMANI, Gholamreza
+    company = Query.from_yente(
+        {"schema": "Organization", "properties": {"name": ["OPEN JOINT STOCK COMPANY MINSK AUTO"]}}
+    )
+    found = [h.entity.id for h in sdn_screener.screen(company) if h.match]
+    assert found[:1] == ["ofac-41318"]  # ... MINSK AUTOMOBILE PLANT, not every OJSC
