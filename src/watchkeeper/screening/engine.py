@@ -237,6 +237,14 @@ class _PreparedQuery:
     notes: list[str]
 
 
+class _Matches(NamedTuple):
+    """The vocabulary tokens a query form is like."""
+
+    matched: list[tuple[int, float]]  # vocabulary token, similarity
+    best_idf: float  # rarity of the rarest of them
+    weight: float  # what the form weighs in scoring
+
+
 class _Probe(NamedTuple):
     """What one query form finds in the index."""
 
@@ -268,6 +276,8 @@ class Screener:
 
     def __init__(self, index: CandidateIndex) -> None:
         self.index = index
+        if "_sorted_forms" not in index.__dict__:
+            index.prepare()
 
     @classmethod
     def from_entities(
@@ -351,7 +361,7 @@ class Screener:
                 for n in normalise_name(raw, kind):
                     abjad = n.script in ABJAD_SCRIPTS
                     w = tuple(
-                        self._probe(t.form, True, abjad, False).weight * KIND_WEIGHT[t.kind]
+                        self._matches(t.form, True, abjad).weight * KIND_WEIGHT[t.kind]
                         for t in n.tokens
                     )
                     found.append((n, w))
@@ -360,16 +370,16 @@ class Screener:
 
     # ---- candidates ------------------------------------------------------------------------
 
-    def _probe(self, form: str, full: bool, abjad: bool, prefix: bool) -> _Probe:
-        """The vocabulary tokens one query form matches, and the listed names they are on
-        (cached per index: common forms recur across a batch)."""
+    def _matches(self, form: str, full: bool, abjad: bool) -> _Matches:
+        """The vocabulary tokens one query form is like, by blocking keys (cached per
+        index: common forms recur across a batch)."""
         index = self.index
-        cache: dict[tuple[str, bool, bool, bool], _Probe] = index.__dict__.setdefault("_probes", {})
-        key = (form, full, abjad, prefix)
+        cache: dict[tuple[str, bool, bool], _Matches] = index.__dict__.setdefault("_matches", {})
+        key = (form, full, abjad)
         found = cache.get(key)
         if found is not None:
             return found
-        tids = index.matching_tokens([form], 1 if full else 0, abjad=abjad)[0]
+        tids = index.tokens_like(form, full, abjad)
         vocab_forms = index.vocab_forms
         matched: list[tuple[int, float]] = []
         for tid in tids:
@@ -378,15 +388,39 @@ class Screener:
                 sim = max(sim, abjad_similarity(form, vocab_forms[tid]))
             if sim > 0:
                 matched.append((tid, sim))
-        if prefix:
-            for tid in index.prefix_range(form):
-                if tid not in tids:
-                    sim = prefix_similarity(form, vocab_forms[tid])
-                    if sim > 0:
-                        matched.append((tid, sim))
         idf = index.idf
-        best_idf = max((idf[t] for t, _s in matched), default=0.0)
-        rare = [(t, s * idf[t]) for t, s in matched if index.df[t] <= COMMON_POSTINGS]
+        found = _Matches(
+            matched,
+            max((idf[t] for t, _s in matched), default=0.0),
+            self._form_weight(form, matched),
+        )
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = found
+        return found
+
+    def _probe(self, form: str, full: bool, abjad: bool, prefix: bool) -> _Probe:
+        """What one query form finds: its matches (and, for a last word that may be cut
+        off, the words it begins), and the listed names they are on (cached)."""
+        index = self.index
+        cache: dict[tuple[str, bool, bool, bool], _Probe] = index.__dict__.setdefault("_probes", {})
+        key = (form, full, abjad, prefix)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        base = self._matches(form, full, abjad)
+        matched = base.matched
+        if prefix:
+            known = {t for t, _s in matched}
+            extra = [
+                (tid, sim)
+                for tid in index.prefix_range(form)
+                if tid not in known and (sim := prefix_similarity(form, index.vocab_forms[tid]))
+            ]
+            matched = matched + extra
+        idf = index.idf
+        df = index.df
+        rare = [(t, s * idf[t]) for t, s in matched if df[t] <= COMMON_POSTINGS]
         if rare:
             chunks = [index.postings(t) for t, _w in rare]
             names = np.concatenate(chunks).astype(np.int64)
@@ -401,8 +435,8 @@ class Screener:
             names, weights = np.zeros(0, np.int64), np.zeros(0)
         found = _Probe(
             [(t, s * idf[t]) for t, s in matched],
-            best_idf,
-            self._form_weight(form, matched),
+            max((idf[t] for t, _s in matched), default=0.0),
+            base.weight,
             names,
             weights,
         )

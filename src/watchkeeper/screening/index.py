@@ -214,16 +214,34 @@ class CandidateIndex:
             per_form = [tuple(k for k in keys if not k.startswith("a:")) for keys in per_form]
         return self._lookup(per_form)
 
+    def tokens_like(self, form: str, full: bool = True, abjad: bool = False) -> set[int]:
+        """``matching_tokens`` for one form, with its key hashes cached."""
+        hashes = _key_hashes(form, full, abjad)
+        found: set[int] = set()
+        if not len(hashes) or not len(self.key_hashes):
+            return found
+        pos = np.searchsorted(self.key_hashes, hashes)
+        pos[pos >= len(self.key_hashes)] = 0
+        offsets = self.key_offsets
+        tokens = self.key_tokens
+        for p in pos[self.key_hashes[pos] == hashes].tolist():
+            found.update(tokens[offsets[p] : offsets[p + 1]].tolist())
+        return found
+
+    def prepare(self) -> None:
+        """Build the lookup tables kept only in memory (after a build or a load)."""
+        pairs = sorted((f, t) for f, t in self.vocab.items() if len(f) >= 4)
+        self.__dict__["_sorted_forms"] = [f for f, _t in pairs]
+        self.__dict__["_sorted_tids"] = [t for _f, t in pairs]
+
     def prefix_range(self, form: str, most: int = 400) -> list[int]:
         """Vocabulary tokens longer than this (cut-off) word of 3+ letters that begin
         like it; none when more than ``most`` do (too little to go on)."""
         if len(form) < 3 or form.isdigit():
             return []
-        ordered: list[str] | None = self.__dict__.get("_sorted_forms")
-        if ordered is None:
-            pairs = sorted((f, t) for f, t in self.vocab.items() if len(f) >= 4)
-            ordered = self.__dict__["_sorted_forms"] = [f for f, _t in pairs]
-            self.__dict__["_sorted_tids"] = [t for _f, t in pairs]
+        if "_sorted_forms" not in self.__dict__:
+            self.prepare()
+        ordered: list[str] = self.__dict__["_sorted_forms"]
         tids: list[int] = self.__dict__["_sorted_tids"]
         start = bisect.bisect_left(ordered, form)
         stop = bisect.bisect_left(ordered, form + "{")  # '{' sorts after 'z'
@@ -271,6 +289,14 @@ class CandidateIndex:
         if fmt != INDEX_FORMAT or not isinstance(index, CandidateIndex):
             return None
         return index
+
+
+@functools.lru_cache(maxsize=200_000)
+def _key_hashes(form: str, full: bool, abjad: bool) -> npt.NDArray[np.uint32]:
+    keys = token_keys(form, full)
+    if not abjad:
+        keys = tuple(k for k in keys if not k.startswith("a:"))
+    return np.fromiter((key_hash(k) for k in keys), dtype=np.uint32, count=len(keys))
 
 
 class _Builder:

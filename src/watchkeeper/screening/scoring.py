@@ -10,6 +10,7 @@ exactly after normalisation; birth date and country qualify the name score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from watchkeeper.screening.index import PERSON, EntityFacts
 from watchkeeper.screening.normalize import (
@@ -62,8 +63,9 @@ SWAP_SHARE = 0.5
 SWAP_MIN_WEIGHT = 4.0
 
 
-@dataclass(frozen=True, slots=True)
-class PartMatch:
+class PartMatch(NamedTuple):
+    """One query part paired with one list name part (or runs of them, joined)."""
+
     query: str
     listed: str
     similarity: float
@@ -127,14 +129,21 @@ def align_names(
     last = nq - 1
     # Titles pair too (weighing nothing): 'Sayyid' is a title in one name and a family
     # name in another.
+    similarity = token_similarity
+    c_legal = [k == LEGAL for k in c_kinds]
     for i, qf in enumerate(q_forms):
+        q_short = len(qf) == 1
+        q_cut = i == last and nq > 1
         for j, cf in enumerate(c_forms):
-            sim, reason = token_similarity(qf, cf)
-            if exact and sim < 1.0:
+            sim, reason = similarity(qf, cf)
+            if sim >= 1.0:
+                candidates.append((sim, sim, c_w[j], i, j, reason))
+                continue
+            if exact:
                 if not (korean and korean_key(qf) == korean_key(cf)):
                     continue
                 sim, reason = 0.95, KOREAN
-            if sim < 1.0 and c_kinds[j] == LEGAL:
+            elif c_legal[j]:
                 if q_kinds[i] == LEGAL and q_canons[i] == c_canons[j]:
                     sim, reason = 1.0, SAME_FORM
                 elif len(qf) <= 4 and sim < 0.8 and translit_key(qf) == translit_key(cf):
@@ -142,15 +151,15 @@ def align_names(
             if abjad and sim < 0.8 and abjad_similarity(qf, cf):
                 sim, reason = 0.8, ABJAD
             if sim < 1.0:
-                if person and (len(qf) == 1 or len(cf) == 1):
+                if person and (q_short or len(cf) == 1):
                     init = initial_similarity(qf, cf)
                     if init > sim:
                         sim, reason = init, INITIAL
-                if i == last and nq > 1:
+                if q_cut:
                     pre = prefix_similarity(qf, cf)
                     if pre > sim:
                         sim, reason = pre, TRUNCATED
-                if c_kinds[j] == LEGAL and len(qf) >= 2 and sim < 0.8 and cf.startswith(qf):
+                if c_legal[j] and len(qf) >= 2 and sim < 0.8 and cf.startswith(qf):
                     sim, reason = 0.8, CUT_FORM  # 'OJ' for 'OJSC'
 
             if sim > 0:

@@ -34,6 +34,12 @@ OTHER_VOWELS = "same consonants, other vowels"
 _HAS_AEIOU = re.compile(r"[aeiou]")
 
 
+@lru_cache(maxsize=300_000)
+def _bare(word: str) -> bool:
+    """Written without vowels after the first letter ('gzprm', 'md')."""
+    return not _HAS_AEIOU.search(word, 1)
+
+
 def allowed_edits(length: int) -> int:
     """Edits tolerated between two words of this length: none for short words, where
     one letter makes another name ('Bush' / 'Bash', 'Fang' / 'Wang'), more for
@@ -45,6 +51,20 @@ def allowed_edits(length: int) -> int:
     if length <= 11:
         return 2
     return 3
+
+
+# Below this Levenshtein ratio two words can be alike only when one is written without
+# vowels or both are one romanisation apart ('fillip' / 'philipp'): see similar_enough.
+PREFILTER = 0.45
+_RATIO = Levenshtein.normalized_similarity
+
+
+def similar_enough(q: str, c: str) -> bool:
+    """Whether a pair far apart in writing may still be alike; with ``c`` empty, whether
+    ``q`` may be alike with words far from it (it is written without vowels)."""
+    if _bare(q) or (c and _bare(c)):
+        return True
+    return bool(c) and spelling_key(q) == spelling_key(c)
 
 
 @lru_cache(maxsize=500_000)
@@ -61,6 +81,8 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         return 0.0, ""
     if q.isdigit() or c.isdigit():
         return 0.0, ""
+    if _RATIO(q, c) < PREFILTER and not similar_enough(q, c) and ocr_form(q) != ocr_form(c):
+        return 0.0, ""  # far apart in writing, sound and romanisation (most pairs)
     if lq <= 3 and lc == lq and not (q.isalpha() and c.isalpha()):
         # A short word with a digit read for a letter ('5A' for 'SA', 'D0' for 'DO').
         same = q.translate(DIGIT_LETTERS) == c.translate(DIGIT_LETTERS)
@@ -75,6 +97,10 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
             best = max(best, 0.7)
     if best >= 0.85:
         return best, reason
+    q_bare, c_bare = _bare(q), _bare(c)
+    if not (q_bare or c_bare) and abs(lq - lc) > 3:
+        # Four letters more is another word ('carlos' / 'carlossaez'), however it sounds.
+        return best, reason
     if min(lq, lc) >= 2:
         # Another romanisation of the same letters ('paq' / 'pak', 'saiyid' / 'sayyid',
         # 'moun' / 'mun'): vowels kept, so 'bush' and 'bash' stay apart.
@@ -84,8 +110,6 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         key_limit = allowed_edits(max(len(kq), len(kc))) if min(len(kq), len(kc)) >= 5 else 0
         if key_limit and best < 0.8 and OSA.distance(kq, kc, score_cutoff=key_limit) <= key_limit:
             best, reason = 0.8, TRANSLITERATION
-    q_bare = not _HAS_AEIOU.search(q[1:])
-    c_bare = not _HAS_AEIOU.search(c[1:])
     if q_bare or c_bare:
         # One side written without vowels ('GZPRM', 'MD' for 'MEDIA'): only the same
         # consonants count; sound keys would pair an acronym ('BNC') with 'Boeing'.
