@@ -76,6 +76,7 @@ def _align(query: str, listed: str, schema: str = "person") -> float:
         q.forms, q.kinds, tuple(5.0 for _ in q.forms),
         c.forms, c.kinds, tuple(5.0 for _ in c.forms),
         q_canons=q.canons, c_canons=c.canons, exact=q.script in ("CJK", "HANGUL"),
+        abjad=q.script == "ARABIC",
         korean=q.script == "HANGUL", person=schema == "person",
     ).score  # fmt: skip
 
@@ -119,3 +120,16 @@ def test_cut_off_last_words_find_the_full_name(sdn_screener: Screener) -> None:
     )
     found = [h.entity.id for h in sdn_screener.screen(company) if h.match]
     assert found[:1] == ["ofac-41318"]  # ... MINSK AUTOMOBILE PLANT, not every OJSC
+
+
+def test_arabic_script_joined_abd_al_and_article_are_parts() -> None:
+    # عبدالرحيم is 'Abd al-Rahim' written as one word; العلي is 'al-Ali'.
+    forms = normalise_name("محمد عبدالرحيم العلي", "person")[0].forms
+    assert forms == ("mhmd", "bd", "al", "rhym", "al", "ly")
+    assert _align("محمد عبدالرحيم", "Muhammad 'Abd-al Rahim") > 0.8
+
+
+def test_far_spellings_of_a_long_word_with_the_same_consonants() -> None:
+    # Other lists' spellings of one family name: far apart letter by letter.
+    assert token_similarity("zeiniye", "zayniyah")[0] >= 0.8
+    assert token_similarity("boeing", "bing")[1] != "same consonants, other vowels"

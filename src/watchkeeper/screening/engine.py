@@ -70,7 +70,7 @@ MAX_CANDIDATES = 15
 NAMES_PER_ENTITY = 3
 # Share of the cut-off a candidate name's estimated score must reach to be scored.
 MIN_ESTIMATE = 0.8
-ALWAYS_SCORED = 4
+ALWAYS_SCORED = 2
 LOWEST_ESTIMATE = 0.2
 # Tokens on more names than this do not drive candidate search alone ('al', 'company').
 COMMON_POSTINGS = 1500

@@ -365,7 +365,11 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             letters = sum(c.isalpha() for c in word)
             if len(word) >= 3 and letters >= max(len(word) - 2, 2):
                 word = word.translate(DIGIT_LETTERS)
-        if arabic and len(word) > 4 and word.startswith("al") and not canon:
+        if arabic and not canon and word.startswith("bdal") and len(word) >= 7:
+            # 'Abd al-' written joined to the name it begins (عبدالرحيم 'bdalrhym').
+            tokens.append(Token("bd", NAME))
+            word = word[2:]
+        if arabic and len(word) >= 4 and word.startswith("al") and not canon:
             # The article written joined (الريمي 'alrymy'): lists write it apart.
             tokens.append(Token("al", PARTICLE))
             word = word[2:]

@@ -44,7 +44,7 @@ EXTRA_LIST_PART = 0.45
 EXTRA_QUERY_PART = 1.0
 CUT_OFF_PART = 0.15
 MIDDLE_LIST_PART = 0.25
-MIDDLE_QUERY_PART = 0.5
+MIDDLE_QUERY_PART = 0.4
 SAME_FORM = "same company form"
 OTHER_FORM = "company form, another spelling"
 CUT_FORM = "company form, cut off"
@@ -323,7 +323,11 @@ def _join_pairs(
                 continue
             joined = "".join(q_forms[i] for i in run)
             for j in free_c:
-                if j in used_c or abs(len(c_forms[j]) - len(joined)) > 2:
+                # Parts written joined begin alike: 'abdul rahman' / 'abdulrahman'.
+                cf = c_forms[j]
+                if j in used_c or abs(len(cf) - len(joined)) > 2:
+                    continue
+                if cf[0] != joined[0] and not abjad:
                     continue
                 sim, reason = _joined_similarity(joined, c_forms[j], abjad, exact, korean)
                 if sim > 0:
@@ -339,7 +343,10 @@ def _join_pairs(
                 continue
             joined = "".join(c_forms[j] for j in run)
             for i in free_q:
-                if i in used_q or abs(len(q_forms[i]) - len(joined)) > 2:
+                qf = q_forms[i]
+                if i in used_q or abs(len(qf) - len(joined)) > 2:
+                    continue
+                if qf[0] != joined[0] and not abjad:
                     continue
                 sim, reason = _joined_similarity(q_forms[i], joined, abjad, exact, korean)
                 if sim > 0:

@@ -131,6 +131,12 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         best, reason = 0.8, OCR
     ratio = 1.0 - Levenshtein.distance(q, c) / longest
     if ratio < 0.55:
+        # Far in writing: only the same consonants in a long word ('zeiniye' /
+        # 'zayniyah') still say something; sound keys collide too often.
+        if ratio >= 0.45 and best < 0.8 and min(lq, lc) >= 6:
+            tq = translit_key(q)
+            if tq == translit_key(c) and len(tq) >= 4:
+                return 0.8, OTHER_VOWELS
         return best, reason
     pq, pc = phonetic(q), phonetic(c)
     if pq and pq == pc and len(pq) >= 2 and q[0] == c[0] and best < 0.85:
