@@ -183,3 +183,13 @@ def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:
     assert sdn_screener.screen(query("MAHAN A1R", "Organization"))[0].entity.id == "ofac-12927"
     hits = sdn_screener.screen(query("ISLAMIC REVOLUTIONARY GUARD CORPS-QODS FOR", "Organization"))
     assert hits[0].entity.id == "ofac-10465" and hits[0].match
+
+
+def test_loading_an_index_settles_the_garbage_collector(sdn_store_path: Path) -> None:
+    import gc
+
+    with Store(sdn_store_path, read_only=True) as store:
+        Screener.from_store(store)
+    # The index lives in the permanent generation; young collections are spaced out.
+    assert gc.get_freeze_count() > 100_000
+    assert gc.get_threshold()[0] >= 50_000

@@ -2,8 +2,8 @@
 versions and saved beside the store, so a query touches a few dozen names, not the lists.
 
 Keys per name token (see ``normalize.token_keys``): the token and its one-deletion
-variants (typos, OCR), its metaphone, its consonant skeleton (transliteration, dropped
-vowels), its OCR form. Tokens of adjacent parts are also indexed joined ('kim jong un'
+variants (typos, OCR), its consonant skeleton (transliteration, dropped vowels), its
+consonants as written, its OCR form, and (for Arabic-script queries) its abjad form. Tokens of adjacent parts are also indexed joined ('kim jong un'
 -> 'kimjongun'), so names written as one word or split differently still meet.
 """
 
@@ -40,7 +40,7 @@ from watchkeeper.screening.normalize import (
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 12
+INDEX_FORMAT = 13
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
