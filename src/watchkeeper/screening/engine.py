@@ -64,6 +64,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_THRESHOLD = 0.7
+# A title in the query weighs as a name where it pairs with a listed name part
+# ('Sayyid'); unpaired, it costs nothing (scoring leaves titles out of what is missing).
+QUERY_KIND_WEIGHT = {**KIND_WEIGHT, TITLE: 1.0}
 # Results below this score are not returned at all (yente's "cutoff").
 DEFAULT_CUTOFF = 0.5
 # How many candidate entities a query scores in full, and names of each.
@@ -379,7 +382,7 @@ class Screener:
                 for n in normalise_name(raw, kind):
                     abjad = n.script in ABJAD_SCRIPTS
                     w = tuple(
-                        self._matches(t.form, True, abjad).weight * KIND_WEIGHT[t.kind]
+                        self._matches(t.form, True, abjad).weight * QUERY_KIND_WEIGHT[t.kind]
                         for t in n.tokens
                     )
                     found.append((n, w))
@@ -491,6 +494,10 @@ class Screener:
             probes += [forms[i] + forms[i + 1] for i in range(len(forms) - 1)]
             if 2 < len(forms) <= 4:
                 probes.append("".join(forms))
+            # A title may be a listed family name ('Ibrahim AL-SAYYID'): it helps find
+            # names, and is not missed where a list name lacks it.
+            titles = [t.form for t in name.tokens if t.kind == TITLE and len(t.form) > 2]
+            probes += titles
             abjad = name.script in ABJAD_SCRIPTS
             # The last word may be cut off (fixed-width fields).
             last = len(forms) - 1 if len(forms) > 1 else None
@@ -508,6 +515,7 @@ class Screener:
             kinds += [min(kinds[i], kinds[i + 1]) for i in range(len(parts) - 1)]
             if 2 < len(forms) <= 4:
                 kinds.append(max(kinds[: len(parts)]))
+            kinds += [1.0] * len(titles)
             if any(len(info.names) for info in infos):
                 names = np.concatenate([info.names for info in infos])
                 weights = np.concatenate(

@@ -617,7 +617,11 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     if len(form) >= 4 and not form.isdigit():
         keys.extend("d:" + d for d in deletions(form))
     # No metaphone key: it finds three times more words than any other key, and the
-    # skeleton and consonant keys already find the ones that turn out alike.
+    # skeleton and consonant keys already find the ones that turn out alike. The
+    # spelling key finds other romanisations ('ruse' / 'roose', 'paq' / 'pak').
+    spelled = spelling_key(form)
+    if len(spelled) >= 3:
+        keys.append("k:" + spelled)
     skel = skeleton(form)
     if len(skel) >= 3:
         keys.append("s:" + skel)
