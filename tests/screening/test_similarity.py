@@ -133,3 +133,14 @@ def test_far_spellings_of_a_long_word_with_the_same_consonants() -> None:
     # Other lists' spellings of one family name: far apart letter by letter.
     assert token_similarity("zeiniye", "zayniyah")[0] >= 0.8
     assert token_similarity("boeing", "bing")[1] != "same consonants, other vowels"
+
+
+def test_arabic_script_names_as_persian_and_urdu_say_them() -> None:
+    # فضل is Fadl in Arabic and Fazal in Pakistan: both romanisations are screened.
+    assert [n.forms for n in normalise_name("فضل رحيم", "person")] == [
+        ("fdl", "rhym"),
+        ("fzl", "rhym"),
+    ]
+    # نور الدين: the article's 'l' is not said before 'd' (Noureddine), and the article
+    # does not pair with a short 'Ali' on its own.
+    assert _align("نور الدين بن علي", "Noureddine Ben Ali") > 0.7

@@ -281,6 +281,7 @@ _ARABIC_LETTERS = str.maketrans(
         "ـ": "",
     }
 )  # fmt: skip
+_PERSIAN_Z = str.maketrans({"ض": "ز", "ذ": "ز", "ظ": "ز", "ث": "س"})
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670]")
 
 
@@ -422,6 +423,10 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
     if _BRACKETS.search(cleaned):
         without = _BRACKETS.sub(" ", cleaned)
         variants.append(without)
+    if script == "ARABIC" and any(ord(c) in _PERSIAN_Z for c in cleaned):
+        # ض ذ ظ are 'z' and ث is 's' as Persian, Urdu and Pashto say them: فضل is
+        # Fadl in Arabic and Fazal in Pakistan; lists write both.
+        variants.append(cleaned.translate(_PERSIAN_Z))
     found: list[NormalName] = []
     seen: set[tuple[str, ...]] = set()
     for variant in variants:

@@ -139,6 +139,8 @@ def align_names(
             if sim >= 1.0:
                 candidates.append((sim, sim, c_w[j], i, j, reason))
                 continue
+            if abjad and q_kinds[i] == PARTICLE and c_kinds[j] != PARTICLE:
+                continue  # 'al' is not a short 'Ali'
             if exact:
                 if not (korean and korean_key(qf) == korean_key(cf)):
                     continue
@@ -322,6 +324,9 @@ def _join_pairs(
             if run[-1] - run[0] != span - 1 or any(i in used_q for i in run):
                 continue
             joined = "".join(q_forms[i] for i in run)
+            # In Arabic script the article's 'l' is written but not said before some
+            # letters: نور الدين 'nwr al dyn' is 'Noureddine'.
+            bare = "".join(q_forms[i] for i in run if q_forms[i] != "al") if abjad else ""
             for j in free_c:
                 # Parts written joined begin alike: 'abdul rahman' / 'abdulrahman'.
                 cf = c_forms[j]
@@ -329,7 +334,9 @@ def _join_pairs(
                     continue
                 if cf[0] != joined[0] and not abjad:
                     continue
-                sim, reason = _joined_similarity(joined, c_forms[j], abjad, exact, korean)
+                sim, reason = _joined_similarity(joined, cf, abjad, exact, korean)
+                if not sim and bare and bare != joined:
+                    sim, reason = _joined_similarity(bare, cf, abjad, exact, korean)
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
