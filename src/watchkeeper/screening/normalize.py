@@ -510,14 +510,16 @@ def spelling_key(form: str) -> str:
     text = _SOFT_C.sub("s", text).replace("c", "k")
     if len(text) > 3 and text.endswith("h") and text[-2] in "aeiou":
         text = text[:-1]
-    out: list[str] = []
-    for ch in text:
-        if not out or ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
+    return _squeeze(text)
 
 
 _NOT_AEIOU = re.compile(r"[aeiou]")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _squeeze(text: str) -> str:
+    """Each run of one letter as one letter ('sayyid' -> 'sayid')."""
+    return _REPEATS.sub(r"\1", text)
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
 _TRANSLIT_DIGRAPHS = (
     ("dj", "j"), ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"),
@@ -536,11 +538,7 @@ def translit_key(form: str) -> str:
     text = _VOWEL_RUNS.sub("a", text.translate(_SKELETON_CHARS))
     if text.endswith("ah"):
         text = text[:-1]
-    out: list[str] = []
-    for ch in text:
-        if not out or ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
+    return _squeeze(text)
 
 
 @lru_cache(maxsize=300_000)
@@ -576,11 +574,7 @@ def abjad_key(form: str) -> str:
     for a, b in _SKELETON_DIGRAPHS:
         text = text.replace(a, b)
     text = _ABJAD_DROP.sub("", text).replace("c", "s").translate(_SKELETON_CHARS)
-    out: list[str] = []
-    for ch in text:
-        if not out or ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
+    return _squeeze(text)
 
 
 _OCR_PAIRS = (
