@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from _report import table, write_section  # noqa: E402
 
+from watchkeeper.lists.ofac_csv import PRIMARY_COLUMNS  # noqa: E402
+
 DATA = ROOT / "data"
 # OFAC legacy CSV files have no header row and are cp1252.
 OFAC_NAMES = {
@@ -52,20 +54,6 @@ OFAC_NAMES = {
     "cons_comments.csv",
 }
 OFAC_PRIMARY = {"sdn.csv", "cons_prim.csv"}
-PRIMARY_COLUMNS = [
-    "ent_num",
-    "SDN_Name",
-    "SDN_Type",
-    "Program",
-    "Title",
-    "Call_Sign",
-    "Vess_type",
-    "Tonnage",
-    "GRT",
-    "Vess_flag",
-    "Vess_owner",
-    "Remarks",
-]
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -83,3 +84,14 @@ def run_guarded(app: typer.Typer) -> int:
             return EXIT_BAD_INPUT
         raise
     return result if isinstance(result, int) else EXIT_OK
+
+
+def parse_time(value: str | None, field: str = "since") -> datetime | None:
+    """An ISO date or time from an option (UTC when it names no zone); None stays None."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(None, f"{value!r} is not an ISO date or time", field=field) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

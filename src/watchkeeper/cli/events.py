@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"--since {value!r} is not an ISO date or time") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, parse_time, print_json
 
 
 def events(
@@ -37,7 +26,7 @@ def events(
     """Events found by every analysis, oldest first."""
     with open_db(db, read_only=True) as store:
         found = store.read_events(
-            types=event_type, subject=vessel or subject, since=_parse_since(since), limit=limit
+            types=event_type, subject=vessel or subject, since=parse_time(since), limit=limit
         )
     if json_out:
         print_json([e.to_dict() for e in found])

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
+from watchkeeper.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_db,
+    parse_time,
+    print_json,
+    settings,
+)
 from watchkeeper.cli.vessels import print_detection
 from watchkeeper.errors import InputError
-
-
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(None, f"{value!r} is not an ISO date or time", field="since") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _conf(values: list[str] | None) -> dict[str, str]:
@@ -81,7 +78,7 @@ def detect_spark(
     as with ``detect``. The same events as ``detect``, by another engine."""
     from watchkeeper.scale.spark import run_detectors_spark, spark_master, spark_session
 
-    since_dt = _since(since)
+    since_dt = parse_time(since)
     extra = _conf(conf)
     cfg = settings(db)
     url = master or spark_master(cfg)

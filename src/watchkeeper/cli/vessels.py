@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
+from watchkeeper.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_db,
+    parse_time,
+    print_json,
+    settings,
+)
 from watchkeeper.errors import InputError
 from watchkeeper.movement.detect import run_detectors
 from watchkeeper.movement.vessels import (
@@ -159,16 +166,6 @@ def _print_registry(rec: RegistryVessel) -> None:
         console.print("sanctioned: " + ", ".join(f"{by} {d}" for d, by in rec.sanctions))
 
 
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(None, f"{value!r} is not an ISO date or time", field="since") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def detect(
     event_type: Annotated[
         list[str] | None,
@@ -181,7 +178,7 @@ def detect(
     json_out: JsonOption = False,
 ) -> None:
     """Link vessels to the lists and run the detectors over the stored AIS."""
-    since_dt = _since(since)
+    since_dt = parse_time(since)
     with open_db(db) as store, console.status("linking vessels and detecting events") as status:
 
         def progress(vessels: int, positions: int) -> None:

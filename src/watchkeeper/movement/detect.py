@@ -122,14 +122,22 @@ def run_detectors(
     events = detect_events(
         store, refs, chosen, since, max_positions=max_positions, progress=progress
     )
-    if since is None:
-        store.write_events(events, replace_types=chosen)
-    else:
-        with store.transaction() as con:
+    return save_detected(store, events, chosen, since)
+
+
+def save_detected(
+    store: Store, events: list[Event], chosen: list[str], since: datetime | None
+) -> dict[str, int]:
+    """Replace the stored events of the chosen types (all of them, or those starting at
+    or after ``since``) with a run's events, in one transaction; their count per type."""
+    with store.transaction() as con:
+        if since is None:
+            store.write_events(events, replace_types=chosen)
+        else:
             con.execute(
                 "DELETE FROM events WHERE type IN (SELECT unnest(?)) AND start_time >= ?",
                 [chosen, since],
             )
-        store.write_events(events)
+            store.write_events(events)
     counts = Counter(e.type for e in events)
     return {t: counts.get(t, 0) for t in chosen}

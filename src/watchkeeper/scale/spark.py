@@ -27,7 +27,6 @@ import sys
 import tempfile
 import uuid
 import warnings
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -40,7 +39,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.events import Event
-from watchkeeper.movement.detect import build_references, check_types
+from watchkeeper.movement.detect import build_references, check_types, save_detected
 from watchkeeper.movement.detectors import PAIR_DETECTORS, TRACK_DETECTORS
 from watchkeeper.movement.detectors.base import References
 from watchkeeper.movement.detectors.escorts import Escorts
@@ -555,17 +554,7 @@ def run_detectors_spark(
         pos = read_positions(spark, positions)
         st = read_statics(spark, statics)
         events = detect_events_spark(spark, refs, pos, st, chosen, since)
-    if since is None:
-        store.write_events(events, replace_types=chosen)
-    else:
-        with store.transaction() as con:
-            con.execute(
-                "DELETE FROM events WHERE type IN (SELECT unnest(?)) AND start_time >= ?",
-                [chosen, since],
-            )
-        store.write_events(events)
-    counts = Counter(e.type for e in events)
-    return {t: counts.get(t, 0) for t in chosen}
+    return save_detected(store, events, chosen, since)
 
 
 __all__ = [

@@ -202,20 +202,10 @@ class CandidateIndex:
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
-    def matching_tokens(
-        self, forms: list[str], singles: int | None = None, *, abjad: bool = False
-    ) -> list[set[int]]:
-        """For each query form, the vocabulary tokens sharing a blocking key with it.
-        Forms after the first ``singles`` are joined parts: fewer keys for them.
-        Consonant-only (abjad) keys are looked up for Arabic/Hebrew-script names only."""
-        cut = len(forms) if singles is None else singles
-        per_form = [token_keys(f, i < cut) for i, f in enumerate(forms)]
-        if not abjad:
-            per_form = [tuple(k for k in keys if not k.startswith("a:")) for keys in per_form]
-        return self._lookup(per_form)
-
     def tokens_like(self, form: str, full: bool = True, abjad: bool = False) -> set[int]:
-        """``matching_tokens`` for one form, with its key hashes cached."""
+        """The vocabulary tokens sharing a blocking key with this query form. Joined parts
+        (``full=False``) have fewer keys; consonant-only (abjad) keys are looked up for
+        Arabic/Hebrew-script names only."""
         hashes = _key_hashes(form, full, abjad)
         found: set[int] = set()
         if not len(hashes) or not len(self.key_hashes):
@@ -248,21 +238,6 @@ class CandidateIndex:
         if stop - start > most:
             return []
         return [tids[k] for k in range(start, stop) if ordered[k] != form]
-
-    def _lookup(self, per_form: list[tuple[str, ...]]) -> list[set[int]]:
-        hashes = np.fromiter((key_hash(k) for keys in per_form for k in keys), dtype=np.uint32)
-        found: list[set[int]] = [set() for _ in per_form]
-        if not len(hashes) or not len(self.key_hashes):
-            return found
-        pos = np.searchsorted(self.key_hashes, hashes)
-        pos = np.minimum(pos, len(self.key_hashes) - 1)
-        hit = self.key_hashes[pos] == hashes
-        owners = np.repeat(np.arange(len(per_form)), [len(k) for k in per_form])
-        offsets = self.key_offsets
-        tokens = self.key_tokens
-        for owner, p in zip(owners[hit].tolist(), pos[hit].tolist(), strict=True):
-            found[owner].update(tokens[offsets[p] : offsets[p + 1]].tolist())
-        return found
 
     # ---- persistence ------------------------------------------------------------------
 

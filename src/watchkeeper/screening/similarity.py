@@ -53,18 +53,17 @@ def allowed_edits(length: int) -> int:
     return 3
 
 
-# Below this Levenshtein ratio two words can be alike only when one is written without
-# vowels or both are one romanisation apart ('fillip' / 'philipp'): see similar_enough.
+# Below this Levenshtein ratio two words are alike only when one is written without
+# vowels, both are one romanisation apart ('fillip' / 'philipp') or OCR look-alikes.
 PREFILTER = 0.45
 _RATIO = Levenshtein.normalized_similarity
 
 
-def similar_enough(q: str, c: str) -> bool:
-    """Whether a pair far apart in writing may still be alike; with ``c`` empty, whether
-    ``q`` may be alike with words far from it (it is written without vowels)."""
-    if _bare(q) or (c and _bare(c)):
-        return True
-    return bool(c) and spelling_key(q) == spelling_key(c)
+def _far_apart(q: str, c: str) -> bool:
+    """Too far apart in writing, sound and romanisation to be alike (most pairs)."""
+    if _RATIO(q, c) >= PREFILTER or _bare(q) or _bare(c):
+        return False
+    return spelling_key(q) != spelling_key(c) and ocr_form(q) != ocr_form(c)
 
 
 @lru_cache(maxsize=500_000)
@@ -81,8 +80,8 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         return 0.0, ""
     if q.isdigit() or c.isdigit():
         return 0.0, ""
-    if _RATIO(q, c) < PREFILTER and not similar_enough(q, c) and ocr_form(q) != ocr_form(c):
-        return 0.0, ""  # far apart in writing, sound and romanisation (most pairs)
+    if _far_apart(q, c):
+        return 0.0, ""
     if lq <= 3 and lc == lq and not (q.isalpha() and c.isalpha()):
         # A short word with a digit read for a letter ('5A' for 'SA', 'D0' for 'DO').
         same = q.translate(DIGIT_LETTERS) == c.translate(DIGIT_LETTERS)
