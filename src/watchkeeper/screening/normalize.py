@@ -494,6 +494,7 @@ _SPELLING_DIGRAPHS = (
 _SPELLING_CHARS = str.maketrans({"q": "k", "w": "v", "z": "s", "y": "i"})
 _LEADING_CHARS = str.maketrans({"q": "k", "w": "v"})
 _SOFT_C = re.compile(r"c(?=[eiy])")
+_HARD_C = re.compile(r"c(?!h)")  # "ch" is a sound of its own: "chang" is not "khang"
 
 
 @lru_cache(maxsize=300_000)
@@ -503,14 +504,17 @@ def spelling_key(form: str) -> str:
     'fatimah' and 'fatima' meet; 'bush' and 'bash' do not."""
     if not form or form.isdigit():
         return form
-    text = form
-    for a, b in _SPELLING_DIGRAPHS:
-        text = text.replace(a, b)
-    text = text[0].translate(_LEADING_CHARS) + text[1:].translate(_SPELLING_CHARS)
-    text = _SOFT_C.sub("s", text).replace("c", "k")
-    if len(text) > 3 and text.endswith("h") and text[-2] in "aeiou":
-        text = text[:-1]
-    return _squeeze(text)
+    text = ""
+    while text != form:  # until a pass changes nothing: the key of a key is itself
+        text = form
+        for a, b in _SPELLING_DIGRAPHS:
+            form = form.replace(a, b)
+        form = form[0].translate(_LEADING_CHARS) + form[1:].translate(_SPELLING_CHARS)
+        form = _HARD_C.sub("k", _SOFT_C.sub("s", form))
+        if len(form) > 3 and form.endswith("h") and form[-2] in "aeiou":
+            form = form[:-1]
+        form = _squeeze(form)
+    return form
 
 
 _NOT_AEIOU = re.compile(r"[aeiou]")
@@ -520,6 +524,8 @@ _REPEATS = re.compile(r"(.)\1+")
 def _squeeze(text: str) -> str:
     """Each run of one letter as one letter ('sayyid' -> 'sayid')."""
     return _REPEATS.sub(r"\1", text)
+
+
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
 _TRANSLIT_DIGRAPHS = (
     ("dj", "j"), ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"),
