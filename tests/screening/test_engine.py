@@ -183,6 +183,17 @@ def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:
     assert sdn_screener.screen(query("MAHAN A1R", "Organization"))[0].entity.id == "ofac-12927"
     hits = sdn_screener.screen(query("ISLAMIC REVOLUTIONARY GUARD CORPS-QODS FOR", "Organization"))
     assert hits[0].entity.id == "ofac-10465" and hits[0].match
+    # Misread short words: a digit for a letter, an F for an E.
+    for text, schema, listed in [
+        ("5TARK 1", "Vessel", "STARK I"),
+        ("R1 SU Y0NG", "Person", "RI, Su Yong"),
+        ("FP-AJ1", "Airplane", "EP-AJI"),
+    ]:
+        hits = sdn_screener.screen(query(text, schema))
+        assert hits and hits[0].entity.caption == listed and hits[0].match, text
+    # A cut-off last word after initials is still looked up as cut off.
+    hits = sdn_screener.screen(query("P.P. BABUDO", "Organization"))
+    assert hits and hits[0].entity.caption == "P.P. BABUDOVAC B.I." and hits[0].match
 
 
 def test_loading_an_index_settles_the_garbage_collector(sdn_store_path: Path) -> None:

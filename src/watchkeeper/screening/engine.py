@@ -499,8 +499,10 @@ class Screener:
             titles = [t.form for t in name.tokens if t.kind == TITLE and len(t.form) > 2]
             probes += titles
             abjad = name.script in ABJAD_SCRIPTS
-            # The last word may be cut off (fixed-width fields).
-            last = len(forms) - 1 if len(forms) > 1 else None
+            # The last word may be cut off (fixed-width fields), also after initials
+            # ('P.P. BABUDO' for 'P.P. BABUDOVAC').
+            cut = len(name.tokens) > 1 and bool(parts) and parts[-1] is name.tokens[-1]
+            last = len(forms) - 1 if cut else None
             infos = [
                 self._probe(form, p < len(forms), abjad, p == last) for p, form in enumerate(probes)
             ]

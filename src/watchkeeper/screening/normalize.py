@@ -589,6 +589,13 @@ _OCR_PAIRS = (
 )  # fmt: skip
 
 
+# Characters OCR reads for one another, one letter per class: what a short word
+# ('R1' for 'RI', '5' for 'S', 'FP' for 'EP') looks like to a scanner.
+OCR_CLASSES = str.maketrans(
+    {"1": "i", "l": "i", "0": "o", "5": "s", "8": "b", "6": "g", "2": "z", "f": "e", "c": "e"}
+)
+
+
 @lru_cache(maxsize=300_000)
 def ocr_form(form: str) -> str:
     """The form OCR confusions collapse to: 'rn'->'m', 'cl'->'d', 'l'->'i' ..."""

@@ -43,6 +43,7 @@ from watchkeeper.screening.similarity import (
 EXTRA_LIST_PART = 0.45
 EXTRA_QUERY_PART = 1.0
 CUT_OFF_PART = 0.15
+WORD_CUT_PART = 0.3
 MIDDLE_LIST_PART = 0.25
 MIDDLE_QUERY_PART = 0.4
 SAME_FORM = "same company form"
@@ -221,11 +222,28 @@ def align_names(
     # A query cut off inside a word (fixed-width field): list parts after the cut
     # were never typed, so they cost less.
     cut_at = next((ci[0] for qi, ci, _s, r in pairs if r == TRUNCATED), None)
+    word_cut: int | None = None
     if cut_at is not None and any(j > cut_at for _qi, ci, _s, _r in pairs for j in ci):
         cut_at = None  # the cut word is not the list name's last matched one: no cut
+    if (
+        cut_at is None
+        and not person
+        and pairs
+        and not extra_q
+        and all(r not in LOUD for _qi, _ci, _s, r in pairs)
+    ):
+        # A company or vessel name that is the list name's beginning, written as the
+        # list writes it ('AL MOUAKAOUNE' / 'AL MOUAKAOUNE BIDDAM'): a field cut
+        # between words.
+        in_order = sorted((qi[0], ci[0], ci[-1]) for qi, ci, _s, _r in pairs)
+        ends = [c for _q, c0, c1 in in_order for c in (c0, c1)]
+        if ends[0] == 0 and ends == sorted(ends) and max(ends) + 1 == len(used_c):
+            word_cut = max(ends)
     for j in extra_c:
         if cut_at is not None and j > cut_at:
             share = CUT_OFF_PART
+        elif word_cut is not None and j > word_cut:
+            share = WORD_CUT_PART
         elif c_span[0] < j < c_span[1] and (c_family_from < 0 or j < c_family_from):
             share = MIDDLE_LIST_PART
         else:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA, Levenshtein
 
 from watchkeeper.screening.normalize import (
-    DIGIT_LETTERS,
+    OCR_CLASSES,
     abjad_key,
     consonants,
     ocr_form,
@@ -78,14 +78,18 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
     lq, lc = len(q), len(c)
     if lq == 0 or lc == 0:
         return 0.0, ""
+    if lq <= 3 and lc == lq:
+        # A short word OCR misread ('5A' for 'SA', 'R1' for 'RI', 'FP' for 'EP'); a
+        # single letter only as a digit ('5' for 'S'), as letters they are initials.
+        letters = q.isalpha() and c.isalpha()
+        if (lq > 1 or not letters) and q.translate(OCR_CLASSES) == c.translate(OCR_CLASSES):
+            return (0.8 if letters else 0.85), OCR
+        if not letters:
+            return 0.0, ""
     if q.isdigit() or c.isdigit():
         return 0.0, ""
     if _far_apart(q, c):
         return 0.0, ""
-    if lq <= 3 and lc == lq and not (q.isalpha() and c.isalpha()):
-        # A short word with a digit read for a letter ('5A' for 'SA', 'D0' for 'DO').
-        same = q.translate(DIGIT_LETTERS) == c.translate(DIGIT_LETTERS)
-        return (0.85, OCR) if same else (0.0, "")
     longest = max(lq, lc)
     best, reason = 0.0, ""
     limit = allowed_edits(longest) if min(lq, lc) >= 4 else 0
