@@ -12,6 +12,7 @@ from watchkeeper.screening.normalize import korean_key, normalise_name, spelling
 from watchkeeper.screening.scoring import LOOSE_CAP, align_names
 from watchkeeper.screening.similarity import (
     OCR,
+    OTHER_VOWELS,
     TRANSLITERATION,
     VOWELS_DROPPED,
     abjad_similarity,
@@ -162,3 +163,14 @@ def test_a_company_name_cut_between_words_costs_less_than_a_missing_word() -> No
     assert _align("Mango", "MANCO OIL COMPANY", "organisation") < 0.7
     # A person's given names alone are not a cut family name.
     assert _align("Javier Antonio", "Javier Antonio CALLE SERNA") < 0.7
+
+
+@pytest.mark.parametrize(("a", "b"), [("jusa", "jose"), ("lus", "los"), ("qurd", "kord")])
+def test_short_words_with_other_vowels_are_a_weak_sign(a: str, b: str) -> None:
+    sim, reason = token_similarity(a, b)
+    assert reason == OTHER_VOWELS and 0.6 <= sim < 0.8
+    # Weak: one such word alone is not a match; beside the rest of the name it is.
+    assert _align("Lus", "LOS", "organisation") <= LOOSE_CAP
+    assert _align("Jusa Antonio CORDERO CARDENAS", "CORDERO CARDENAS, Jose Antonio") > 0.8
+    # Other consonants are another word however short.
+    assert token_similarity("jusa", "jota")[0] == 0.0

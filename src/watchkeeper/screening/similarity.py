@@ -40,6 +40,9 @@ def _bare(word: str) -> bool:
     return not _HAS_AEIOU.search(word, 1)
 
 
+SHORT_OTHER_VOWELS = 0.7
+
+
 def allowed_edits(length: int) -> int:
     """Edits tolerated between two words of this length: none for short words, where
     one letter makes another name ('Bush' / 'Bash', 'Fang' / 'Wang'), more for
@@ -128,6 +131,10 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
     oq, oc = ocr_form(q), ocr_form(c)
     if oq == oc:
         return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
+    if best < SHORT_OTHER_VOWELS and min(lq, lc) <= 5 and translit_key(q) == translit_key(c):
+        # A short word with its vowels romanised otherwise ('jusa' / 'jose', 'lus' /
+        # 'los', 'qurd' / 'kord'): a weak sign, loose (alone it matches nothing).
+        best, reason = SHORT_OTHER_VOWELS, OTHER_VOWELS
     if min(lq, lc) < 4:
         return best, reason  # three letters: only a near-exact match says anything
     if min(lq, lc) >= 5 and best < 0.8 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
