@@ -117,3 +117,31 @@ def test_arabic_omar_is_a_name_not_mister() -> None:
     assert omar.tokens[0].form == "mr" and omar.tokens[0].kind == NAME
     assert "a:mr" in token_keys("mr") and "a:mr" in token_keys("omar")
     assert normalise_name("Mr John Smith", "person")[0].tokens[0].kind != NAME
+
+
+def test_the_article_is_split_off_arabic_words_only() -> None:
+    from watchkeeper.screening.normalize import normalise_name
+
+    # Hand-made, from the UN list's spellings: the joined article (الريمي) and Abd al-
+    # (عبدالرحيم) come apart; a word that begins with an ain (عالیزی, Alizai) has no
+    # article, nor has a Latin word beside Arabic ones.
+    def forms(text: str) -> list[tuple[str, ...]]:
+        return [n.forms for n in normalise_name(text, "person")]
+
+    assert forms("الريمي")[0] == ("al", "rymy")
+    assert forms("عبدالرحيم")[0] == ("bd", "al", "rhym")
+    assert forms("عالیزی")[0] == ("alyzy",)
+    assert forms("Alizai الريمي")[0] == ("alizai", "al", "rymy")
+
+
+def test_a_name_written_in_two_scripts_is_also_each_writing() -> None:
+    from watchkeeper.screening.normalize import normalise_name
+
+    # The UN list's alias of Agha Jan Alizai, Latin and Arabic in one name.
+    names = normalise_name("Agha Jan Alizai اغا جان عالیزی", "person")
+    assert [(n.script, n.forms) for n in names[1:]] == [
+        ("LATIN", ("agha", "jan", "alizai")),
+        ("ARABIC", ("agha", "jan", "alyzy")),
+    ]
+    # One word in another script is not a second writing of the name.
+    assert len(normalise_name("Bashar الأسد", "person")) == 1

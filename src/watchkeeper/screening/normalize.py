@@ -358,7 +358,16 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
         for k, word in enumerate(words):
             if not canons[k] and word in _COMPANY_WORDS:
                 canons[k] = _COMPANY_WORDS[word]
-    arabic = any("\u0600" <= c <= "\u06ff" for c in text)
+    # Words written in Arabic script; a joined article is told only in those that do
+    # not begin with an ain, which Latin spellings drop ('عالیزی' is 'Alizai', not
+    # al-Izai).
+    arabic: set[str] = set()
+    articled: set[str] = set()
+    for w in text.split():
+        if any("\u0600" <= c <= "\u06ff" for c in w):
+            arabic.add(_ascii(w.lower()))
+            if not w.startswith("ع"):
+                articled.add(_ascii(w.lower()))
     tokens: list[Token] = []
     for word, canon in zip(words, canons, strict=True):
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
@@ -366,11 +375,13 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             letters = sum(c.isalpha() for c in word)
             if len(word) >= 3 and letters >= max(len(word) - 2, 2):
                 word = word.translate(DIGIT_LETTERS)
-        if arabic and not canon and word.startswith("bdal") and len(word) >= 7:
+        joined_article = word in articled and not canon
+        if word in arabic and not canon and word.startswith("bdal") and len(word) >= 7:
             # 'Abd al-' written joined to the name it begins (عبدالرحيم 'bdalrhym').
             tokens.append(Token("bd", NAME))
             word = word[2:]
-        if arabic and len(word) >= 4 and word.startswith("al") and not canon:
+            joined_article = True
+        if joined_article and len(word) >= 4 and word.startswith("al"):
             # The article written joined (الريمي 'alrymy'): lists write it apart.
             tokens.append(Token("al", PARTICLE))
             word = word[2:]
@@ -380,7 +391,7 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             tokens.append(Token(word, NUMBER))
         elif word in _PARTICLES:
             tokens.append(Token(word, PARTICLE))
-        elif person and word in _TITLES and not (arabic and word in _LATIN_TITLES):
+        elif person and word in _TITLES and not (word in arabic and word in _LATIN_TITLES):
             tokens.append(Token(word, TITLE))
         else:
             tokens.append(Token(word, NAME))
@@ -419,17 +430,21 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
         if family.strip() and given.strip():
             cleaned = f"{given.strip()} {family.strip()}"
             family_words = len(tokenize(family, person=True))
-    variants = [cleaned]
+    variants = [(cleaned, script)]
     if _BRACKETS.search(cleaned):
         without = _BRACKETS.sub(" ", cleaned)
-        variants.append(without)
+        variants.append((without, script))
+    if script != "LATIN" or not cleaned.isascii():
+        # One name written twice, in two scripts ('Agha Jan Alizai اغا جان عالیزی'):
+        # each writing is also a name of its own.
+        variants += _script_runs(cleaned)
     if script == "ARABIC" and any(ord(c) in _PERSIAN_Z for c in cleaned):
         # ض ذ ظ are 'z' and ث is 's' as Persian, Urdu and Pashto say them: فضل is
         # Fadl in Arabic and Fazal in Pakistan; lists write both.
-        variants.append(cleaned.translate(_PERSIAN_Z))
+        variants.append((cleaned.translate(_PERSIAN_Z), script))
     found: list[NormalName] = []
     seen: set[tuple[str, ...]] = set()
-    for variant in variants:
+    for variant, script in variants:
         tokens = tokenize(variant, organisation=organisation, person=person)
         forms = tuple(t.form for t in tokens)
         if not tokens or forms in seen:
@@ -444,6 +459,20 @@ def normalise_name(text: str, schema_kind: str = "any") -> list[NormalName]:
                 seen.add(tuple(t.form for t in dprk))
                 found.append(NormalName(text, dprk, tuple(notes), script, family_from))
     return found
+
+
+def _script_runs(text: str) -> list[tuple[str, str]]:
+    """The words of each script in a name written in two or more, when every script
+    has two words or more of two letters or more."""
+    by_script: dict[str, list[str]] = {}
+    for word in text.split():
+        by_script.setdefault(main_script(word), []).append(word)
+    if len(by_script) < 2:
+        return []
+    for words in by_script.values():
+        if sum(sum(c.isalpha() for c in w) >= 2 for w in words) < 2:
+            return []
+    return [(" ".join(words), script) for script, words in by_script.items()]
 
 
 def _dprk(form: str) -> str:
