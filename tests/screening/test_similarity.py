@@ -174,3 +174,13 @@ def test_short_words_with_other_vowels_are_a_weak_sign(a: str, b: str) -> None:
     assert _align("Jusa Antonio CORDERO CARDENAS", "CORDERO CARDENAS, Jose Antonio") > 0.8
     # Other consonants are another word however short.
     assert token_similarity("jusa", "jota")[0] == 0.0
+
+
+def test_the_arabic_article_pairs_however_romanised_and_allah_stays_whole() -> None:
+    # UN spellings of two listed people against their Arabic script names (hand-copied).
+    ali = _align("حامد عبد الله أحمد العلي", "AL-'ALI, Hamid 'Abdallah Ahmad")
+    assert ali > 0.8  # عبد الله is 'Abdallah', not Abd al-Lah
+    ayashi = _align(
+        "راضي عبد السميع أبواليزيد العياشي", "EL AYASHI, Radi Abd El Samie Abou El Yazid"
+    )
+    assert ayashi > 0.8  # 'al' is 'el'; the article inside Abou El Yazid joins first

@@ -40,7 +40,7 @@ from watchkeeper.screening.normalize import (
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 15
+INDEX_FORMAT = 16
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)

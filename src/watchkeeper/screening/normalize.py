@@ -381,8 +381,9 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
             tokens.append(Token("bd", NAME))
             word = word[2:]
             joined_article = True
-        if joined_article and len(word) >= 4 and word.startswith("al"):
-            # The article written joined (الريمي 'alrymy'): lists write it apart.
+        if joined_article and len(word) >= 4 and word.startswith("al") and word != "allh":
+            # The article written joined (الريمي 'alrymy'): lists write it apart. Not
+            # in Allah (الله), which names join to Abd ('Abdallah', 'Abdullah').
             tokens.append(Token("al", PARTICLE))
             word = word[2:]
         if canon:

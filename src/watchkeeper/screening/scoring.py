@@ -24,6 +24,7 @@ from watchkeeper.screening.normalize import (
 )
 from watchkeeper.screening.similarity import (
     ABJAD,
+    ARTICLES,
     INITIAL,
     LOOSE,
     OCR,
@@ -182,6 +183,15 @@ def align_names(
     # Parts written joined on one side and split on the other.
     if len(used_q) < nq and len(used_c) < nc:
         _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, abjad, exact, korean)
+    # The Arabic article however romanised ('al' / 'el'), once words have paired and
+    # joined (it may be inside a joined name: 'abwalyzyd' / 'Abou El Yazid').
+    if len(used_q) < nq and len(used_c) < nc:
+        q_articles = [i for i in range(nq) if i not in used_q and q_forms[i] in ARTICLES]
+        c_articles = [j for j in range(nc) if j not in used_c and c_forms[j] in ARTICLES]
+        for i, j in zip(q_articles, c_articles, strict=False):
+            used_q[i] = None
+            used_c[j] = None
+            pairs.append(([i], [j], 0.9, TRANSLITERATION))
 
     num = 0.0
     den = 0.0

@@ -41,6 +41,7 @@ def _bare(word: str) -> bool:
 
 
 SHORT_OTHER_VOWELS = 0.7
+ARTICLES = frozenset({"al", "el", "ul", "il"})
 
 
 def allowed_edits(length: int) -> int:
