@@ -184,3 +184,17 @@ def test_the_arabic_article_pairs_however_romanised_and_allah_stays_whole() -> N
         "راضي عبد السميع أبواليزيد العياشي", "EL AYASHI, Radi Abd El Samie Abou El Yazid"
     )
     assert ayashi > 0.8  # 'al' is 'el'; the article inside Abou El Yazid joins first
+
+
+def test_an_initial_never_pairs_with_a_company_form() -> None:
+    # A near miss the benchmark found: SHISHKIN took the 'S' of 'Obshchestvo S
+    # Ogranichennoi Otvetstvennostyu' (OOO) as its initial.
+    # A LegalEntity on the list may be a person, so initials are allowed.
+    q = normalise_name("GAZPROM TRANSGAZ SHISHKIN OOO", "any")[0]
+    c = normalise_name("Obshchestvo S Ogranichennoi Otvetstvennostyu Gazprom Transgaz Kazan")[0]
+    scored = align_names(
+        q.forms, q.kinds, tuple(5.0 for _ in q.forms),
+        c.forms, c.kinds, tuple(5.0 for _ in c.forms),
+        q_canons=q.canons, c_canons=c.canons, person=True,
+    )  # fmt: skip
+    assert all(p.reason != "initial" for p in scored.pairs)

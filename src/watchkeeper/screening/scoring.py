@@ -155,7 +155,7 @@ def align_names(
             if abjad and sim < 0.8 and abjad_similarity(qf, cf):
                 sim, reason = 0.8, ABJAD
             if sim < 1.0:
-                if person and (q_short or len(cf) == 1):
+                if person and (q_short or len(cf) == 1) and not c_legal[j]:
                     init = initial_similarity(qf, cf)
                     if init > sim:
                         sim, reason = init, INITIAL
