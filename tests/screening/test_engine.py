@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from watchkeeper.errors import InputError
-from watchkeeper.screening import Query, Screener
+from watchkeeper.screening import Query, Screener, engine
 from watchkeeper.screening.index import CandidateIndex
 from watchkeeper.store import Store
 
@@ -175,6 +175,18 @@ def test_original_script_queries(sdn_screener: Screener) -> None:
     assert arabic[0].entity.id == "ofac-12735" and arabic[0].match
     cyrillic = sdn_screener.screen(query("Николас Мадуро", "Person"))
     assert cyrillic[0].entity.id == "ofac-22790" and cyrillic[0].match
+
+
+def test_a_name_near_the_threshold_is_scored_on_its_other_aliases(
+    sdn_screener: Screener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The UN list's Arabic-script name of an SDN person. Of his six SDN aliases, the
+    # first ones estimated score about 0.5; the spelling the query is closest to
+    # ('AL-BTHALY, Mobarak Meshkhas Sanad') is estimated lower. With one name per
+    # entity scored at first, the others are scored because the first is near.
+    monkeypatch.setattr(engine, "NAMES_PER_ENTITY", 1)
+    hits = sdn_screener.screen(query("مبارك مشخص سند مبارك البذالي", "Person"))
+    assert hits[0].entity.id == "ofac-10011" and hits[0].match
 
 
 def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:

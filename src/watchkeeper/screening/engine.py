@@ -46,6 +46,7 @@ from watchkeeper.screening.normalize import (
 )
 from watchkeeper.screening.query_names import with_composed_names
 from watchkeeper.screening.scoring import (
+    ABJAD_MIDDLE_QUERY_PART,
     EXTRA_LIST_PART,
     NameScore,
     align_names,
@@ -509,6 +510,10 @@ class Screener:
             query_weight = 0.0
             for p, part in enumerate(parts):
                 own = infos[p].best_idf or infos[p].weight
+                if abjad and 0 < p < len(parts) - 1:
+                    # As in scoring: the father's and grandfather's names an Arabic-script
+                    # name carries cost little where a list name leaves them out.
+                    own *= ABJAD_MIDDLE_QUERY_PART
                 query_weight += own * KIND_WEIGHT.get(part.kind, 1.0)
             if not any(info.matched for info in infos):
                 continue
@@ -614,11 +619,14 @@ class Screener:
             name_ids, name_scores = name_ids[best], name_scores[best]
         order = np.argsort(-name_scores, kind="stable")
         checked: set[int] = set()
+        spare: dict[int, list[int]] = {}
         for name_id in name_ids[order].tolist():
             position = index.names[name_id].entity
             if position in positions:
                 if len(positions[position]) < NAMES_PER_ENTITY:
                     positions[position].append(name_id)
+                elif positions[position]:
+                    spare.setdefault(position, []).append(name_id)
                 continue
             if position in checked or len(positions) >= MAX_CANDIDATES:
                 continue
@@ -630,6 +638,11 @@ class Screener:
         floor = min(cutoff, threshold)
         for position, found in positions.items():
             score, reasons = self._score(prepared, position, found)
+            if floor <= score < threshold and position in spare:
+                # Near the threshold on the names estimated best: the estimate is rough,
+                # so its other candidate names are scored too (the query may be in the
+                # spelling of a fifth alias, 'AL-BTHALY, Mobarak Meshkhas Sanad').
+                score, reasons = self._score(prepared, position, found + spare[position])
             if score >= floor:
                 scored.append((score, index.entity_ids[position], position, reasons))
         scored.sort(key=lambda s: (-s[0], s[1]))
