@@ -200,6 +200,8 @@ def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:
         ("5TARK 1", "Vessel", "STARK I"),
         ("R1 SU Y0NG", "Person", "RI, Su Yong"),
         ("FP-AJ1", "Airplane", "EP-AJI"),
+        ("CFC L1MITED", "Organization", "CEC LIMITED"),
+        ("Adcl BEN 5OLTANE", "Person", "BEN SOLTANE, Adel"),
     ]:
         hits = sdn_screener.screen(query(text, schema))
         assert hits and hits[0].entity.caption == listed and hits[0].match, text
@@ -216,3 +218,17 @@ def test_loading_an_index_settles_the_garbage_collector(sdn_store_path: Path) ->
     # The index lives in the permanent generation; young collections are spaced out.
     assert gc.get_freeze_count() > 100_000
     assert gc.get_threshold()[0] >= 50_000
+
+
+def test_a_misspelt_word_is_estimated_as_the_word_it_is_like(sdn_screener: Screener) -> None:
+    # 'L1MITED' is on no list; in candidate estimates it weighs as 'limited', so the
+    # estimate of CEC LIMITED stays near its score (0.80) instead of half of it.
+    prepared = sdn_screener._prepare(query("CFC L1MITED", "Organization"))
+    ids, estimates = sdn_screener._candidate_names(prepared)
+    position = sdn_screener.index.by_id["ofac-16319"]
+    estimate = max(
+        e
+        for i, e in zip(ids.tolist(), estimates.tolist(), strict=True)
+        if sdn_screener.index.names[i].entity == position
+    )
+    assert estimate > 0.65

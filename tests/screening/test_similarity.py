@@ -56,6 +56,9 @@ def test_a_digit_read_for_a_letter_in_a_short_word() -> None:
     assert token_similarity("r1", "ri") == (0.85, OCR)
     assert token_similarity("5", "s") == (0.85, OCR)
     assert token_similarity("fp", "ep") == (0.8, OCR)
+    assert token_similarity("ba", "ha") == (0.8, OCR)
+    # Letter for letter, where collapsing look-alikes goes wrong ('cl' read as 'd').
+    assert token_similarity("adcl", "adel") == (0.9, OCR)
     # Two different single letters are two initials, not a misreading.
     assert token_similarity("f", "e")[0] == 0.0
     assert token_similarity("ri", "ro")[0] == 0.0

@@ -509,7 +509,10 @@ class Screener:
             ]
             query_weight = 0.0
             for p, part in enumerate(parts):
-                own = infos[p].best_idf or infos[p].weight
+                # A listed word weighs as the rarest word it is like; a misspelt one as
+                # the word it is most like ('semiconcluctor', 'semiconductor').
+                info = infos[p]
+                own = (info.best_idf or info.weight) if forms[p] in index.vocab else info.weight
                 if abjad and 0 < p < len(parts) - 1:
                     # As in scoring: the father's and grandfather's names an Arabic-script
                     # name carries cost little where a list name leaves them out.

@@ -622,7 +622,18 @@ _OCR_PAIRS = (
 # Characters OCR reads for one another, one letter per class: what a short word
 # ('R1' for 'RI', '5' for 'S', 'FP' for 'EP') looks like to a scanner.
 OCR_CLASSES = str.maketrans(
-    {"1": "i", "l": "i", "0": "o", "5": "s", "8": "b", "6": "g", "2": "z", "f": "e", "c": "e"}
+    {
+        "1": "i",
+        "l": "i",
+        "0": "o",
+        "5": "s",
+        "8": "b",
+        "h": "b",
+        "6": "g",
+        "2": "z",
+        "f": "e",
+        "c": "e",
+    }
 )
 
 

@@ -63,6 +63,14 @@ PREFILTER = 0.45
 _RATIO = Levenshtein.normalized_similarity
 
 
+def _ocr_alike(q: str, c: str) -> bool:
+    """Look-alikes collapsed ('rn' / 'm'), or letter for letter ('adcl' / 'adel',
+    where reading 'cl' as 'd' goes wrong)."""
+    if ocr_form(q) == ocr_form(c):
+        return True
+    return len(q) == len(c) and q.translate(OCR_CLASSES) == c.translate(OCR_CLASSES)
+
+
 def _far_apart(q: str, c: str) -> bool:
     """Too far apart in writing, sound and romanisation to be alike (most pairs)."""
     if _RATIO(q, c) >= PREFILTER or _bare(q) or _bare(c):
@@ -124,14 +132,14 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         shortest = 2 if q_bare and lq >= 2 else 4
         if cq == cc and len(cq) >= shortest and q[0] == c[0]:
             return 0.85, VOWELS_DROPPED
-        if min(lq, lc) >= 3 and ocr_form(q) == ocr_form(c):
+        if min(lq, lc) >= 3 and _ocr_alike(q, c):
             return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
         return best, reason
     if min(lq, lc) < 3:
         return best, reason
-    oq, oc = ocr_form(q), ocr_form(c)
-    if oq == oc:
+    if _ocr_alike(q, c):
         return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
+    oq, oc = ocr_form(q), ocr_form(c)
     if best < SHORT_OTHER_VOWELS and min(lq, lc) <= 5 and translit_key(q) == translit_key(c):
         # A short word with its vowels romanised otherwise ('jusa' / 'jose', 'lus' /
         # 'los', 'qurd' / 'kord'): a weak sign, loose (alone it matches nothing).
