@@ -232,3 +232,27 @@ def test_a_misspelt_word_is_estimated_as_the_word_it_is_like(sdn_screener: Scree
         if sdn_screener.index.names[i].entity == position
     )
     assert estimate > 0.65
+
+
+def test_word_likes_computed_at_build_are_those_computed_at_query_time(
+    sdn_screener: Screener,
+) -> None:
+    from watchkeeper.screening.similarity import token_similarity
+
+    index = sdn_screener.index
+    checked = 0
+    for form in ("maduro", "hizballah", "mahan", "air", "qods", "muhammad"):
+        tid = index.vocab[form]
+        known = index.known_likes(tid)
+        assert known is not None
+        computed = [
+            (t, s)
+            for t in index.tokens_like(form)
+            if (s := token_similarity(form, index.vocab_forms[t])[0]) > 0
+        ]
+        assert known == computed and any(t == tid for t, _s in known)
+        checked += len(known)
+    assert checked > 20
+    # Parts joined ('kimjongun') are left to query time.
+    joined = next(t for f, t in index.vocab.items() if f == "mahanair")
+    assert index.known_likes(joined) is None

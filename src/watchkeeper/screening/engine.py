@@ -401,15 +401,19 @@ class Screener:
         found = cache.get(key)
         if found is not None:
             return found
-        tids = index.tokens_like(form, full, abjad)
-        vocab_forms = index.vocab_forms
-        matched: list[tuple[int, float]] = []
-        for tid in tids:
-            sim, _ = token_similarity(form, vocab_forms[tid])
-            if abjad and sim < 0.8:
-                sim = max(sim, abjad_similarity(form, vocab_forms[tid]))
-            if sim > 0:
-                matched.append((tid, sim))
+        tid = index.vocab.get(form) if full and not abjad else None
+        known = index.known_likes(tid) if tid is not None else None  # from the build
+        if known is not None:
+            matched = known
+        else:
+            vocab_forms = index.vocab_forms
+            matched = []
+            for tid in index.tokens_like(form, full, abjad):
+                sim, _ = token_similarity(form, vocab_forms[tid])
+                if abjad and sim < 0.8:
+                    sim = max(sim, abjad_similarity(form, vocab_forms[tid]))
+                if sim > 0:
+                    matched.append((tid, sim))
         idf = index.idf
         found = _Matches(
             matched,

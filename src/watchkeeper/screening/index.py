@@ -37,10 +37,11 @@ from watchkeeper.screening.normalize import (
     normalise_name,
     token_keys,
 )
+from watchkeeper.screening.similarity import token_similarity
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 16
+INDEX_FORMAT = 17
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -155,6 +156,12 @@ class CandidateIndex:
     post_offsets: IntArray = field(default_factory=lambda: np.zeros(1, np.int64))
     post_names: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     name_weight: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # token id -> the tokens it is like and how much (CSR), computed once at build: a
+    # query word that is on a list needs no similarity work at query time.
+    like_known: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    like_offsets: IntArray = field(default_factory=lambda: np.zeros(1, np.int64))
+    like_tokens: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    like_sims: FloatArray = field(default_factory=lambda: np.zeros(0))
     identifiers: dict[str, list[int]] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
 
@@ -201,6 +208,16 @@ class CandidateIndex:
 
     def postings(self, tid: int) -> IntArray:
         return self.post_names[self.post_offsets[tid] : self.post_offsets[tid + 1]]
+
+    def known_likes(self, tid: int) -> list[tuple[int, float]] | None:
+        """The (token, similarity) pairs a vocabulary token is like, with a similarity
+        above zero, in ``tokens_like`` order (as ``token_similarity`` gives them); None
+        when they were not computed at build (parts joined)."""
+        if not self.like_known[tid]:
+            return None
+        start, stop = self.like_offsets[tid], self.like_offsets[tid + 1]
+        tokens = self.like_tokens[start:stop].tolist()
+        return list(zip(tokens, self.like_sims[start:stop].tolist(), strict=True))
 
     def tokens_like(self, form: str, full: bool = True, abjad: bool = False) -> set[int]:
         """The vocabulary tokens sharing a blocking key with this query form. Joined parts
@@ -281,6 +298,7 @@ class _Builder:
         self.index = index
         self.keys: dict[int, list[int]] = {}
         self.postings: list[list[int]] = []
+        self.parts: set[int] = set()  # tokens that are a name part, not parts joined
 
     def token_id(self, form: str) -> int:
         index = self.index
@@ -344,6 +362,7 @@ class _Builder:
             name_id = len(index.names)
             index.names.append(name)
             tokens = set(name.forms)
+            self.parts.update(self.token_id(form) for form in name.forms)
             # Adjacent parts joined: 'abdul rahman' meets 'abdulrahman'.
             if 1 < len(name.forms) <= 6:
                 for i in range(len(name.forms) - 1):
@@ -384,6 +403,23 @@ class _Builder:
         index.post_names = np.fromiter(
             (n for p in self.postings for n in p), dtype=np.int32, count=sum(plens)
         )
+        # Name parts only: adjacent parts joined ('kimjongun') are seldom a query word.
+        forms = index.vocab_forms
+        likes: list[tuple[int, float]] = []
+        offsets = [0]
+        known = np.zeros(len(forms), dtype=bool)
+        for own, form in enumerate(forms):
+            if own in self.parts:
+                known[own] = True
+                for tid in index.tokens_like(form):
+                    sim, _reason = token_similarity(form, forms[tid])
+                    if sim > 0:
+                        likes.append((tid, sim))
+            offsets.append(len(likes))
+        index.like_known = known
+        index.like_offsets = np.array(offsets, dtype=np.int64)
+        index.like_tokens = np.array([t for t, _s in likes], dtype=np.int32)
+        index.like_sims = np.array([s for _t, s in likes], dtype=np.float64)
 
 
 @functools.cache
