@@ -85,6 +85,9 @@ def test_skeleton_survives_transliteration_and_dropped_vowels() -> None:
     assert skeleton("muhammad") == skeleton("mohammed") == skeleton("mhmd")
     assert skeleton("qaddafi") == skeleton("gadhafi")
     assert skeleton("habbash") != skeleton("bush")
+    # x is 'ks': Alexander / Aleksandr, Trinitex / Trinitaks.
+    assert skeleton("alexander") == skeleton("aleksandr")
+    assert skeleton("trinitex") == skeleton("trinitaks")
 
 
 def test_abjad_key_matches_romanised_arabic_to_list_spellings() -> None:

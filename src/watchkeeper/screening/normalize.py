@@ -492,9 +492,9 @@ _DPRK_LEADS = str.maketrans({"g": "k", "b": "p", "d": "t"})
 _VOWELS = re.compile(r"[aeiouy]")
 _SKELETON_DIGRAPHS = (
     ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
-    ("zh", "j"), ("ph", "f"), ("ck", "k"), ("ou", "u"), ("ee", "i"), ("oo", "u"),
+    ("zh", "j"), ("ph", "f"), ("ck", "k"), ("ou", "u"), ("ee", "i"), ("oo", "u"), ("x", "ks"),
 )  # fmt: skip
-_SKELETON_CHARS = str.maketrans({"q": "k", "c": "k", "g": "k", "z": "s", "w": "v", "x": "s"})
+_SKELETON_CHARS = str.maketrans({"q": "k", "c": "k", "g": "k", "z": "s", "w": "v"})
 
 
 @lru_cache(maxsize=300_000)
