@@ -681,6 +681,9 @@ def main(argv: Iterable[str] | None = None) -> None:
 
     cases = build_cases(entities, args.split, args.sample)
     print(f"{len(cases):,} cases", file=sys.stderr)
+    # Cold as a fresh process that loads the index from disk: building it above warmed
+    # the per-word caches, which such a process would not have.
+    clear_caches(screener)
     wk_all, wk_wall, wk_cpu = run_watchkeeper(screener, cases)
     if args.show_misses:
         for case, ids in zip(cases, wk_all, strict=True):
