@@ -201,3 +201,10 @@ def test_an_initial_never_pairs_with_a_company_form() -> None:
         q_canons=q.canons, c_canons=c.canons, person=True,
     )  # fmt: skip
     assert all(p.reason != "initial" for p in scored.pairs)
+
+
+@pytest.mark.parametrize(("a", "b"), [("khol", "chol"), ("khoun", "chun"), ("tekh", "tech")])
+def test_kh_and_ch_are_one_letter_romanised_two_ways(a: str, b: str) -> None:
+    assert token_similarity(a, b) == (0.8, TRANSLITERATION)
+    # Only for each other: 'ch' and 'sh' are still two sounds.
+    assert token_similarity(a.replace("kh", "sh"), b)[1] != TRANSLITERATION

@@ -63,6 +63,11 @@ PREFILTER = 0.45
 _RATIO = Levenshtein.normalized_similarity
 
 
+def _kh(form: str) -> str:
+    """The spelling key with 'kh' and 'ch' as one letter, and only as each other."""
+    return spelling_key(form.replace("kh", "9").replace("ch", "9"))
+
+
 def _ocr_alike(q: str, c: str) -> bool:
     """Look-alikes collapsed ('rn' / 'm'), or letter for letter ('adcl' / 'adel',
     where reading 'cl' as 'd' goes wrong)."""
@@ -122,6 +127,10 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         kq, kc = spelling_key(q), spelling_key(c)
         if kq == kc:
             return 0.85, TRANSLITERATION
+        # Cyrillic х written 'kh' or, German-style, 'ch' (Mikhail / Michail).
+        kh_ch = ("ch" in q and "kh" in c) or ("kh" in q and "ch" in c)
+        if kh_ch and _kh(q) == _kh(c):
+            return 0.8, TRANSLITERATION
         key_limit = allowed_edits(max(len(kq), len(kc))) if min(len(kq), len(kc)) >= 5 else 0
         if key_limit and best < 0.8 and OSA.distance(kq, kc, score_cutoff=key_limit) <= key_limit:
             best, reason = 0.8, TRANSLITERATION
