@@ -256,3 +256,21 @@ def test_word_likes_computed_at_build_are_those_computed_at_query_time(
     # Parts joined ('kimjongun') are left to query time.
     joined = next(t for f, t in index.vocab.items() if f == "mahanair")
     assert index.known_likes(joined) is None
+
+
+def test_the_best_candidates_are_scored_however_few(
+    sdn_screener: Screener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    # Estimates are rough: the best two are scored whatever theirs, also when there are
+    # no more than two. Here the name MAHAN AIR, estimated (wrongly) at 0.25.
+    index = sdn_screener.index
+    name_id = next(i for i, n in enumerate(index.names) if n.original == "MAHAN AIR")
+    monkeypatch.setattr(
+        Screener,
+        "_candidate_names",
+        lambda self, prepared: (np.array([name_id]), np.array([0.25])),
+    )
+    hits = sdn_screener.screen(query("MAHAN AIR", "Organization"))
+    assert hits and hits[0].entity.caption == "MAHAN AIR" and hits[0].match

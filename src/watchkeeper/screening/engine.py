@@ -607,9 +607,11 @@ class Screener:
         name_ids, name_scores = self._candidate_names(prepared)
         # A name whose estimate is far below the cut-off is not worth scoring.
         floor_estimate = MIN_ESTIMATE * min(cutoff, threshold)
-        if len(name_scores) > ALWAYS_SCORED:
-            # The best few are scored whatever their estimate (it is rough).
-            nth = np.partition(-name_scores, ALWAYS_SCORED - 1)[ALWAYS_SCORED - 1]
+        if len(name_scores):
+            # The best few are scored whatever their estimate (it is rough), also when
+            # there are no more than that few.
+            k = min(ALWAYS_SCORED, len(name_scores))
+            nth = np.partition(-name_scores, k - 1)[k - 1]
             floor_estimate = min(floor_estimate, max(-nth, LOWEST_ESTIMATE))
         keep = name_scores >= floor_estimate
         name_ids, name_scores = name_ids[keep], name_scores[keep]
