@@ -205,6 +205,9 @@ def test_vowel_dropped_ocr_and_truncated(sdn_screener: Screener) -> None:
     ]:
         hits = sdn_screener.screen(query(text, schema))
         assert hits and hits[0].entity.caption == listed and hits[0].match, text
+    # Cut off after two letters: the words those begin are looked up too.
+    hits = sdn_screener.screen(query("Alexander OS", "Person"))
+    assert hits and hits[0].entity.caption == "OSTROWSKY, Alexander" and hits[0].match
     # A cut-off last word after initials is still looked up as cut off.
     hits = sdn_screener.screen(query("P.P. BABUDO", "Organization"))
     assert hits and hits[0].entity.caption == "P.P. BABUDOVAC B.I." and hits[0].match

@@ -242,9 +242,9 @@ class CandidateIndex:
         self.__dict__["_sorted_tids"] = [t for _f, t in pairs]
 
     def prefix_range(self, form: str, most: int = 400) -> list[int]:
-        """Vocabulary tokens longer than this (cut-off) word of 3+ letters that begin
+        """Vocabulary tokens longer than this (cut-off) word of 2+ letters that begin
         like it; none when more than ``most`` do (too little to go on)."""
-        if len(form) < 3 or form.isdigit():
+        if len(form) < 2 or form.isdigit():
             return []
         if "_sorted_forms" not in self.__dict__:
             self.prepare()
