@@ -277,3 +277,11 @@ def test_the_best_candidates_are_scored_however_few(
     )
     hits = sdn_screener.screen(query("MAHAN AIR", "Organization"))
     assert hits and hits[0].entity.caption == "MAHAN AIR" and hits[0].match
+
+
+def test_a_last_word_that_may_be_cut_weighs_as_itself(sdn_screener: Screener) -> None:
+    # 'HASSAN' may be the start of a longer listed word; in candidate estimates it still
+    # weighs as HASSAN, not as the rarest word beginning with it, so among the many
+    # HASSANs the one whose given name starts with B is scored.
+    hits = sdn_screener.screen(query("B. HASSAN", "Person"), limit=10)
+    assert "ofac-21001" in {h.entity.id for h in hits if h.match}

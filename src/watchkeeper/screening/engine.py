@@ -516,7 +516,8 @@ class Screener:
                 # A listed word weighs as the rarest word it is like; a misspelt one as
                 # the word it is most like ('semiconcluctor', 'semiconductor').
                 info = infos[p]
-                own = (info.best_idf or info.weight) if forms[p] in index.vocab else info.weight
+                listed = forms[p] in index.vocab and p != last
+                own = (info.best_idf or info.weight) if listed else info.weight
                 if abjad and 0 < p < len(parts) - 1:
                     # As in scoring: the father's and grandfather's names an Arabic-script
                     # name carries cost little where a list name leaves them out.
