@@ -208,3 +208,18 @@ def test_kh_and_ch_are_one_letter_romanised_two_ways(a: str, b: str) -> None:
     assert token_similarity(a, b) == (0.8, TRANSLITERATION)
     # Only for each other: 'ch' and 'sh' are still two sounds.
     assert token_similarity(a.replace("kh", "sh"), b)[1] != TRANSLITERATION
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        # The UN and SDN spellings of one person (ROUINE), and two hand-made pairs.
+        ("Lazher Ben Khalifa Ben Ahmed ROUINE", "AL-AZHAR BEN KHALIFA BEN AHMED ROUINE"),
+        ("Mohamed Lamine", "Mohamed al-Amin"),
+        ("Ahmed al-Arabi", "Ahmed Larbi"),
+    ],
+)
+def test_the_article_elided_before_a_vowel_is_the_article(query: str, listed: str) -> None:
+    assert _align(query, listed) > 0.85
+    # Only the article: another word beginning with 'l' does not join ('Lamb' / 'al Amin').
+    assert _align("Mohamed Lamb", "Mohamed al-Amin") < 0.7

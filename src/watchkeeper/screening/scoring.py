@@ -330,6 +330,15 @@ def _matched_span(used: dict[int, None]) -> tuple[int, int]:
     return (min(used), max(used))
 
 
+def _elided(joined: str, first: str) -> str:
+    """The Arabic article joined to a name that begins with a vowel, as Maghrebi
+    spellings write it without its vowel: al-Azhar 'Lazhar', al-Amin 'Lamine', al-Arabi
+    'Larbi' ('' when the run does not begin with the article)."""
+    if first in ("al", "el") and len(joined) > 3 and joined[2] in "aeiou":
+        return "l" + joined[2:]
+    return ""
+
+
 def _join_pairs(
     q_forms: tuple[str, ...],
     q_kinds: tuple[str, ...],
@@ -355,12 +364,22 @@ def _join_pairs(
             # In Arabic script the article's 'l' is written but not said before some
             # letters: نور الدين 'nwr al dyn' is 'Noureddine'.
             bare = "".join(q_forms[i] for i in run if q_forms[i] != "al") if abjad else ""
+            elided = _elided(joined, q_forms[run[0]])
             for j in free_c:
                 # Parts written joined begin alike: 'abdul rahman' / 'abdulrahman'.
                 cf = c_forms[j]
                 if j in used_c or abs(len(cf) - len(joined)) > 2:
                     continue
                 if cf[0] != joined[0] and not abjad:
+                    if not (elided and cf[0] == "l"):
+                        continue
+                    sim, reason = _joined_similarity(elided, cf, abjad, exact, korean)
+                    if sim > 0:
+                        for i in run:
+                            used_q[i] = None
+                        used_c[j] = None
+                        pairs.append((run, [j], sim, f"joined, article elided, {reason}"))
+                        break
                     continue
                 sim, reason = _joined_similarity(joined, cf, abjad, exact, korean)
                 if not sim and bare and bare != joined:
@@ -377,11 +396,21 @@ def _join_pairs(
             if run[-1] - run[0] != span - 1 or any(j in used_c for j in run):
                 continue
             joined = "".join(c_forms[j] for j in run)
+            elided = _elided(joined, c_forms[run[0]])
             for i in free_q:
                 qf = q_forms[i]
                 if i in used_q or abs(len(qf) - len(joined)) > 2:
                     continue
                 if qf[0] != joined[0] and not abjad:
+                    if not (elided and qf[0] == "l"):
+                        continue
+                    sim, reason = _joined_similarity(qf, elided, abjad, exact, korean)
+                    if sim > 0:
+                        used_q[i] = None
+                        for j in run:
+                            used_c[j] = None
+                        pairs.append(([i], run, sim, f"joined, article elided, {reason}"))
+                        break
                     continue
                 sim, reason = _joined_similarity(q_forms[i], joined, abjad, exact, korean)
                 if sim > 0:
