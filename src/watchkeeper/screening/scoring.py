@@ -290,7 +290,7 @@ def align_names(
         loose = [r for qi, _ci, _s, r in pairs if named[0] in qi]
         if loose and (
             loose[0] in LOOSE
-            or (loose[0].startswith("joined") and loose[0].removeprefix("joined, ") in LOUD)
+            or (loose[0].startswith("joined") and loose[0].rsplit(", ", 1)[-1] in LOUD)
         ):
             score = LOOSE_CAP
             capped = "the only name word is alike in sound or romanisation, not in writing"
@@ -366,29 +366,15 @@ def _join_pairs(
             bare = "".join(q_forms[i] for i in run if q_forms[i] != "al") if abjad else ""
             elided = _elided(joined, q_forms[run[0]])
             for j in free_c:
-                # Parts written joined begin alike: 'abdul rahman' / 'abdulrahman'.
                 cf = c_forms[j]
                 if j in used_c or abs(len(cf) - len(joined)) > 2:
                     continue
-                if cf[0] != joined[0] and not abjad:
-                    if not (elided and cf[0] == "l"):
-                        continue
-                    sim, reason = _joined_similarity(elided, cf, abjad, exact, korean)
-                    if sim > 0:
-                        for i in run:
-                            used_q[i] = None
-                        used_c[j] = None
-                        pairs.append((run, [j], sim, f"joined, article elided, {reason}"))
-                        break
-                    continue
-                sim, reason = _joined_similarity(joined, cf, abjad, exact, korean)
-                if not sim and bare and bare != joined:
-                    sim, reason = _joined_similarity(bare, cf, abjad, exact, korean)
+                sim, reason = _run_similarity(joined, cf, True, elided, bare, abjad, exact, korean)
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
                     used_c[j] = None
-                    pairs.append((run, [j], sim, f"joined, {reason}"))
+                    pairs.append((run, [j], sim, reason))
                     break
         # list run -> one query part
         for start in range(len(free_c) - span + 1):
@@ -401,24 +387,43 @@ def _join_pairs(
                 qf = q_forms[i]
                 if i in used_q or abs(len(qf) - len(joined)) > 2:
                     continue
-                if qf[0] != joined[0] and not abjad:
-                    if not (elided and qf[0] == "l"):
-                        continue
-                    sim, reason = _joined_similarity(qf, elided, abjad, exact, korean)
-                    if sim > 0:
-                        used_q[i] = None
-                        for j in run:
-                            used_c[j] = None
-                        pairs.append(([i], run, sim, f"joined, article elided, {reason}"))
-                        break
-                    continue
-                sim, reason = _joined_similarity(q_forms[i], joined, abjad, exact, korean)
+                sim, reason = _run_similarity(joined, qf, False, elided, "", abjad, exact, korean)
                 if sim > 0:
                     used_q[i] = None
                     for j in run:
                         used_c[j] = None
-                    pairs.append(([i], run, sim, f"joined, {reason}"))
+                    pairs.append(([i], run, sim, reason))
                     break
+
+
+def _run_similarity(
+    joined: str,
+    part: str,
+    run_is_query: bool,
+    elided: str,
+    bare: str,
+    abjad: bool,
+    exact: bool,
+    korean: bool,
+) -> tuple[float, str]:
+    """A run of parts joined against one part of the other name, with its reason.
+    Parts written joined begin alike ('abdul rahman' / 'abdulrahman'), except in
+    Arabic script and where the article lost its vowel ('al azhar' / 'lazhar')."""
+
+    def similarity(run_form: str) -> tuple[float, str]:
+        if run_is_query:
+            return _joined_similarity(run_form, part, abjad, exact, korean)
+        return _joined_similarity(part, run_form, abjad, exact, korean)
+
+    if part[0] != joined[0] and not abjad:
+        if not (elided and part[0] == "l"):
+            return 0.0, ""
+        sim, reason = similarity(elided)
+        return sim, f"joined, article elided, {reason}"
+    sim, reason = similarity(joined)
+    if not sim and bare and bare != joined:
+        sim, reason = similarity(bare)
+    return sim, f"joined, {reason}"
 
 
 # ---- qualifying features ---------------------------------------------------------------
