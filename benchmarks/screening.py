@@ -778,6 +778,11 @@ def main(argv: Iterable[str] | None = None) -> None:
         "",
         table(["screener", "queries", "queries/s (wall)", "queries/CPU-s"], speed),
         "",
+        "Cold: the index loaded from its saved file and every per-word cache empty, as in "
+        "a fresh process. Steady: the caches emptied, the other split's queries screened "
+        "untimed, then these timed. On this shared two-core machine the same code measures "
+        "up to a fifth apart from run to run.",
+        "",
         f"### Watchkeeper on the full case set ({len(cases):,} queries)",
         "",
         table(full_headers, full_rows),
