@@ -485,23 +485,10 @@ def run_watchkeeper(screener: Screener, cases: list[Case]) -> tuple[list[list[st
     return matched, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def clear_caches(screener: Screener) -> None:
-    """Forget every memoised word, pair and query form, as a fresh process would."""
-    from watchkeeper.screening import index as index_module
-    from watchkeeper.screening import normalize, scoring, similarity
-
-    for module in (normalize, similarity, scoring, index_module):
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
-    for key in ("_matches", "_probes", "_entity_cache"):
-        screener.index.__dict__.pop(key, None)
-
-
 def run_steady(screener: Screener, cases: list[Case], warmup: list[Case]) -> tuple[float, float]:
     """Queries/s once the caches hold what a running service has met: every cache is
     emptied, the other split's queries are screened (untimed), then these are timed."""
-    clear_caches(screener)
+    screener.forget_caches()
     run_watchkeeper(screener, warmup)
     _matched, wall, cpu = run_watchkeeper(screener, cases)
     return wall, cpu
@@ -688,7 +675,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     print(f"{len(cases):,} cases", file=sys.stderr)
     # Cold as a fresh process that loads the index from disk: building it above warmed
     # the per-word caches, which such a process would not have.
-    clear_caches(screener)
+    screener.forget_caches()
     wk_all, wk_wall, wk_cpu = run_watchkeeper(screener, cases)
     if args.show_misses:
         for case, ids in zip(cases, wk_all, strict=True):

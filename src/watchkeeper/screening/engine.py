@@ -254,7 +254,7 @@ class _Probe(NamedTuple):
     """What one query form finds in the index."""
 
     matched: list[tuple[int, float]]  # vocabulary token, similarity x rarity
-    best_idf: float  # rarity of the rarest token it matched
+    best_idf: float  # rarity of the rarest token it is like (words it begins aside)
     weight: float  # what the form weighs in scoring
     names: IntArray  # names carrying a matched token of at most COMMON_POSTINGS names
     weights: FloatArray  # the best similarity x rarity of the form on each of them
@@ -339,6 +339,19 @@ class Screener:
             cls._memory[memo] = index
         settle_gc()
         return cls(index)
+
+    def forget_caches(self) -> None:
+        """Forget every memoised word, word pair and query form, as a fresh process that
+        loads the index would start (benchmarks measure from there)."""
+        from watchkeeper.screening import index as index_module
+        from watchkeeper.screening import normalize, scoring, similarity
+
+        for module in (normalize, similarity, scoring, index_module):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+        for key in ("_matches", "_probes", "_entity_cache"):
+            self.index.__dict__.pop(key, None)
 
     def versions(self) -> list[int]:
         return list(self.index.versions)
@@ -460,11 +473,7 @@ class Screener:
         else:
             names, weights = np.zeros(0, np.int64), np.zeros(0)
         found = _Probe(
-            [(t, s * idf[t]) for t, s in matched],
-            max((idf[t] for t, _s in matched), default=0.0),
-            base.weight,
-            names,
-            weights,
+            [(t, s * idf[t]) for t, s in matched], base.best_idf, base.weight, names, weights
         )
         if len(cache) > 200_000:
             cache.clear()

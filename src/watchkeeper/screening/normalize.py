@@ -105,7 +105,7 @@ _SPLIT = re.compile(r"[^0-9a-z]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 # Digits read as letters inside words (OCR and leetspeak): 0->o, 1->l, 5->s ...
-DIGIT_LETTERS = str.maketrans(
+_DIGIT_LETTERS = str.maketrans(
     {"0": "o", "1": "l", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b"}
 )
 
@@ -365,16 +365,17 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
     articled: set[str] = set()
     for w in text.split():
         if any("\u0600" <= c <= "\u06ff" for c in w):
-            arabic.add(_ascii(w.lower()))
+            romanised = _ascii(w.lower())
+            arabic.add(romanised)
             if not w.startswith("ع"):
-                articled.add(_ascii(w.lower()))
+                articled.add(romanised)
     tokens: list[Token] = []
     for word, canon in zip(words, canons, strict=True):
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
             # Letters and digits in one word: OCR or leetspeak (M4HAN) unless a code.
             letters = sum(c.isalpha() for c in word)
             if len(word) >= 3 and letters >= max(len(word) - 2, 2):
-                word = word.translate(DIGIT_LETTERS)
+                word = word.translate(_DIGIT_LETTERS)
         joined_article = word in articled and not canon
         if word in arabic and not canon and word.startswith("bdal") and len(word) >= 7:
             # 'Abd al-' written joined to the name it begins (عبدالرحيم 'bdalrhym').
@@ -622,19 +623,9 @@ _OCR_PAIRS = (
 # Characters OCR reads for one another, one letter per class: what a short word
 # ('R1' for 'RI', '5' for 'S', 'FP' for 'EP') looks like to a scanner.
 OCR_CLASSES = str.maketrans(
-    {
-        "1": "i",
-        "l": "i",
-        "0": "o",
-        "5": "s",
-        "8": "b",
-        "h": "b",
-        "6": "g",
-        "2": "z",
-        "f": "e",
-        "c": "e",
-    }
-)
+    {"1": "i", "l": "i", "0": "o", "5": "s", "8": "b", "h": "b", "6": "g", "2": "z", "f": "e",
+     "c": "e"}
+)  # fmt: skip
 
 
 @lru_cache(maxsize=300_000)

@@ -24,7 +24,6 @@ from watchkeeper.screening.normalize import (
 )
 from watchkeeper.screening.similarity import (
     ABJAD,
-    ARTICLES,
     INITIAL,
     LOOSE,
     OCR,
@@ -54,6 +53,8 @@ ABJAD_MIDDLE_QUERY_PART = 0.3
 LOOSE_CAP = 0.65
 LOUD = LOOSE | {SOUNDS, TRANSLITERATION}  # joined on these: loose too
 KOREAN = "same Korean syllable, another romanisation"
+# The Arabic article as romanisations write it.
+ARTICLES = frozenset({"al", "el", "ul", "il"})
 # A name whose matched parts are all weak (company forms, particles, very common
 # words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
 WEAK_IDF = 3.0
@@ -129,10 +130,10 @@ def align_names(
     nq, nc = len(q_forms), len(c_forms)
     candidates: list[tuple[float, float, float, int, int, str]] = []
     last = nq - 1
-    # Titles pair too (weighing nothing): 'Sayyid' is a title in one name and a family
-    # name in another.
     similarity = token_similarity
     c_legal = [k == LEGAL for k in c_kinds]
+    # Titles pair too (weighing nothing): 'Sayyid' is a title in one name and a family
+    # name in another.
     for i, qf in enumerate(q_forms):
         q_short = len(qf) == 1
         q_cut = i == last and nq > 1

@@ -41,7 +41,6 @@ def _bare(word: str) -> bool:
 
 
 SHORT_OTHER_VOWELS = 0.7
-ARTICLES = frozenset({"al", "el", "ul", "il"})
 
 
 def allowed_edits(length: int) -> int:
@@ -148,14 +147,17 @@ def token_similarity(q: str, c: str) -> tuple[float, str]:
         return best, reason
     if _ocr_alike(q, c):
         return (0.9 if min(lq, lc) >= 4 else 0.8), OCR
-    oq, oc = ocr_form(q), ocr_form(c)
     if best < SHORT_OTHER_VOWELS and min(lq, lc) <= 5 and translit_key(q) == translit_key(c):
         # A short word with its vowels romanised otherwise ('jusa' / 'jose', 'lus' /
         # 'los', 'qurd' / 'kord'): a weak sign, loose (alone it matches nothing).
         best, reason = SHORT_OTHER_VOWELS, OTHER_VOWELS
     if min(lq, lc) < 4:
         return best, reason  # three letters: only a near-exact match says anything
-    if min(lq, lc) >= 5 and best < 0.8 and OSA.distance(oq, oc, score_cutoff=limit) <= limit:
+    if (
+        min(lq, lc) >= 5
+        and best < 0.8
+        and OSA.distance(ocr_form(q), ocr_form(c), score_cutoff=limit) <= limit
+    ):
         best, reason = 0.8, OCR
     ratio = 1.0 - Levenshtein.distance(q, c) / longest
     if ratio < 0.55:
