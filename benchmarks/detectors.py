@@ -1,7 +1,7 @@
 """Detector throughput (positions/s) and peak memory on generated AIS (real tracks
 replayed in time and space: ``watchkeeper.movement.generate``) at 1M, 3M and 10M
-positions, beside a plain pandas groupby/shift implementation of the AIS-gap
-detector on the same positions in the same run.
+positions, beside two plain implementations of the AIS-gap detector on the same
+positions in the same run: pandas groupby/shift, and a DuckDB ``LEAD`` window query.
 
 Each measurement runs in its own process, so its peak RSS is its own.
 Usage: ``python benchmarks/detectors.py [--sizes 1000000,3000000,10000000]``.
@@ -171,6 +171,47 @@ def child_pandas_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     return {"seconds": seconds, "events": int(len(gaps)), "by_type": {"ais_gap": int(len(gaps))}}
 
 
+def child_duckdb_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
+    """The SQL peer: AIS gaps as a DuckDB ``LEAD`` window over each vessel's reports."""
+    import duckdb
+
+    from watchkeeper.movement.geo import shore_distance
+
+    con = duckdb.connect(str(path), read_only=True)
+    t0 = time.perf_counter()
+    gaps = con.execute(
+        f"""
+        WITH fixes AS (
+            SELECT DISTINCT ON (mmsi, time, lat, lon) msg_id, mmsi, epoch(time) AS t, lat, lon
+            FROM ais_positions
+            WHERE lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180
+            ORDER BY mmsi, time, lat, lon, msg_id
+        ), paired AS (
+            SELECT mmsi, t, lat, lon,
+                   LEAD(t) OVER w AS t_next, LEAD(lat) OVER w AS lat_next,
+                   LEAD(lon) OVER w AS lon_next
+            FROM fixes
+            WINDOW w AS (PARTITION BY mmsi ORDER BY t, msg_id)
+        )
+        SELECT mmsi, t, lat, lon, t_next, lat_next, lon_next,
+               6371.0088 * 2 * asin(sqrt(
+                   pow(sin(radians(lat_next - lat) / 2), 2)
+                   + cos(radians(lat)) * cos(radians(lat_next))
+                     * pow(sin(radians(lon_next - lon) / 2), 2))) AS km
+        FROM paired WHERE t_next - t > {hours * 3600}
+        """
+    ).df()
+    gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
+    shore = shore_distance()
+    gaps["shore_a"] = shore.nm(gaps["lat"].to_numpy(), gaps["lon"].to_numpy())
+    gaps["shore_b"] = shore.nm(gaps["lat_next"].to_numpy(), gaps["lon_next"].to_numpy())
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "events": int(len(gaps)), "by_type": {"ais_gap": int(len(gaps))}}
+
+
+PEERS = ("pandas_gaps", "duckdb_gaps")
+
+
 def run_child(impl: str, path: Path) -> dict[str, object]:
     if impl == "watchkeeper_all":
         out = child_watchkeeper(path, None)
@@ -178,6 +219,8 @@ def run_child(impl: str, path: Path) -> dict[str, object]:
         out = child_watchkeeper(path, ["ais_gap"])
     elif impl == "pandas_gaps":
         out = child_pandas_gaps(path)
+    elif impl == "duckdb_gaps":
+        out = child_duckdb_gaps(path)
     else:
         raise SystemExit(f"unknown implementation {impl}")
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -214,7 +257,7 @@ def main() -> None:
         t0 = time.perf_counter()
         path = generate(size)
         print(f"{size:,} positions generated in {time.perf_counter() - t0:.0f} s: {path}")
-        for impl in ("watchkeeper_all", "watchkeeper_gaps", "pandas_gaps"):
+        for impl in ("watchkeeper_all", "watchkeeper_gaps", *PEERS):
             r = measure(impl, path)
             results[(impl, size)] = r
             rate = size / float(r["seconds"])  # type: ignore[arg-type]
@@ -234,19 +277,21 @@ def main() -> None:
             )  # type: ignore[arg-type]
     checks = []
     for size in sizes:
-        ours = results[("watchkeeper_gaps", size)]["events"]
-        peer = results[("pandas_gaps", size)]["events"]
-        ratio = float(results[("pandas_gaps", size)]["seconds"]) / float(  # type: ignore[arg-type]
-            results[("watchkeeper_gaps", size)]["seconds"]
-        )  # type: ignore[arg-type]
-        checks.append([f"{size:,}", ours, peer, "yes" if ours == peer else "NO", f"{ratio:.2f}x"])
+        ours = results[("watchkeeper_gaps", size)]
+        for impl in PEERS:
+            peer = results[(impl, size)]
+            ratio = float(peer["seconds"]) / float(ours["seconds"])  # type: ignore[arg-type]
+            same = "yes" if ours["events"] == peer["events"] else "NO"
+            checks.append(
+                [f"{size:,}", impl, ours["events"], peer["events"], same, f"{ratio:.2f}x"]
+            )
     first, last = sizes[0], sizes[-1]
 
     def secs(impl: str, size: int) -> float:
         return float(results[(impl, size)]["seconds"])  # type: ignore[arg-type]
 
     scale = []
-    for impl in ("watchkeeper_all", "watchkeeper_gaps", "pandas_gaps"):
+    for impl in ("watchkeeper_all", "watchkeeper_gaps", *PEERS):
         steps = [
             f"{(b - a) / max(secs(impl, b) - secs(impl, a), 1e-9):,.0f}"
             for a, b in zip(sizes, sizes[1:], strict=False)
@@ -270,12 +315,14 @@ starts after that and includes reading the positions back from the store.
 - `watchkeeper_gaps`: only the AIS-gap detector (same definition as the peer).
 - `pandas_gaps` (peer): the whole table in pandas, `groupby('mmsi').shift(-1)`, gaps
   over 6 h, distance, implied speed and distance from shore for both ends.
+- `duckdb_gaps` (peer): the same rule as one DuckDB SQL query, `LEAD(...) OVER (PARTITION
+  BY mmsi ORDER BY time)` on the stored positions, then distance from shore for both ends.
 
 {table(["implementation", "positions", "seconds", "positions/s", "peak RSS MB", "events"], rows)}
 
 Same gaps found by both (a correctness check, not only a race), and the peer's time over ours:
 
-{table(["positions", "watchkeeper gaps", "pandas gaps", "equal", "pandas time / ours"], checks)}
+{table(["positions", "peer", "watchkeeper gaps", "peer gaps", "equal", "peer time / ours"], checks)}
 
 Cost growth from {first:,} to {last:,} positions, and the marginal rate between sizes
 (extra positions / extra seconds: the fixed costs -- port index, coastline grid, lists,
