@@ -300,12 +300,35 @@ def test_duplicate_and_missing_dataid(tmp_path: Path) -> None:
     assert err.value.field == "INDIVIDUAL"
 
 
-def test_unknown_entry_element_is_refused_not_dropped(tmp_path: Path) -> None:
-    text = raw_bytes().decode("utf-8")
-    renamed = text.replace("<INDIVIDUAL>", "<PERSON>", 1)
+def _rename_entry(data: bytes, dataid: str, kind: str, tag: str) -> tuple[bytes, int]:
+    """The entry with this DATAID renamed, opening and closing tag, so the file stays
+    well-formed XML; with the line of its opening tag."""
+    start = data.rindex(f"<{kind}>".encode(), 0, data.index(f"<DATAID>{dataid}<".encode()))
+    end = data.index(f"</{kind}>".encode(), start)
+    entry = data[start : end + len(kind) + 3]
+    renamed = f"<{tag}>".encode() + entry[len(kind) + 2 : -len(kind) - 3] + f"</{tag}>".encode()
+    return data[:start] + renamed + data[end + len(kind) + 3 :], data[:start].count(b"\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("dataid", "kind", "section"),
+    [
+        ("6907993", "INDIVIDUAL", "INDIVIDUALS"),
+        ("6908840", "INDIVIDUAL", "INDIVIDUALS"),
+        ("6908402", "ENTITY", "ENTITIES"),
+    ],
+)
+def test_unknown_entry_element_is_refused_not_dropped(
+    tmp_path: Path, dataid: str, kind: str, section: str
+) -> None:
+    """A renamed entry (the first, one in the middle, an organisation) in an otherwise
+    well-formed file: refused by name and line, never skipped."""
+    data, line = _rename_entry(raw_bytes(), dataid, kind, "PERSON")
+    etree.fromstring(data)  # still well-formed: the skeleton check is what refuses it
     with pytest.raises(ListFormatError, match="unexpected element <PERSON>") as err:
-        PARSER.parse([_write(tmp_path, renamed.encode())])
-    assert err.value.field == "CONSOLIDATED_LIST/INDIVIDUALS/PERSON"
+        PARSER.parse([_write(tmp_path, data)])
+    assert err.value.field == f"CONSOLIDATED_LIST/{section}/PERSON"
+    assert err.value.line == line
 
 
 def test_unknown_fields_are_kept_as_notes(tmp_path: Path) -> None:
