@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
+from tests.conftest import DATA
 from tests.movement import samples
 from watchkeeper.movement.detect import build_references, detect_events, run_detectors
 from watchkeeper.movement.detectors import EVENT_TYPES, PAIR_DETECTORS, TRACK_DETECTORS
 from watchkeeper.movement.detectors.ais_gaps import AisGapParams, find_gaps
-from watchkeeper.movement.detectors.base import Points, References
+from watchkeeper.movement.detectors.base import Points, ReceptionCoverage, References
 from watchkeeper.movement.detectors.encounters import Encounters
 from watchkeeper.movement.detectors.escorts import Escorts
 from watchkeeper.movement.detectors.identity import (
@@ -187,6 +189,99 @@ def test_gap_draught_change_hand_made() -> None:
     [g] = find_gaps(track(1, [0, 13], *OPEN_SEA, static=static), refs(), AisGapParams())
     assert g.params["draught_before_m"] == 8.0 and g.params["draught_after_m"] == 14.5
     assert "ais:900" in g.evidence and "ais:901" in g.evidence
+
+
+def test_real_gaps_stay_inside_one_observation(bundled_gaps: list) -> None:  # type: ignore[type-arg]
+    """Real bundled samples (2008 to 2023, seven files): before, 179 gaps, 93 of them
+    longer than 30 days (2010 -> 2023 between two unrelated files), 40 with a negative
+    distance from shore. Now every gap lies inside one stretch the receivers kept
+    hearing, and no distance from shore is negative."""
+    p = AisGapParams()
+    assert bundled_gaps, "the bundled samples hold real gaps"
+    assert all(6 < g.params["gap_h"] <= p.max_gap_hours for g in bundled_gaps)
+    assert all(g.end - g.start < timedelta(days=2) for g in bundled_gaps)
+    assert all(g.params["start_shore_nm"] >= 0 <= g.params["end_shore_nm"] for g in bundled_gaps)
+    # Unrelated files that the same MMSIs appear in: no gap across them.
+    assert not [g for g in bundled_gaps if g.start.year != g.end.year]
+    # Reports on land (a 0.1-degree grid over port basins) are said to be.
+    landed = [g for g in bundled_gaps if g.params["start_on_land"] or g.params["end_on_land"]]
+    assert all("on land" in g.detail for g in landed)
+
+
+@pytest.fixture(scope="module")
+def bundled_gaps() -> list:  # type: ignore[type-arg]
+    from watchkeeper.movement.ais.ingest import ingest_paths
+
+    with Store(":memory:") as store:
+        ingest_paths(store, [DATA / "ais"])
+        return detect_events(store, build_references(store), ["ais_gap"])
+
+
+def covered(mmsi: int, hours: list[float] | np.ndarray, lat: float, lon: float) -> Track:
+    """Another vessel heard at ``hours`` near (lat, lon): the receivers' coverage."""
+    return track(mmsi, hours, lat, lon)
+
+
+def coverage_of(*tracks: Track) -> ReceptionCoverage:
+    t = np.concatenate([tr.t for tr in tracks])
+    lat = np.concatenate([tr.lat for tr in tracks])
+    lon = np.concatenate([tr.lon for tr in tracks])
+    return ReceptionCoverage.from_bins(np.floor(lat), np.floor(lon), np.floor(t / 3600))
+
+
+def test_gap_needs_the_area_heard_hand_made() -> None:
+    """Hand-made: a vessel silent 7 h in open sea. A neighbour 0.3 degrees away heard
+    every hour -> a gap; the neighbour silent for 3 whole hours -> still a gap; for 4
+    -> none (the receiver, not the vessel, went quiet); heard only 2 degrees away ->
+    none; no neighbour at all -> none."""
+    lat, lon = OPEN_SEA
+    vessel = track(1, [0, 7], lat, lon)
+    every_hour = np.arange(0.5, 7.0, 1.0)
+    cases = (
+        (every_hour, lon + 0.3, 1),
+        (np.r_[0.5, 1.5, 5.5, 6.5], lon + 0.3, 1),  # hours 2, 3, 4 empty
+        (np.r_[0.5, 5.5, 6.5], lon + 0.3, 0),  # hours 1-4 empty
+        (every_hour, lon + 2.0, 0),
+    )
+    for hours_heard, other_lon, n in cases:
+        cov = coverage_of(vessel, covered(2, hours_heard, lat, other_lon))
+        assert len(find_gaps(vessel, refs(coverage=cov), AisGapParams())) == n, hours_heard
+    assert find_gaps(vessel, refs(coverage=coverage_of(vessel)), AisGapParams()) == []
+
+
+def test_gap_end_area_must_be_heard_too_hand_made() -> None:
+    """Hand-made: silent 7 h, reappearing 5 degrees east; only the start area is heard
+    -> none; both areas heard -> a gap."""
+    lat, lon = OPEN_SEA
+    vessel = track(1, [0, 7], lat, [lon, lon + 5])
+    hours_heard = np.arange(0.5, 7.0, 1.0)
+    start_only = coverage_of(vessel, covered(2, hours_heard, lat, lon))
+    assert find_gaps(vessel, refs(coverage=start_only), AisGapParams()) == []
+    both = coverage_of(
+        vessel, covered(2, hours_heard, lat, lon), covered(3, hours_heard, lat, lon + 5)
+    )
+    assert len(find_gaps(vessel, refs(coverage=both), AisGapParams())) == 1
+
+
+def test_gap_longest_edge_hand_made() -> None:
+    """Hand-made: 14 days is still one observation; a minute more is not."""
+    p = AisGapParams()
+    longest = p.max_gap_hours
+    assert len(find_gaps(track(1, [0, longest], *OPEN_SEA), refs(), p)) == 1
+    assert find_gaps(track(1, [0, longest + 1 / 60], *OPEN_SEA), refs(), p) == []
+    assert len(find_gaps(track(1, [0, 400], *OPEN_SEA), refs(), replace(p, max_gap_hours=500))) == 1
+
+
+def test_gap_on_land_is_zero_from_shore_hand_made() -> None:
+    """Hand-made: a silence starting in Tehran (the coastline grid says about -300 nm)
+    reports 0 nm from shore, on land, never a negative distance."""
+    assert shore_distance().one_nm(35.7, 51.4) < 0
+    [g] = find_gaps(
+        track(1, [0, 7], [35.7, OPEN_SEA[0]], [51.4, OPEN_SEA[1]]), refs(), AisGapParams()
+    )
+    assert g.params["start_shore_nm"] == 0 and g.params["start_on_land"] is True
+    assert g.params["end_shore_nm"] > 50 and g.params["end_on_land"] is False
+    assert "last report on land" in g.detail and not g.params["suspected_disabling"]
 
 
 # ------------------------------------------------------------------ loitering
@@ -411,14 +506,15 @@ def test_run_detectors_since_keeps_older_events() -> None:
 
     store = Store(":memory:")
     hours = np.array([0.0, 7.0, 8.0, 15.0])
+    neighbour = np.arange(0.5, 15.0, 1.0)  # heard every hour: the area is covered
     samples.insert(
         store,
         pd.DataFrame(
             {
-                "mmsi": 636000001,
-                "time": pd.to_datetime(T0 + hours * 3600, unit="s", utc=True),
+                "mmsi": [636000001] * hours.size + [636000002] * neighbour.size,
+                "time": pd.to_datetime(T0 + np.r_[hours, neighbour] * 3600, unit="s", utc=True),
                 "lat": OPEN_SEA[0],
-                "lon": OPEN_SEA[1],
+                "lon": OPEN_SEA[1] + np.r_[np.zeros(hours.size), np.full(neighbour.size, 0.3)],
                 "sog": 0.0,
             }
         ),

@@ -11,7 +11,7 @@ from datetime import datetime
 from watchkeeper.errors import InputError
 from watchkeeper.events import Event
 from watchkeeper.movement.detectors import EVENT_TYPES, PAIR_DETECTORS, TRACK_DETECTORS
-from watchkeeper.movement.detectors.base import Points, References
+from watchkeeper.movement.detectors.base import Points, ReceptionCoverage, References
 from watchkeeper.movement.detectors.escorts import Escorts
 from watchkeeper.movement.detectors.identity import CHANGE, Identity, flag_changes
 from watchkeeper.movement.geo import shore_distance
@@ -45,7 +45,8 @@ def check_types(types: Sequence[str] | None) -> list[str]:
 
 
 def build_references(store: Store, settings: Settings | None = None) -> References:
-    """Identities, links (written to ``vessel_links``), ports, coastline, lists."""
+    """Identities, links (written to ``vessel_links``), ports, coastline, lists, and
+    where and when anyone was heard."""
     settings = settings or Settings.from_env()
     identities = build_identities(store)
     listed = ListedVessels.from_store(store)
@@ -59,6 +60,7 @@ def build_references(store: Store, settings: Settings | None = None) -> Referenc
         registry=registry,
         identities=identities,
         links=stored_links(store),
+        coverage=ReceptionCoverage.from_store(store),
     )
 
 

@@ -41,7 +41,7 @@ from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.events import Event
 from watchkeeper.movement.detect import build_references, check_types, save_detected
 from watchkeeper.movement.detectors import PAIR_DETECTORS, TRACK_DETECTORS
-from watchkeeper.movement.detectors.base import References
+from watchkeeper.movement.detectors.base import ReceptionCoverage, References
 from watchkeeper.movement.detectors.escorts import Escorts
 from watchkeeper.movement.detectors.identity import CHANGE, Identity, flag_changes
 from watchkeeper.movement.geo import EARTH_RADIUS_KM, neighbour_offsets
@@ -475,6 +475,8 @@ def detect_events_spark(
         st = _normalised_statics(statics if statics is not None else _empty_statics(spark))
         # A copy: a detector's pre-pass writes into ``scratch``, the caller's stays as it was.
         refs = replace(refs, scratch=dict(refs.scratch))
+        if refs.coverage is not None:  # heard where and when: from these positions
+            refs.coverage = reception_coverage(pos)
         for det in pair_dets.values():
             if isinstance(det, Escorts):
                 det.prepare(_guard_tracks(pos, st, refs), refs)
@@ -508,6 +510,20 @@ def detect_events_spark(
         if params is not None:
             events += flag_changes(refs.identities, refs, params)
     return [e for e in events if e.type in wanted]
+
+
+def reception_coverage(positions: DataFrame) -> ReceptionCoverage:
+    """``ReceptionCoverage.from_store`` on Spark: the distinct (1-degree cell, UTC hour)
+    bins of normalised positions, collected to the driver (one row per bin heard)."""
+    found = positions.selectExpr(
+        "CAST(floor(lat) AS BIGINT) AS la",
+        "CAST(floor(lon) AS BIGINT) AS lo",
+        f"time_us DIV {3_600_000_000} AS h",
+    ).distinct()
+    table = found.toArrow()
+    return ReceptionCoverage.from_bins(
+        table.column("la").to_numpy(), table.column("lo").to_numpy(), table.column("h").to_numpy()
+    )
 
 
 def _guard_tracks(pos: DataFrame, st: DataFrame, refs: References) -> list[Track]:
