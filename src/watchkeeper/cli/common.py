@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from watchkeeper.errors import InputError, WatchkeeperError
+from watchkeeper.errors import InputError, StoreError, WatchkeeperError
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
 
@@ -39,8 +39,20 @@ def settings(db: Path | None) -> Settings:
 
 
 def open_db(db: Path | None, *, read_only: bool = False) -> Store:
+    """The store for a command. A read command on the default path before anything was
+    loaded reads an empty store; on any other path (``--db``, $WATCHKEEPER_DB_PATH) a
+    missing file is a store error, exit 3, as ``screen --audit`` has it (a typo must not
+    read as "nothing found"). A store held by ``watchkeeper serve`` is a store error
+    naming the server's URL."""
     path = settings(db).db_path
     if read_only and not path.exists():
+        if path != Settings().db_path:
+            named = "--db" if db is not None else "WATCHKEEPER_DB_PATH"
+            raise StoreError(
+                f"no store at {path} ({named}): no lists are loaded and nothing is stored "
+                "there; read commands never create a store: check the path, or load data "
+                "into it first"
+            )
         # Nothing loaded yet: an empty, migrated in-memory store reads as empty.
         return Store(":memory:")
     return Store(path, read_only=read_only)
