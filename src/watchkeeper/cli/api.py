@@ -61,6 +61,7 @@ def serve(
     import uvicorn
 
     from watchkeeper.api import create_app
+    from watchkeeper.store.db import announce_server
 
     cfg = settings(db)
     changes: dict[str, Any] = {}
@@ -86,7 +87,11 @@ def serve(
         f"listed parties, audit {'on' if cfg.audit_api else 'off'}, writes {writes}; "
         f"docs at /docs"
     )
-    uvicorn.run(app, host=cfg.api_host, port=cfg.api_port, access_log=access_log, log_level="info")
+    # Other commands cannot open the store while this process holds it: tell them where.
+    with announce_server(cfg.db_path, f"http://{cfg.api_host}:{cfg.api_port}"):
+        uvicorn.run(
+            app, host=cfg.api_host, port=cfg.api_port, access_log=access_log, log_level="info"
+        )
 
 
 @audit_app.command("export")

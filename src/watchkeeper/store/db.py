@@ -1,10 +1,22 @@
-"""The DuckDB connection and its schema migrations."""
+"""The DuckDB connection and its schema migrations, and the note ``watchkeeper serve``
+leaves beside the file it holds.
+
+DuckDB lets one process write a file, or many processes read it, never both: while
+``serve`` holds the store read-write no other process can open it, not even read
+only. ``serve`` writes ``<db>.server`` (its URL and process id) for as long as it runs,
+so a command that meets the lock can say where the data can be read instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -26,12 +38,12 @@ class Store(ListVersionsMixin, EntitiesMixin, EventsMixin):
 
     def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+            raise StoreError(_cannot_open(self.path, exc)) from exc
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
@@ -67,3 +79,60 @@ class Store(ListVersionsMixin, EntitiesMixin, EventsMixin):
 
 def open_store(path: str | Path, *, read_only: bool = False) -> Store:
     return Store(path, read_only=read_only)
+
+
+def server_note(db_path: str | Path) -> Path:
+    """Where ``watchkeeper serve`` says it holds ``db_path``: ``<db>.server``."""
+    path = Path(db_path)
+    return path.with_name(path.name + ".server")
+
+
+@contextlib.contextmanager
+def announce_server(db_path: str | Path, url: str) -> Iterator[Path]:
+    """Write ``<db>.server`` (URL, process id, start time, UTC) while the block runs;
+    removed on the way out, unless another server has replaced it meanwhile."""
+    note = server_note(db_path)
+    record = {"url": url, "pid": os.getpid(), "started_at": datetime.now(UTC).isoformat()}
+    tmp = note.with_name(note.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    tmp.replace(note)  # atomic: a reader never sees half a note
+    try:
+        yield note
+    finally:
+        if (held_by_server(db_path) or {}).get("pid") == os.getpid():
+            note.unlink(missing_ok=True)
+
+
+def held_by_server(db_path: str | Path) -> dict[str, Any] | None:
+    """The ``<db>.server`` note of a server still running (``url``, ``pid``,
+    ``started_at``), or ``None`` (no note, unreadable, or its process is gone)."""
+    try:
+        record = json.loads(server_note(db_path).read_text(encoding="utf-8"))
+        pid = int(record["pid"])
+        str(record["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # it exists, run by another user
+    return dict(record)
+
+
+def _cannot_open(path: str, exc: duckdb.IOException) -> str:
+    """What to tell the user who cannot open ``path``: who holds it, and what to do."""
+    if "lock" not in str(exc).lower():
+        return f"cannot open the store {path}: {exc}"
+    server = held_by_server(path)
+    if server is not None:
+        return (
+            f"the store {path} is held by `watchkeeper serve` at {server['url']} "
+            f"(pid {server['pid']}); DuckDB lets no other process open it meanwhile, even "
+            f"to read: use that API ({server['url']}/docs) or stop the server"
+        )
+    return (
+        f"the store {path} is locked by another process writing to it; DuckDB lets no "
+        f"other process open it meanwhile, even to read: wait for it to finish ({exc})"
+    )
