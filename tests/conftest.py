@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,9 @@ from watchkeeper.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-SHARED = ROOT.parent / "shared" / "data"
+# Tests only: WATCHKEEPER_SHARED_DIR stands for ../shared; `make test` points it at a
+# folder that does not exist for a second pass, so a fresh clone's run is proved too.
+SHARED = Path(os.environ.get("WATCHKEEPER_SHARED_DIR") or ROOT.parent / "shared") / "data"
 
 
 def shared_path(*parts: str) -> Path:
@@ -20,6 +26,58 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (../shared/data is only beside CI and dev checkouts)")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shared-readers-only",
+        action="store_true",
+        help="collect only the test modules that read ../shared/data (themselves, through a "
+        "helper module of tests/ or a conftest.py); `make test` runs them again with "
+        "WATCHKEEPER_SHARED_DIR pointing nowhere, as on a fresh clone",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("--shared-readers-only"):
+        return None
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return not reads_shared(collection_path)
+    return None
+
+
+_READS_SHARED = re.compile(r"\bshared_path\(|\bSHARED\b")
+
+
+@cache
+def reads_shared(module: Path) -> bool:
+    """Whether a module of tests/ reads ../shared/data: it calls ``shared_path`` or uses
+    ``SHARED``, or a module of tests/ it imports does, or a conftest.py above it does."""
+    here = Path(__file__).resolve()
+    module = module.resolve()
+    if module == here:
+        return False  # where shared_path is defined, not where it is used
+    source = module.read_text(encoding="utf-8")
+    if _READS_SHARED.search(source):
+        return True
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = module.parents[node.level - 1]
+            parts = (node.module or "").split(".") if node.module else []
+        elif node.module and node.module.split(".")[0] == "tests":
+            base = ROOT
+            parts = node.module.split(".")
+        else:
+            continue
+        for name in [None, *(a.name for a in node.names)]:
+            target = base.joinpath(*parts, *([name] if name else []))
+            for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                if candidate.is_file() and reads_shared(candidate):
+                    return True
+    conftests = (p / "conftest.py" for p in module.parents if p.is_relative_to(here.parent))
+    return any(c.is_file() and c != module and reads_shared(c) for c in conftests)
 
 
 @pytest.fixture
