@@ -121,7 +121,7 @@ def test_yente_result_shape(sdn_screener: Screener) -> None:
 
 def test_versions_and_cached_reload(sdn_store_path: Path, sdn_screener: Screener) -> None:
     cache = sdn_store_path.parent / f"{sdn_store_path.name}.screening"
-    files = list(cache.glob("index-*.pkl"))
+    files = list(cache.glob("index-*"))
     assert len(files) == 1
     loaded = CandidateIndex.load(files[0])
     assert loaded is not None and loaded.entity_ids == sdn_screener.index.entity_ids
@@ -130,7 +130,7 @@ def test_versions_and_cached_reload(sdn_store_path: Path, sdn_screener: Screener
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
-    path = tmp_path / "index-x.pkl"
+    path = tmp_path / "index-x.msgpack"
     path.write_bytes(b"not a pickle")
     assert CandidateIndex.load(path) is None
 

@@ -29,6 +29,7 @@ from watchkeeper.screening.identifiers import (
 from watchkeeper.screening.index import (
     ANY,
     COUNTRY_PROPERTIES,
+    INDEX_SUFFIX,
     KIND_WEIGHT,
     ORGANISATION,
     PERSON,
@@ -323,14 +324,15 @@ class Screener:
         memo = (str(cache_dir), key)
         if cache_dir is not None and memo in cls._memory:
             return cls(cls._memory[memo])
-        path = cache_dir / f"index-{key}.pkl" if cache_dir is not None else None
+        path = cache_dir / f"index-{key}{INDEX_SUFFIX}" if cache_dir is not None else None
         index = CandidateIndex.load(path) if path is not None and path.exists() else None
         if index is None:
             index = CandidateIndex.build(store.current_entities(), versions)
             if path is not None:
                 try:
                     index.save(path)
-                    for old in path.parent.glob("index-*.pkl"):
+                    # Also the pickles older versions wrote: never read, only removed.
+                    for old in path.parent.glob("index-*"):
                         if old != path:
                             old.unlink(missing_ok=True)
                 except OSError:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import pickle
 import tempfile
 import zlib
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgpack
 import numpy as np
 import numpy.typing as npt
 from followthemoney import model
@@ -41,7 +41,10 @@ from watchkeeper.screening.similarity import token_similarity
 from watchkeeper.store.entities import Provenance, StoredEntity
 
 # Bump when the index layout or normalisation changes: old caches are then ignored.
-INDEX_FORMAT = 18
+INDEX_FORMAT = 19
+# The saved index: these bytes, the CRC-32 of the rest, then msgpack (data, never code).
+_MAGIC = b"watchkeeper-index\n"
+INDEX_SUFFIX = ".msgpack"
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
 DATE_PROPERTIES = ("birthDate",)
@@ -133,10 +136,24 @@ def _entity_from_json(text: str) -> StoredEntity:
 IntArray = npt.NDArray[Any]
 FloatArray = npt.NDArray[np.float64]
 
+# The index's arrays and the dtype kinds a saved one may have (signed, unsigned, float, bool).
+_ARRAYS = {
+    "key_hashes": "iu",
+    "key_offsets": "iu",
+    "key_tokens": "iu",
+    "post_offsets": "iu",
+    "post_names": "iu",
+    "name_weight": "f",
+    "like_known": "b",
+    "like_offsets": "iu",
+    "like_tokens": "iu",
+    "like_sims": "f",
+}
+
 
 @dataclass
 class CandidateIndex:
-    """Compact, picklable: numpy arrays for keys and postings, JSON for entities."""
+    """Compact: numpy arrays for keys and postings, JSON for entities; saved as msgpack."""
 
     versions: list[int]
     entity_ids: list[str] = field(default_factory=list)
@@ -259,12 +276,16 @@ class CandidateIndex:
     # ---- persistence ------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        """Write atomically (a half-written cache must never be read)."""
+        """Write atomically (a half-written cache must never be read), as msgpack: plain
+        data only, so a file planted under the cache's name can never run code."""
+        payload = msgpack.packb(self._to_plain(), use_bin_type=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((INDEX_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(_MAGIC)
+                fh.write(zlib.crc32(payload).to_bytes(4, "big"))
+                fh.write(payload)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -272,15 +293,109 @@ class CandidateIndex:
 
     @classmethod
     def load(cls, path: Path) -> CandidateIndex | None:
-        """The saved index, or None when absent, unreadable or of another format."""
+        """The saved index, or None when absent, unreadable, corrupted, of another
+        format, or not an index at all (the caller then builds it again)."""
         try:
-            with open(path, "rb") as fh:
-                fmt, index = pickle.load(fh)  # noqa: S301 - our own cache file
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            data = path.read_bytes()
+        except OSError:
             return None
-        if fmt != INDEX_FORMAT or not isinstance(index, CandidateIndex):
+        head = len(_MAGIC) + 4
+        if len(data) < head or not data.startswith(_MAGIC):
             return None
-        return index
+        payload = memoryview(data)[head:]
+        if zlib.crc32(payload) != int.from_bytes(data[len(_MAGIC) : head], "big"):
+            return None
+        try:
+            plain = msgpack.unpackb(payload, raw=False, use_list=False, strict_map_key=True)
+            return cls._from_plain(plain)
+        except (msgpack.UnpackException, ValueError, TypeError, KeyError, IndexError):
+            # msgpack's own errors (ExtraData, FormatError, StackError) are ValueErrors.
+            return None
+
+    def _to_plain(self) -> dict[str, Any]:
+        arrays = {
+            name: (arr.dtype.str, arr.tobytes())
+            for name in _ARRAYS
+            for arr in [np.ascontiguousarray(getattr(self, name))]
+        }
+        return {
+            "format": INDEX_FORMAT,
+            "versions": self.versions,
+            "entity_ids": self.entity_ids,
+            "entity_json": self.entity_json,
+            "facts": [
+                (f.schema, f.kind, f.datasets, f.birth_dates, sorted(f.countries), f.identifiers)
+                for f in self.facts
+            ],
+            "names": self.names,
+            "vocab_forms": self.vocab_forms,
+            "df": self.df,
+            "idf": self.idf,
+            "unknown_idf": self.unknown_idf,
+            "arrays": arrays,
+            "identifiers": self.identifiers,
+        }
+
+    @classmethod
+    def _from_plain(cls, plain: Any) -> CandidateIndex | None:
+        """Rebuild from decoded msgpack; None when the data is not what ``_to_plain`` wrote
+        (any error raised here on foreign data is one the caller catches too)."""
+        if not isinstance(plain, dict) or plain.get("format") != INDEX_FORMAT:
+            return None
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name, kinds in _ARRAYS.items():
+            dtype_str, raw = plain["arrays"][name]
+            dtype = np.dtype(dtype_str)
+            if dtype.kind not in kinds or not isinstance(raw, bytes):
+                return None
+            arrays[name] = np.frombuffer(raw, dtype=dtype)
+        entity_ids = list(plain["entity_ids"])
+        vocab_forms = list(plain["vocab_forms"])
+        index = cls(
+            versions=[int(v) for v in plain["versions"]],
+            entity_ids=entity_ids,
+            entity_json=list(plain["entity_json"]),
+            facts=[
+                EntityFacts(schema, kind, datasets, dates, frozenset(countries), ids)
+                for schema, kind, datasets, dates, countries, ids in plain["facts"]
+            ],
+            names=[IndexedName._make(n) for n in plain["names"]],
+            vocab=dict(zip(vocab_forms, range(len(vocab_forms)), strict=True)),
+            vocab_forms=vocab_forms,
+            df=list(plain["df"]),
+            idf=list(plain["idf"]),
+            unknown_idf=float(plain["unknown_idf"]),
+            identifiers={k: list(v) for k, v in plain["identifiers"].items()},
+            by_id=dict(zip(entity_ids, range(len(entity_ids)), strict=True)),
+            **arrays,
+        )
+        return index if index._consistent() else None
+
+    def _consistent(self) -> bool:
+        """Lengths and offsets agree, so no lookup can index past an array's end."""
+        n_tokens, n_names, n_entities = len(self.vocab_forms), len(self.names), len(self)
+        if not (
+            len(self.vocab) == n_tokens == len(self.df) == len(self.idf)
+            and len(self.entity_json) == n_entities == len(self.facts)
+            and len(self.name_weight) == n_names
+            and len(self.key_offsets) == len(self.key_hashes) + 1
+            and len(self.post_offsets) == len(self.like_offsets) == n_tokens + 1
+            and len(self.like_known) == n_tokens
+            and len(self.like_sims) == len(self.like_tokens)
+        ):
+            return False
+        for offsets, values, bound in (
+            (self.key_offsets, self.key_tokens, n_tokens),
+            (self.post_offsets, self.post_names, n_names),
+            (self.like_offsets, self.like_tokens, n_tokens),
+        ):
+            if offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
+                return False
+            if len(values) and (values.min() < 0 or values.max() >= bound):
+                return False
+        return all(0 <= n.entity < n_entities for n in self.names) and all(
+            0 <= p < n_entities for ps in self.identifiers.values() for p in ps
+        )
 
 
 @functools.lru_cache(maxsize=200_000)
