@@ -51,6 +51,10 @@ class Settings:
     match_threshold: float = 0.7
     sanctioned_countries: tuple[str, ...] = ("ir", "ve", "sy", "kp", "cu", "ru")
     spark_master: str = "local[2]"
+    # Input files: the most bytes one may give once decompressed, and the most a gzip
+    # file may expand (times its own size; see watchkeeper.io).
+    input_max_bytes: int = 4 << 30
+    input_max_ratio: float = 100.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +84,11 @@ def _convert(name: str, raw: str) -> object:
         return {**DEFAULT_LIST_URLS, **_parse_urls(raw)}
     if name == "api_port":
         return int(raw)
+    if name in ("input_max_bytes", "input_max_ratio"):
+        number = int(raw) if name == "input_max_bytes" else float(raw)
+        if not number > 0:
+            raise ValueError("must be a positive number")
+        return number
     if name == "match_threshold":
         value = float(raw)
         if not 0.0 <= value <= 1.0:
