@@ -1,4 +1,4 @@
-"""``watchkeeper vessels show MMSI|IMO`` and ``watchkeeper detect``."""
+"""``watchkeeper vessels show MMSI|IMO|NAME`` and ``watchkeeper detect``."""
 
 from __future__ import annotations
 
@@ -23,13 +23,17 @@ from watchkeeper.movement.detect import run_detectors
 from watchkeeper.movement.vessels import (
     ListedVessels,
     RegistryVessel,
+    VesselCandidate,
     VesselIdentity,
     build_identities,
+    imo_digits,
     imo_valid,
     link_identity,
+    listing,
     mmsis_for_imo,
     owner_links,
     shadow_fleet,
+    vessels_named,
 )
 from watchkeeper.store import Store
 
@@ -73,20 +77,65 @@ def _registry_records(registry: Any, imos: set[str], mmsi_list: list[int]) -> li
     return [r for imo in sorted(imos) if (r := registry.get(imo)) is not None]
 
 
+MAX_SHOWN = 3  # exact name matches shown in full; more are listed as candidates
+
+
+def parse_vessel_query(value: str) -> tuple[str, str]:
+    """An MMSI or IMO as ``parse_vessel_id`` reads it; text with a letter in it that is
+    not one is a vessel name (or a listed vessel's id): ``('name', text)``."""
+    try:
+        return parse_vessel_id(value)
+    except InputError:
+        if re.search(r"[^\W\d_]", value):
+            return "name", " ".join(value.split())
+        raise
+
+
 def show(
-    vessel: Annotated[str, typer.Argument(help="MMSI (9 digits) or IMO (7 digits, or 'IMO n').")],
+    vessel: Annotated[
+        str,
+        typer.Argument(
+            help="MMSI (9 digits), IMO (7 digits, or 'IMO n'), a vessel name, or a listed "
+            "vessel's id (ofac-15036)."
+        ),
+    ],
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """What a vessel has broadcast over time, its flag, and why it links to listed parties."""
-    kind, value = parse_vessel_id(vessel)
+    """What a vessel has broadcast over time, its flag, why it links to listed parties,
+    and its listing (sanctions, owners) even when it was never heard on AIS. A name is
+    matched against listed vessels (names, aliases, former names) and broadcast names:
+    an exact match is shown in full, near ones are listed as candidates."""
+    kind, value = parse_vessel_query(vessel)
     registry = shadow_fleet()
+    candidates: list[VesselCandidate] = []
+    entity_ids: list[str] = []
     with open_db(db, read_only=True) as store:
-        mmsis = [int(value)] if kind == "mmsi" else mmsis_for_imo(store, value)
-        identities = build_identities(store, mmsis) if mmsis else {}
         listed = ListedVessels.from_store(store)
+        imos: set[str] = set()
+        if kind == "name" and value in listed.entities:  # a listed vessel's id
+            kind = "entity"
+            entity_ids = [value]
+            imos = {i for i in map(imo_digits, listed.entities[value].get("imoNumber")) if i}
+            mmsis = [m for imo in sorted(imos) for m in mmsis_for_imo(store, imo)]
+        elif kind == "name":
+            candidates = vessels_named(store, listed, value)
+            exact = [c for c in candidates if c.exact]
+            shown = exact if len(exact) <= MAX_SHOWN else []
+            mmsis = [c.mmsi for c in shown if c.mmsi is not None]
+            entity_ids = [c.entity_id for c in shown if c.entity_id is not None]
+            imos = {c.imo for c in shown if c.entity_id is not None and c.imo}
+            for imo in sorted(imos):
+                mmsis += mmsis_for_imo(store, imo)
+        elif kind == "mmsi":
+            mmsis = [int(value)]
+            entity_ids = list(listed.by_mmsi.get(value, []))
+        else:
+            mmsis = mmsis_for_imo(store, value)
+            imos = {value}
+        mmsis = sorted(set(mmsis))
+        identities = build_identities(store, mmsis) if mmsis else {}
         reports = [_vessel_report(store, i, listed, registry) for i in identities.values()]
-        imos = {value} if kind == "imo" else set()
         for i in identities.values():
             imos |= {o.value for o in i.imos if imo_valid(o.value)}
         records = _registry_records(registry, imos, list(identities) or mmsis)
@@ -94,16 +143,35 @@ def show(
             imo: [listed.entities[e].caption + f" ({e})" for e in listed.by_imo.get(imo, [])]
             for imo in sorted(imos)
         }
-    if not reports and not records:
-        console.print(f"no AIS reports and no registry history for {kind.upper()} {value}")
+        for imo in sorted(imos):
+            entity_ids += listed.by_imo.get(imo, [])
+        for rep in reports:
+            entity_ids += [
+                lk["entity_id"]
+                for lk in rep["links"]
+                if lk["method"] not in ("owner", "operator") and lk["entity_id"] in listed.entities
+            ]
+        listings = [
+            found for e in dict.fromkeys(entity_ids) if (found := listing(store, e)) is not None
+        ]
+    if not reports and not records and not listings and not candidates:
+        if kind == "name":
+            console.print(f"no listed vessel and no AIS name like {value!r}", markup=False)
+        else:
+            console.print(
+                f"no AIS reports, no listing and no registry history for {kind.upper()} {value}",
+                markup=False,
+            )
         raise typer.Exit(1)
     if json_out:
         print_json(
             {
                 "query": {"kind": kind, "value": value},
                 "vessels": reports,
+                "listed": listings,
                 "registry": [r.to_dict() for r in records],
                 "listed_by_imo": listed_by_imo,
+                **({"candidates": [c.to_dict() for c in candidates]} if kind == "name" else {}),
             }
         )
         return
@@ -111,9 +179,73 @@ def show(
         _print_vessel(rep)
     for imo, names in listed_by_imo.items():
         if names:
-            console.print(f"[bold]IMO {imo}[/bold] is listed: {', '.join(names)}")
+            console.print(f"IMO {imo} is listed: {', '.join(names)}", markup=False)
+    for found in listings:
+        _print_listing(found)
     for rec in records:
         _print_registry(rec)
+    if kind == "name":
+        _print_candidates(value, candidates, shown=bool(reports or listings))
+
+
+def _print_listing(found: dict[str, Any]) -> None:
+    """A listed vessel as published: properties, provenance, sanctions, linked parties."""
+    console.rule(f"listed: {found['caption']} ({found['id']})", characters="=")
+    table = Table("listed", "value")
+    for prop, values in sorted(found["properties"].items()):
+        if prop not in ("addressEntity", "topics"):
+            table.add_row(prop, "; ".join(values))
+    console.print(table)
+    for prov in found["provenance"]:
+        console.print(
+            f"on {prov['source']} entry {prov['entry_id']}, version {prov['version']} "
+            f"(first seen {prov['first_seen']}, last seen {prov['last_seen']})",
+            markup=False,
+            highlight=False,
+        )
+    for sanction in found["sanctions"]:
+        parts = [
+            f"{label} {'; '.join(sanction[key])}"
+            for label, key in (
+                ("by", "authority"),
+                ("programme", "program"),
+                ("since", "start_date"),
+            )
+            if sanction[key]
+        ]
+        provisions = f" ({'; '.join(sanction['provisions'])})" if sanction["provisions"] else ""
+        console.print("sanctioned " + ", ".join(parts) + provisions, markup=False, highlight=False)
+    if not found["sanctions"]:
+        console.print("no sanction record in the lists for this entry", markup=False)
+    for party in found["parties"]:
+        ref = (
+            f" ({party['entity_id']}, {party['schema']})" if party["entity_id"] else " (not listed)"
+        )
+        console.print(
+            f"{party['role']}: {party['caption']}{ref}, from {party['via']}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _print_candidates(name: str, candidates: list[VesselCandidate], *, shown: bool) -> None:
+    if not candidates:
+        return
+    exact = sum(c.exact for c in candidates)
+    if not shown:
+        why = f"{exact} vessels have that exact name" if exact else "no exact match"
+        console.print(f"{why}; vessels named like {name!r} (show one by its id):", markup=False)
+    elif len(candidates) > exact:
+        console.print(f"other vessels named like {name!r}:", markup=False)
+    else:
+        return
+    table = Table("id", "name", "similarity", "IMO", "listed as")
+    for c in candidates:
+        if shown and c.exact:
+            continue
+        ref = c.entity_id or f"mmsi:{c.mmsi}"
+        table.add_row(ref, c.name, f"{c.score:.2f}", c.imo or "", c.caption or "")
+    console.print(table)
 
 
 def _print_vessel(rep: dict[str, Any]) -> None:

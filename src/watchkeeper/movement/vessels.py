@@ -924,3 +924,134 @@ def stored_links(store: Store) -> dict[int, list[tuple[str, str, float]]]:
     ).fetchall():
         out[int(mmsi)].append((entity_id, method, float(score)))
     return dict(out)
+
+
+# ------------------------------------------------------------ listings, names
+
+# Roles of FtM links that say who owns, manages or controls a listed vessel.
+_LINK_SIDES = {
+    "Ownership": ("asset", "owner"),
+    "UnknownLink": ("subject", "object"),
+    "Directorship": ("organization", "director"),
+}
+
+
+def listing(store: Store, entity_id: str) -> dict[str, Any] | None:
+    """A listed vessel as its lists publish it, with or without any AIS: its
+    properties, where it is listed (provenance), its sanctions (authority, programme,
+    provisions) and the parties it is linked to (owner, operator, ``Linked To``), each
+    with the link that says so. ``None`` when no current list has ``entity_id``."""
+    found = store.get_entity(entity_id)
+    if found is None:
+        return None
+    entity, related = found
+    sanctions = []
+    parties: list[dict[str, Any]] = []
+    for prop in ("owner", "operator"):
+        for value in entity.get(prop):
+            parties.append({"role": prop, "value": value, "via": f"{prop} of {entity.caption}"})
+    for r in related:
+        if r.schema == "Sanction":
+            sanctions.append(
+                {
+                    "id": r.id,
+                    "authority": r.get("authority"),
+                    "program": r.get("program"),
+                    "provisions": r.get("provisions"),
+                    "start_date": r.get("startDate"),
+                    "summary": r.get("summary"),
+                }
+            )
+            continue
+        sides = _LINK_SIDES.get(r.schema)
+        if sides is None:
+            continue
+        own, other = sides
+        if entity.id not in r.get(own):
+            own, other = other, own
+        for value in r.get(other):
+            role = "; ".join(r.get("role")) or r.schema
+            parties.append({"role": role, "value": value, "via": f"{r.schema} {r.id}"})
+    for party in parties:
+        got = store.get_entity(party["value"])
+        party["entity_id"] = got[0].id if got else None
+        party["caption"] = got[0].caption if got else party["value"]
+        party["schema"] = got[0].schema if got else None
+        del party["value"]
+    out = entity.to_dict()
+    out.update({"sanctions": sanctions, "parties": parties})
+    return out
+
+
+@dataclass(frozen=True)
+class VesselCandidate:
+    """A vessel whose name is like the one asked for: listed (``entity_id``) or heard
+    on AIS (``mmsi``), with the name that matched, how closely (0..1, rapidfuzz WRatio
+    on normalised names: a whole word of a longer name scores 0.9) and whether the
+    normalised names are equal."""
+
+    name: str
+    score: float
+    exact: bool
+    entity_id: str | None = None
+    mmsi: int | None = None
+    imo: str | None = None
+    caption: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        kind = "listed" if self.entity_id else "ais"
+        return {"kind": kind, **{k: v for k, v in self.__dict__.items() if v is not None}}
+
+
+def vessels_named(
+    store: Store, listed: ListedVessels, name: str, *, min_similarity: float = 0.85, limit: int = 10
+) -> list[VesselCandidate]:
+    """Listed vessels (name, alias, former name) and AIS vessels (broadcast names)
+    whose normalised name is at least ``min_similarity`` like ``name``, exact ones
+    first, then best first; one candidate per entity or MMSI."""
+    key = search_key(name)
+    if not key:
+        raise InputError(None, f"{name!r} is not a vessel name, MMSI or IMO", field="vessel")
+    best: dict[str, VesselCandidate] = {}
+
+    def keep(ref: str, cand: VesselCandidate) -> None:
+        if ref not in best or (cand.exact, cand.score) > (best[ref].exact, best[ref].score):
+            best[ref] = cand
+
+    for matched, sim, index in process.extract(
+        key, listed.names, scorer=fuzz.WRatio, score_cutoff=min_similarity * 100, limit=limit * 3
+    ):
+        entity_id = listed.name_ids[index]
+        e = listed.entities[entity_id]
+        imos = sorted({i for i in (imo_digits(v) for v in e.get("imoNumber")) if i})
+        imo = imos[0] if imos else None
+        exact = matched == key
+        spelled = next(
+            (
+                v
+                for p in ("name", "alias", "previousName")
+                for v in e.get(p)
+                if search_key(v) == matched
+            ),
+            matched,
+        )
+        keep(
+            entity_id, VesselCandidate(spelled, sim / 100.0, exact, entity_id, None, imo, e.caption)
+        )
+    rows = store.con.execute(
+        "SELECT mmsi, trim(name) AS name, max(imo) FROM ais_static "
+        "WHERE name IS NOT NULL AND trim(name) <> '' GROUP BY ALL"
+    ).fetchall()
+    ais_keys = [search_key(str(n)) for _, n, _ in rows]
+    for _, sim, index in process.extract(
+        key, ais_keys, scorer=fuzz.WRatio, score_cutoff=min_similarity * 100, limit=limit * 3
+    ):
+        mmsi, broadcast, imo_value = rows[index]
+        imo = imo_digits(imo_value) if imo_value else None
+        exact = ais_keys[index] == key
+        cand = VesselCandidate(str(broadcast), sim / 100.0, exact, None, int(mmsi), imo)
+        keep(f"mmsi:{mmsi}", cand)
+    ranked = sorted(
+        best.values(), key=lambda c: (not c.exact, -c.score, c.name, c.entity_id or "", c.mmsi or 0)
+    )
+    return ranked[:limit]
