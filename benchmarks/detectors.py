@@ -143,6 +143,9 @@ def child_watchkeeper(path: Path, types: list[str] | None) -> dict[str, object]:
     return {"seconds": seconds, "events": len(events), "by_type": by_type}
 
 
+MAX_GAP_HOURS = 14 * 24.0  # AisGapParams.max_gap_hours: longer is no longer one observation
+
+
 def child_pandas_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     """The peer: AIS gaps with pandas groupby/shift, the usual notebook way."""
     import duckdb
@@ -161,7 +164,8 @@ def child_pandas_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     df["t_next"] = g["t"].shift(-1)
     df["lat_next"] = g["lat"].shift(-1)
     df["lon_next"] = g["lon"].shift(-1)
-    gaps = df[(df["t_next"] - df["t"]) > hours * 3600].copy()
+    dt = df["t_next"] - df["t"]
+    gaps = df[(dt > hours * 3600) & (dt <= MAX_GAP_HOURS * 3600)].copy()
     gaps["km"] = haversine_km(gaps["lat"], gaps["lon"], gaps["lat_next"], gaps["lon_next"])
     gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
     shore = shore_distance()
@@ -198,7 +202,7 @@ def child_duckdb_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
                    pow(sin(radians(lat_next - lat) / 2), 2)
                    + cos(radians(lat)) * cos(radians(lat_next))
                      * pow(sin(radians(lon_next - lon) / 2), 2))) AS km
-        FROM paired WHERE t_next - t > {hours * 3600}
+        FROM paired WHERE t_next - t > {hours * 3600} AND t_next - t <= {MAX_GAP_HOURS * 3600}
         """
     ).df()
     gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
@@ -314,7 +318,8 @@ starts after that and includes reading the positions back from the store.
   vessels loaded in chunks of at most 1M positions. Writing the events is not timed.
 - `watchkeeper_gaps`: only the AIS-gap detector (same definition as the peer).
 - `pandas_gaps` (peer): the whole table in pandas, `groupby('mmsi').shift(-1)`, gaps
-  over 6 h, distance, implied speed and distance from shore for both ends.
+  over 6 h (and at most 14 days), distance, implied speed and distance from shore for
+  both ends.
 - `duckdb_gaps` (peer): the same rule as one DuckDB SQL query, `LEAD(...) OVER (PARTITION
   BY mmsi ORDER BY time)` on the stored positions, then distance from shore for both ends.
 
