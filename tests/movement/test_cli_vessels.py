@@ -4,11 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.movement import samples
 from watchkeeper.cli import app
-from watchkeeper.cli.vessels import parse_vessel_id
+from watchkeeper.cli.vessels import parse_vessel_id, parse_vessel_query
 from watchkeeper.errors import InputError
 from watchkeeper.store import Store
 
@@ -158,3 +160,26 @@ def test_near_name_lists_candidates(bundled_db: Path) -> None:
 def test_unknown_name(bundled_db: Path) -> None:
     res = runner.invoke(app, ["vessels", "show", "Zzyzx Qwerty", "--db", str(bundled_db)])
     assert res.exit_code == 1 and "no listed vessel and no AIS name like" in res.output
+
+
+def test_parse_vessel_query() -> None:
+    assert parse_vessel_query("IMO 9187629") == ("imo", "9187629")
+    assert parse_vessel_query("  Adrian   Darya 1 ") == ("name", "Adrian Darya 1")
+    assert parse_vessel_query("ofac-15036") == ("name", "ofac-15036")
+    with pytest.raises(InputError):
+        parse_vessel_query("12-34 !")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_vessel_query_is_read_or_refused(text: str) -> None:
+    """Property: any argument is an MMSI, an IMO or a name, or bad input naming the
+    field; never another exception."""
+    try:
+        kind, value = parse_vessel_query(text)
+    except InputError as exc:
+        assert exc.field == "vessel"
+        return
+    assert kind in ("mmsi", "imo", "name") and value
+    if kind != "name":
+        assert value.isdigit()

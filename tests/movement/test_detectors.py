@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import DATA
 from tests.movement import samples
@@ -247,6 +249,44 @@ def test_gap_needs_the_area_heard_hand_made() -> None:
         cov = coverage_of(vessel, covered(2, hours_heard, lat, other_lon))
         assert len(find_gaps(vessel, refs(coverage=cov), AisGapParams())) == n, hours_heard
     assert find_gaps(vessel, refs(coverage=coverage_of(vessel)), AisGapParams()) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-90, 90), st.floats(-180, 180), st.integers(0, 48)),
+        max_size=30,
+    ),
+    st.floats(-89.9, 89.9),
+    st.floats(-180, 180),
+    st.integers(0, 40),
+    st.integers(0, 10),
+)
+def test_longest_silence_is_the_longest_run_of_empty_hours(
+    heard: list[tuple[float, float, int]], lat: float, lon: float, h0: int, span: int
+) -> None:
+    """Property, against a brute-force count: the empty whole hours strictly between
+    the two ends, counting only reports within one 1-degree cell (either way, across
+    the antimeridian) of the asked point."""
+    base = 480_000  # hours since 1970: 2024
+    cov = ReceptionCoverage.from_bins(
+        [np.floor(a) for a, _, _ in heard],
+        [np.floor(b) for _, b, _ in heard],
+        [base + h for _, _, h in heard],
+    )
+    t0, t1 = (base + h0) * 3600.0 + 1, (base + h0 + span) * 3600.0 + 2
+
+    def near(a: float, b: float) -> bool:
+        dlat = int(np.floor(min(a, 89.999))) - int(np.floor(lat))
+        dlon = (int(np.floor(b)) - int(np.floor(lon)) + 180) % 360 - 180
+        return abs(dlat) <= 1 and abs(dlon) <= 1
+
+    on = {h for a, b, h in heard if near(a, b) and h0 < h < h0 + span}
+    longest = run = 0
+    for h in range(h0 + 1, h0 + span):
+        run = 0 if h in on else run + 1
+        longest = max(longest, run)
+    assert cov.longest_silence_hours(lat, lon, t0, t1) == longest
 
 
 def test_gap_end_area_must_be_heard_too_hand_made() -> None:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli._lists_stores import run_main
 from tests.conftest import DATA
@@ -130,3 +132,25 @@ def test_announce_server_writes_then_removes_its_note(tmp_path: Path) -> None:
         assert found is not None and found["url"] == "http://127.0.0.1:8123"
         assert found["pid"] == os.getpid()
     assert not note.exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.binary(max_size=200)
+    | st.text(max_size=200).map(str.encode)
+    | st.fixed_dictionaries(
+        {"url": st.text(max_size=20) | st.integers(), "pid": st.integers() | st.text(max_size=5)}
+    ).map(lambda d: json.dumps(d).encode())
+    | st.integers().map(lambda pid: json.dumps({"url": "http://x", "pid": pid}).encode())
+    | st.just(b'{"url": 8000, "pid": 1}')  # pid 1 always runs
+)
+def test_any_note_content_is_read_or_ignored(content: bytes) -> None:
+    """Property: whatever a ``.server`` file holds (cut short, not JSON, not UTF-8, a
+    pid that is no number), reading it names a running server or ``None``; no crash."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wk.duckdb"
+        server_note(path).write_bytes(content)
+        found = held_by_server(path)
+        assert found is None or (isinstance(found["url"], str) and int(found["pid"]) > 0)

@@ -109,12 +109,14 @@ def held_by_server(db_path: str | Path) -> dict[str, Any] | None:
     try:
         record = json.loads(server_note(db_path).read_text(encoding="utf-8"))
         pid = int(record["pid"])
-        str(record["url"])
+        url = record["url"]
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid <= 0 or not isinstance(url, str):  # pid 0 and -n name process groups
         return None
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return None
     except PermissionError:
         pass  # it exists, run by another user
