@@ -46,7 +46,7 @@ from watchkeeper.movement.ais.csv_layouts import (
     time_us,
 )
 from watchkeeper.movement.ais.decode import Decoded, decode, payload_strings
-from watchkeeper.movement.ais.nmea import NO_TIME, FramedMessages, NmeaFramer
+from watchkeeper.movement.ais.nmea import MAX_LINE_BYTES, NO_TIME, FramedMessages, NmeaFramer
 from watchkeeper.store import Store
 
 I64 = npt.NDArray[np.int64]
@@ -160,8 +160,8 @@ def ingest_stream(
         head = stream.read(65536)
         layout = detect_csv_layout(head)
         if layout is not None:
-            data = head + stream.read()
-            sr = _ingest_csv(con, source, None, io.BytesIO(data), layout, _to_us(assume_time))
+            rest = io.BufferedReader(_Prefixed(head, stream))
+            sr = _ingest_csv(con, source, None, rest, layout, _to_us(assume_time))
         else:
 
             def chunks() -> Iterator[tuple[bytes, int | None]]:
@@ -326,9 +326,11 @@ def _ingest_nmea(
         last_receive = receive_us
     writer.finish(last_receive)  # the last line may have no line break
     if writer.framer.ais_lines == 0 and writer.framer.first_data_line is not None:
+        too_long = report.rejects.get("line_too_long", 0)
         raise InputError(
             source,
-            "not AIS: no !AIVDM/!AIVDO sentence, and the first line is no known AIS CSV header",
+            "not AIS: no !AIVDM/!AIVDO sentence, and the first line is no known AIS CSV header"
+            + (f" ({too_long} line(s) longer than {MAX_LINE_BYTES} bytes)" if too_long else ""),
             line=writer.framer.first_data_line,
         )
     finish_ingest(con, report)
@@ -486,9 +488,34 @@ def store_decoded(
 _ROW_ESSENTIAL: Final = ("mmsi", "time", "lat", "lon")
 
 
+_HEADER_MAX_BYTES: Final = 1 << 16  # a header is found in the first 64 KiB (detect_csv_layout)
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read (the head that told the format) followed by the rest of a stream,
+    read as the stream comes: standard input is never held whole in memory."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self.head = head
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.stream.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 def _csv_header(stream: IO[bytes], layout: CsvLayout) -> tuple[list[str], int]:
     """The file's own column names (quotes handled) and the header's byte length."""
-    first = stream.readline()
+    first = stream.readline(_HEADER_MAX_BYTES)
     text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
     names = next(csv.reader([text], delimiter=layout.delimiter))
     seen: Counter[str] = Counter()

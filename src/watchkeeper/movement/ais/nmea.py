@@ -40,6 +40,17 @@ _MIN_UNIX_S: Final = 631152000
 _MAX_UNIX_S: Final = 4102444800
 
 _PAD: Final = 72  # zero bytes after a buffer, so look-ahead (up to 64 bytes) never leaves it
+# The longest line framed, in bytes (without its line break and trailing whitespace).
+# A sentence is at most 82 characters (NMEA 0183); the rest is room for a tag block in
+# front and receiver metadata behind. A longer line is rejected as ``line_too_long``
+# and never kept whole in memory, however long it is.
+MAX_LINE_BYTES: Final = 512
+# At most about this many lines are framed at once: the framer's working arrays cost
+# some hundred bytes a line, so a chunk of many lines is framed in pieces of about this
+# many lines (whole blocks of _PIECE_BLOCK bytes), and a piece of whitespace only (a
+# run of blank lines) is just counted.
+FRAME_LINES: Final = 1 << 16
+_PIECE_BLOCK: Final = 1 << 16
 _HEX = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
@@ -65,6 +76,7 @@ REJECT_REASONS: Final = {
     "unknown_sentence": "an NMEA sentence that is not AIS (not VDM/VDO, not $PGHP type 1)",
     "bad_pghp": "a $PGHP timestamp line with an impossible date or time",
     "garbage_line": "a line that is not an NMEA sentence at all",
+    "line_too_long": f"a line longer than {MAX_LINE_BYTES} bytes (a sentence is at most 82)",
     "orphan_fragment": "a fragment of a multi-part message whose earlier fragments never came",
     "missing_fragment": "a multi-part message dropped because a later fragment never came",
 }
@@ -286,11 +298,13 @@ def parse_pghp(body: bytes) -> LineResult:
     return Pghp(seconds * 1_000_000 + ms * 1000)
 
 
-def parse_line(raw: bytes) -> LineResult:
+def parse_line(raw: bytes, max_line_bytes: int = MAX_LINE_BYTES) -> LineResult:
     """The reference parser for one line (without its line break). Never raises."""
     line = raw.strip()
     if not line:
         return Skip("blank")
+    if len(raw.rstrip()) > max_line_bytes:
+        return Reject("line_too_long")
     if line[:1] == b"#":
         return Skip("comment")
     tag: TagBlock | None = None
@@ -396,6 +410,25 @@ class FramedMessages:
             np.empty(0, np.int64),
             np.empty(0, np.uint8),
             list(sources or []),
+        )
+
+    @staticmethod
+    def concat(parts: list[FramedMessages], sources: list[str]) -> FramedMessages:
+        """Messages framed piece by piece, as one batch (payload offsets shifted)."""
+        if not parts:
+            return FramedMessages.empty(sources)
+        if len(parts) == 1:
+            return parts[0]
+        shift = np.cumsum([0] + [len(p.payload) for p in parts[:-1]]).astype(np.int64)
+        return FramedMessages(
+            np.concatenate([p.line for p in parts]),
+            np.concatenate([p.time_us for p in parts]),
+            np.concatenate([p.source_code for p in parts]),
+            np.concatenate([p.payload for p in parts]),
+            np.concatenate([p.start + k for p, k in zip(parts, shift.tolist(), strict=True)]),
+            np.concatenate([p.length for p in parts]),
+            np.concatenate([p.fill for p in parts]),
+            sources,
         )
 
 
@@ -641,8 +674,17 @@ class NmeaFramer:
     the whole stream; ``first_reject_line`` keeps the first line of each reason.
     """
 
-    def __init__(self, *, vectorised: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        vectorised: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        frame_lines: int = FRAME_LINES,
+    ) -> None:
         self.vectorised = vectorised  # False: every line through parse_line (for tests)
+        self.max_line_bytes = max_line_bytes
+        self.frame_lines = frame_lines
+        self._discarding = False  # inside a line already rejected as too long
         self.counts: Counter[str] = Counter()
         self.rejects: Counter[str] = Counter()
         self.first_reject_line: dict[str, int] = {}
@@ -699,16 +741,82 @@ class NmeaFramer:
     # -- public ------------------------------------------------------------------------
 
     def feed(self, data: bytes, receive_time_us: int | None = None) -> FramedMessages:
-        """Frame the complete lines in ``tail + data``; keep an unfinished last line."""
+        """Frame the complete lines in ``tail + data``; keep an unfinished last line.
+
+        The kept line is never longer than ``max_line_bytes`` (+1): past that it is
+        rejected as ``line_too_long`` at once and its bytes are dropped up to its end."""
+        if self._discarding:
+            end = data.find(b"\n")
+            if end < 0:
+                return FramedMessages.empty(self.sources)
+            data = data[end + 1 :]
+            self._discarding = False
         if self._tail:
             data = self._tail + data
         cut = data.rfind(b"\n") + 1
-        self._tail = data[cut:]
-        return self._frame(data, cut, receive_time_us)
+        tail = data[cut:]
+        framed = self._frame_pieces(data, cut, receive_time_us)
+        self._tail = self._bounded_tail(tail)
+        return framed
+
+    def _bounded_tail(self, tail: bytes) -> bytes:
+        """An unfinished last line to keep: itself, or nothing once it is too long."""
+        if len(tail) <= self.max_line_bytes:
+            return tail
+        kept = tail.rstrip()
+        if len(kept) > self.max_line_bytes:
+            self._lines_seen += 1
+            self.counts["lines"] += 1
+            if self.first_data_line is None:
+                self.first_data_line = self._lines_seen
+            self._reject("line_too_long", self._lines_seen)
+            self._discarding = True
+            return b""
+        # Only trailing whitespace is long: keep one byte over the cap of it, so the line
+        # is still too long if anything but whitespace follows.
+        return kept + b" " * (self.max_line_bytes + 1 - len(kept))
+
+    def _frame_pieces(
+        self, data: bytes, n_bytes: int, receive_time_us: int | None
+    ) -> FramedMessages:
+        """Frame ``data[:n_bytes]``; with more than ``frame_lines`` lines, piece by piece."""
+        if data.count(b"\n", 0, n_bytes) <= self.frame_lines:
+            return self._frame(data, n_bytes, receive_time_us)
+        block = min(_PIECE_BLOCK, self.frame_lines)  # a block never has more lines
+        breaks = np.frombuffer(data, np.uint8, count=n_bytes) == 10
+        whole = n_bytes // block * block
+        # a reduction along an axis casts in small buffers, not the whole array at once
+        per_block = breaks[:whole].reshape(-1, block).sum(axis=1, dtype=np.int64).tolist()
+        per_block.append(int(np.count_nonzero(breaks[whole:])))
+        del breaks
+        cuts: list[int] = []
+        lines = 0
+        for k, n in enumerate(per_block):
+            if lines and lines + n > self.frame_lines:
+                cuts.append(data.find(b"\n", k * block, n_bytes) + 1)  # a line's end
+                lines = 0
+            lines += n
+        cuts.append(n_bytes)
+        parts: list[FramedMessages] = []
+        at = 0
+        for end in cuts:
+            if end <= at:
+                continue
+            piece = data[at:end]
+            at = end
+            if not piece.strip():  # blank lines cost a count, nothing more
+                n = piece.count(b"\n")
+                self._lines_seen += n
+                self.counts["lines"] += n
+                self.counts["blank_lines"] += n
+                continue
+            parts.append(self._frame(piece, len(piece), receive_time_us))
+        return FramedMessages.concat(parts, self.sources)
 
     def finish(self, receive_time_us: int | None = None) -> FramedMessages:
         """Frame the last unterminated line; count multi-part messages never completed."""
         data, self._tail = self._tail, b""
+        self._discarding = False
         framed = (
             self._frame(data, len(data), receive_time_us)
             if data
@@ -735,8 +843,12 @@ class NmeaFramer:
         self.counts["lines"] += n_lines
         line_no = np.arange(first_line, first_line + n_lines, dtype=np.int64)
         blank = lines.length == 0
-        comment = (lines.first == 35) & ~blank
+        too_long = lines.length > self.max_line_bytes
+        comment = (lines.first == 35) & ~blank & ~too_long
         self.counts["blank_lines"] += int(blank.sum())
+        if too_long.any():
+            long_lines = line_no[too_long]
+            self._reject("line_too_long", int(long_lines[0]), len(long_lines))
         self.counts["comment_lines"] += int(comment.sum())
         if self.first_data_line is None:
             data_lines = np.flatnonzero(~blank & ~comment)
@@ -744,8 +856,8 @@ class NmeaFramer:
                 self.first_data_line = int(line_no[data_lines[0]])
 
         fs = _FastShape.find(lines) if self.vectorised else _FastShape.none(lines)
-        fast = np.flatnonzero(fs.ok)
-        handled = np.zeros(n_lines, dtype=bool)
+        fast = np.flatnonzero(fs.ok & ~too_long)
+        handled = too_long.copy()
         handled[fast] = True
         self.ais_lines += len(fast)
 
@@ -794,7 +906,7 @@ class NmeaFramer:
             slow.tolist(), lines.starts[slow].tolist(), ends[slow].tolist(), strict=True
         ):
             raw = data[a:b]
-            result = parse_line(raw)
+            result = parse_line(raw, self.max_line_bytes)
             if isinstance(result, Skip):  # whitespace-only lines
                 self.counts[f"{result.kind}_lines"] += 1
                 continue
