@@ -215,9 +215,18 @@ def test_show_json_lists_every_version_with_counts(lists: BuiltStore) -> None:
     assert "13,821" in table and "14,965" in table
 
 
-def test_show_on_a_store_not_yet_created_is_empty(tmp_path: Path) -> None:
-    assert cli_json("lists", "show", "--db", tmp_path / "none.duckdb") == []
-    assert not (tmp_path / "none.duckdb").exists()
+def test_show_on_a_store_not_yet_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--db`` naming no file is a store error, not an empty answer (a typo in the path
+    must not read as "nothing loaded"); the default store before anything is loaded
+    reads as empty. Neither creates a file."""
+    got = run_main(monkeypatch, capsys, "lists", "show", "--db", tmp_path / "none.duckdb")
+    assert got.code == 3 and f"no store at {tmp_path / 'none.duckdb'}" in got.message
+    monkeypatch.delenv("WATCHKEEPER_DB_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli_json("lists", "show") == []
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- lists diff ---------------------------------------------------------------------------
