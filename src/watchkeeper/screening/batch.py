@@ -55,6 +55,15 @@ def query_from_json_line(line: str, lineno: int) -> Query:
             None, f"malformed JSON: {exc.msg} (column {exc.colno})", line=lineno
         ) from exc
     try:
+        # A lone surrogate escape ("\\ud800") is not text: it could be neither audited
+        # nor written out, so the record is refused like any other bad one.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start]
+        raise InputError(
+            None, f"not valid Unicode: a lone surrogate (U+{ord(bad):04X})", line=lineno
+        ) from exc
+    try:
         return Query.from_yente(body)
     except InputError as exc:
         raise InputError(None, _describe(exc), line=lineno) from exc
@@ -65,7 +74,9 @@ def _line_id(line: str) -> Any:
         body = json.loads(line)
     except json.JSONDecodeError:
         return None
-    return body.get("id") if isinstance(body, dict) else None
+    found = body.get("id") if isinstance(body, dict) else None
+    # An id holding a lone surrogate is shown escaped (it cannot be written as is).
+    return found.encode("utf-8", "backslashreplace").decode() if isinstance(found, str) else found
 
 
 def records_from_jsonl(
