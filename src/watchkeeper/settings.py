@@ -47,6 +47,8 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_token: str | None = None
+    # Largest request body the API reads, in bytes; a larger one is answered 413.
+    api_max_body: int = 4 * 1024 * 1024
     audit_api: bool = True
     match_threshold: float = 0.7
     sanctioned_countries: tuple[str, ...] = ("ir", "ve", "sy", "kp", "cu", "ru")
@@ -77,6 +79,19 @@ class Settings:
         return Settings(**{**self.__dict__, "db_path": db_path})
 
 
+_BYTE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2}
+
+
+def _parse_bytes(raw: str) -> int:
+    """``4194304``, ``512KiB`` or ``4MiB`` -> bytes (at least 1)."""
+    text = raw.strip().lower().replace(" ", "")
+    digits = text.rstrip("kibm")
+    unit = text[len(digits) :]
+    if not digits.isdigit() or unit not in _BYTE_UNITS or int(digits) < 1:
+        raise ValueError("must be a positive number of bytes (e.g. 4194304, 512KiB, 4MiB)")
+    return int(digits) * _BYTE_UNITS[unit]
+
+
 def _convert(name: str, raw: str) -> object:
     if name in ("db_path", "data_dir", "download_dir"):
         return Path(raw)
@@ -84,6 +99,8 @@ def _convert(name: str, raw: str) -> object:
         return {**DEFAULT_LIST_URLS, **_parse_urls(raw)}
     if name == "api_port":
         return int(raw)
+    if name == "api_max_body":
+        return _parse_bytes(raw)
     if name in ("input_max_bytes", "input_max_ratio"):
         number = int(raw) if name == "input_max_bytes" else float(raw)
         if not number > 0:

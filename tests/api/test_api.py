@@ -9,8 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
 from tests.api.ofac_rows import (
@@ -23,6 +26,7 @@ from tests.api.ofac_rows import (
     sample,
 )
 from watchkeeper.api import create_app
+from watchkeeper.api.guards import first_invalid_text
 from watchkeeper.screening.audit import AuditLog, AuditUnavailable
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
@@ -437,3 +441,133 @@ def test_shutdown_writes_pending_audit_rows(sdn_store: Store) -> None:
         assert client.post("/match/default", json={"queries": {"a": BASHER}}).status_code == 200
     rows = list(AuditLog(sdn_store).records())
     assert [r.query_key for r in rows] == ["a"]
+
+
+MAHAN_BROKEN = (
+    '{"queries": {"q": {"schema": "Company", "properties": {"name": ["MAHAN \\ud800 AIR"]}}}}'
+)
+MAHAN = {"schema": "Company", "properties": {"name": ["Mahan Air"]}}
+
+
+def test_a_lone_surrogate_is_refused_and_screening_goes_on(sdn_store: Store) -> None:
+    # The issue's attack: before, this request made the audit writer fail, the next
+    # batch reused audit id 1, and every later /match and /search answered 503 (with
+    # /healthz still "ok"), while the screenings answered 200 before it had no row.
+    app = create_app(Settings(api_token=TOKEN), sdn_store)
+    client = TestClient(app)
+    writer = app.state.watchkeeper.audit
+    assert _match(client, MAHAN)["results"][0]["id"] == f"ofac-{MAHAN_AIR}"
+    resp = client.post(
+        "/match/default", content=MAHAN_BROKEN, headers={"content-type": "application/json"}
+    )
+    assert resp.status_code == 400
+    assert "body.queries.q.properties.name[0]" in resp.json()["detail"]
+    assert "U+D800" in resp.json()["detail"]
+    # The same bytes sent raw (CESU-8) rather than as a JSON escape.
+    raw = MAHAN_BROKEN.encode().replace(b"\\ud800", "\ud800".encode("utf-8", "surrogatepass"))
+    resp = client.post("/match/default", content=raw, headers={"content-type": "application/json"})
+    assert resp.status_code == 400 and "name[0]" in resp.json()["detail"]
+    resp = client.get("/search/default?q=MAHAN%ED%A0%80AIR")
+    assert resp.status_code == 400 and "query parameter 'q'" in resp.json()["detail"]
+    assert client.get("/entities/ofac-%ED%A0%80").status_code == 400
+    decision = (
+        '{"query": {"schema": "Person", "properties": {"name": ["Bashar al-Asad"]}}, '
+        '"entity_id": "ofac-12735", "by": "j.smith\\udc80", "reason": "r"}'
+    )
+    resp = client.post(
+        "/decisions",
+        content=decision,
+        headers={**AUTH, "content-type": "application/json"},
+    )
+    assert resp.status_code == 400 and "body.by" in resp.json()["detail"]
+    for _ in range(3):
+        writer.flush()
+        assert _match(client, MAHAN)["results"][0]["id"] == f"ofac-{MAHAN_AIR}"
+        assert client.get("/search/default", params={"q": "mahan air"}).status_code == 200
+    writer.flush()
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.json()["rejected"]["invalid_unicode"] == 5
+    rows = list(AuditLog(sdn_store).records())
+    assert [r.channel for r in rows] == ["api /match/default"] + [
+        "api /match/default",
+        "api /search/default",
+    ] * 3
+    assert AuditLog(sdn_store).verify().ok
+
+
+def test_a_body_over_the_cap_is_refused_and_counted(sdn_store: Store) -> None:
+    app = create_app(Settings(api_max_body=64 * 1024), sdn_store)
+    client = TestClient(app)
+    big = {"queries": {f"q{i}": {**BASHER, "id": "x" * 1000} for i in range(100)}}
+    resp = client.post("/match/default", json=big)
+    assert resp.status_code == 413 and "WATCHKEEPER_API_MAX_BODY" in resp.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap is counted as it streams
+        yield b'{"queries": {"q": ' + json.dumps(BASHER).encode() + b'}, "pad": "'
+        for _ in range(20):
+            yield b"x" * 8192
+        yield b'"}'
+
+    resp = client.post(
+        "/match/default", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert resp.status_code == 413
+    assert client.post("/match/default", json={"queries": {"q": BASHER}}).status_code == 200
+    health = client.get("/healthz").json()
+    assert health["rejected"] == {"body_too_large": 2, "invalid_unicode": 0}
+    assert Settings().api_max_body == 4 * 1024 * 1024
+    assert Settings.from_env({"WATCHKEEPER_API_MAX_BODY": "512KiB"}).api_max_body == 512 * 1024
+    with pytest.raises(ValueError, match="WATCHKEEPER_API_MAX_BODY"):
+        Settings.from_env({"WATCHKEEPER_API_MAX_BODY": "lots"})
+
+
+def test_healthz_reports_a_failing_audit_writer(sdn_store: Store) -> None:
+    app = create_app(Settings(), sdn_store)
+    client = TestClient(app)
+    assert client.get("/healthz").status_code == 200
+    sdn_store.con.execute("DROP TABLE screening_audit")  # the audit log breaks
+    client.post("/match/default", json={"queries": {"a": BASHER}})
+    with pytest.raises(AuditUnavailable):
+        app.state.watchkeeper.audit.flush()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    body = health.json()
+    assert body["status"] == "failing" and "screening_audit" in body["reason"]
+    assert body["audit_writer"]["state"] == "failing" and body["audit_writer"]["pending"] == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.recursive(
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, categories=None))
+        | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+        | st.none(),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.text(
+                    alphabet=st.characters(
+                        min_codepoint=0xD700, max_codepoint=0xE100, categories=None
+                    )
+                ),
+                inner,
+                max_size=3,
+            )
+        ),
+        max_leaves=8,
+    )
+)
+def test_invalid_unicode_is_found_wherever_it_is(body: Any) -> None:
+    """Refused exactly when the body could not be written as UTF-8 JSON (the audit
+    log's and the response's encoding), and the message itself can be."""
+    try:
+        orjson.dumps(body)
+        writable = True
+    except TypeError:
+        writable = False
+    found = first_invalid_text(body, "body")
+    assert (found is None) == writable
+    if found is not None:
+        found.encode("utf-8")
+        assert found.startswith("body")

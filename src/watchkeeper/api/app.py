@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from watchkeeper import __version__
+from watchkeeper.api.guards import RequestGuard
 from watchkeeper.api.routers import decisions, match, search, system
 from watchkeeper.api.state import ApiState
 from watchkeeper.screening import Screener
@@ -52,6 +53,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.watchkeeper = state
+    # Outside every router: a body over the cap is refused before it is read whole.
+    app.add_middleware(RequestGuard, max_body=settings.api_max_body, rejects=state.rejects)
     app.include_router(match.router)
     app.include_router(search.router)
     app.include_router(decisions.router)

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
+from watchkeeper.api.guards import refuse_invalid_body
 from watchkeeper.api.models import MatchParams
 from watchkeeper.api.state import ApiState
 
@@ -53,6 +54,25 @@ async def require_writer(
 
 
 WriterDep = Annotated[str, Depends(require_writer)]
+
+
+async def valid_body(request: Request, state: StateDep) -> None:
+    """400 naming the field when the JSON body holds text that is not Unicode (a lone
+    surrogate such as ``"\\ud800"``): it could be neither audited nor answered. The
+    body is already parsed by then (FastAPI keeps it), so this reads nothing twice."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # not JSON: the body's own validation answers
+    try:
+        refuse_invalid_body(body)
+    except HTTPException:
+        state.rejects.invalid_unicode += 1
+        raise
+
+
+# Endpoints with a JSON body declare ``dependencies=[ValidBody]``.
+ValidBody = Depends(valid_body)
 
 
 async def client_actor(

@@ -175,10 +175,21 @@ class ListVersionModel(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str = "ok"
+    status: str = Field("ok", description="'ok', or 'failing' (answered 503) with a reason.")
+    reason: str | None = Field(None, description="Why the server cannot screen now.")
     entities: int = Field(..., description="Listed parties the screener searches.")
     lists: list[ListVersionModel]
     audit: bool = Field(..., description="Whether screening requests are written to the audit log.")
+    audit_writer: dict[str, Any] | None = Field(
+        None,
+        description="The audit writer: ok, state (writing, failing, dead, unanchored), "
+        "detail, rows pending and written, rows made safe, batches retried row by row.",
+    )
+    rejected: dict[str, int] = Field(
+        default_factory=dict,
+        description="Requests refused at the edge since start: body_too_large (413), "
+        "invalid_unicode (400).",
+    )
 
 
 class DecisionRequest(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.api.guards import Rejects
 from watchkeeper.screening import Screener
 from watchkeeper.screening.audit import AuditWriter
 from watchkeeper.screening.decisions import DecisionStore
@@ -31,6 +32,8 @@ class ApiState:
     # changed_since value -> entity ids added or changed since then (lists do not
     # change while the server runs: the store is open for writing by this process).
     changed_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Requests refused at the edge (body too large, text not Unicode), for /healthz.
+    rejects: Rejects = field(default_factory=Rejects)
     _entities: list[StoredEntity] | None = None
 
     def entities(self) -> list[StoredEntity]:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
-from watchkeeper.api.deps import StateDep, WriterDep
+from watchkeeper.api.deps import StateDep, ValidBody, WriterDep
 from watchkeeper.api.models import DecisionList, DecisionRecord, DecisionRequest, ErrorResponse
 from watchkeeper.api.service import parse_query
 from watchkeeper.errors import InputError
@@ -25,6 +25,7 @@ router = APIRouter(
     response_model=DecisionRecord,
     status_code=201,
     responses={200: {"model": DecisionRecord, "description": "The decision already existed"}},
+    dependencies=[ValidBody],
 )
 async def add_decision(
     body: DecisionRequest, state: StateDep, _writer: WriterDep, response: Response

@@ -7,7 +7,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Response
 
-from watchkeeper.api.deps import ActorDep, MatchParamsDep, StateDep, match_params_openapi
+from watchkeeper.api.deps import (
+    ActorDep,
+    MatchParamsDep,
+    StateDep,
+    ValidBody,
+    match_params_openapi,
+)
 from watchkeeper.api.models import (
     EntityMatchQuery,
     EntityMatchResponse,
@@ -47,9 +53,12 @@ DatasetPath = Annotated[
     tags=["Matching"],
     response_model=EntityMatchResponse,
     responses={
-        400: {"model": ErrorResponse, "description": "Invalid query"},
+        400: {"model": ErrorResponse, "description": "Invalid query (or text not Unicode)"},
         404: {"model": ErrorResponse, "description": "No such dataset"},
+        413: {"model": ErrorResponse, "description": "Body over WATCHKEEPER_API_MAX_BODY"},
+        503: {"model": ErrorResponse, "description": "The audit log cannot be written"},
     },
+    dependencies=[ValidBody],
     openapi_extra={"parameters": match_params_openapi()},
 )
 async def match(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from watchkeeper.api.deps import StateDep
 from watchkeeper.api.models import AlgorithmResponse, HealthResponse
@@ -14,15 +15,29 @@ from watchkeeper.api.state import ALL_LISTS
 router = APIRouter()
 
 
-@router.get("/healthz", tags=["System information"], response_model=HealthResponse)
-async def healthz(state: StateDep) -> dict[str, Any]:
-    """The server is up; which list versions it screens against, and how many parties."""
-    return {
-        "status": "ok",
+@router.get(
+    "/healthz",
+    tags=["System information"],
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "The audit writer is failing"}},
+)
+async def healthz(state: StateDep) -> JSONResponse:
+    """The server is up and can screen: which list versions it screens against, how
+    many parties, the audit writer's state, and the requests refused at the edge.
+    503, with the reason, when screening requests are refused because the audit log
+    cannot be written (or its writer has stopped)."""
+    writer = state.audit.status() if state.audit is not None else None
+    ok = writer is None or bool(writer["ok"])
+    body = {
+        "status": "ok" if ok else "failing",
+        "reason": None if ok or writer is None else writer["detail"],
         "entities": state.entity_count,
         "lists": state.list_versions,
         "audit": state.audit is not None,
+        "audit_writer": writer,
+        "rejected": state.rejects.to_dict(),
     }
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/algorithms", tags=["System information"], response_model=AlgorithmResponse)
