@@ -245,3 +245,22 @@ def test_audit_on_a_missing_store_creates_no_file(
     assert run_guarded(app) == 3
     assert "no lists are loaded" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_decision_made_with_a_birth_date_holds_for_that_birth_date_only(db: Path) -> None:
+    """``decisions add --prop birthDate=...`` keeps the date; the decision suppresses only
+    queries with that date, never a namesake with another date or with none."""
+    result = _invoke(
+        ["decisions", "add", "Nicolas Maduro Moros", "--schema", "Person", "--entity", MADURO,
+         "--prop", "birthDate=1990-01-01", "--by", "alice", "--reason", "our customer",
+         "--json", "--db", str(db)]
+    )  # fmt: skip
+    made = json.loads(result.stdout)
+    assert made["query"]["qualifiers"] == {"birthDate": ["1990-01-01"]}
+    decided = _by_id(_screen_json(db, "Nicolas Maduro Moros", "--birth-date", "1990-01-01"), MADURO)
+    assert decided["match"] is False and decided["decision"]["decision_id"] == made["decision_id"]
+    for extra in ([], ["--birth-date", "1962-11-23"]):
+        namesake = _by_id(_screen_json(db, "Nicolas Maduro Moros", *extra), MADURO)
+        assert namesake["match"] is True and "decision" not in namesake, extra
+    listed = json.loads(_invoke(["decisions", "list", "--json", "--db", str(db)]).stdout)
+    assert [d["query"]["qualifiers"] for d in listed] == [{"birthDate": ["1990-01-01"]}]

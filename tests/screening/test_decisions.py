@@ -17,7 +17,7 @@ from watchkeeper.store import Store
 
 
 def test_fingerprint_ignores_order_case_and_diacritics() -> None:
-    a = fingerprint("Person", {"name": ["Bashar al-Assad"], "birthDate": ["1965-09-11"]})
+    a = fingerprint("Person", {"name": ["Bashar al-Assad"]})
     b = fingerprint("Person", {"name": ["AL-ASSAD, Bashar"]})
     c = fingerprint("Person", {"name": "Báshar  Al Assad"})
     assert a == b == c
@@ -36,6 +36,25 @@ def test_fingerprint_tells_subjects_apart() -> None:
     assert with_id == fingerprint(
         "Person", {"name": ["Bashar al-Assad"], "passportNumber": ["x123"]}
     )
+
+
+def test_fingerprint_keeps_the_facts_that_tell_namesakes_apart() -> None:
+    """A decision made on a birth date (or country, gender) is about that person only."""
+    name = {"name": ["Nicolas Maduro"]}
+    bare = fingerprint("Person", name)
+    born = fingerprint("Person", {**name, "birthDate": ["1990-01-01"]})
+    assert born != bare
+    assert born != fingerprint("Person", {**name, "birthDate": ["1962-11-23"]})
+    assert born == fingerprint("Person", {"name": ["MADURO, Nicolás"], "birthDate": ["1990-01-01"]})
+    assert fingerprint("Person", {**name, "nationality": ["VE"]}) == fingerprint(
+        "Person", {**name, "nationality": ["ve"]}
+    )
+    assert fingerprint("Person", {**name, "nationality": ["ve"]}) != bare
+    norm = normalise_query("Person", {**name, "birthDate": ["1990-01-01"], "gender": ["Male"]})
+    assert norm.to_dict()["qualifiers"] == {"birthDate": ["1990-01-01"], "gender": ["male"]}
+    # A query of names and identifiers alone keeps the fingerprint decisions were keyed on
+    # before qualifiers were part of it.
+    assert bare == "fa4b208e514bad0fd2bc8767678da2fb"
 
 
 def test_normalised_query_is_readable() -> None:
@@ -70,9 +89,16 @@ def test_add_list_revoke(store: Store, tmp_path: Path) -> None:
     )
     assert new and made.active and made.decision == NOT_A_MATCH
     again, new_again = decisions.add(
-        "Company", {"name": ["MAHAN travel agency"]}, "ofac-12927", by="b", reason="dup"
+        "Company",
+        {"name": ["MAHAN travel agency"], "country": ["GB"]},
+        "ofac-12927",
+        by="b",
+        reason="dup",
     )
     assert not new_again and again.decision_id == made.decision_id
+    # Without the country it is another query (a namesake elsewhere): not decided.
+    elsewhere = fingerprint("Company", {"name": ["Mahan Travel Agency"]})
+    assert reviewed(decisions, elsewhere, ["ofac-12927"]) == {}
 
     fp = fingerprint("Company", query)
     assert set(reviewed(decisions, fp, ["ofac-12927", "ofac-12735"])) == {"ofac-12927"}

@@ -1,10 +1,13 @@
 """Reviewed false positives: "this query is not that list entity", who said so, when, why.
 
 A decision is keyed by the *fingerprint* of the query (a stable hash of its normalised
-form: schema, sorted normalised names, key identifiers) and the list entity id, so the
+form: schema, sorted normalised names, key identifiers, and the facts that tell namesakes
+apart: dates, countries, gender) and the list entity id, so the
 same customer screened again, with its names in another order, case or spelling of
-diacritics, meets the reviewer's decision again. Decisions are revoked, never deleted:
-the record of who decided and who took it back stays.
+diacritics, meets the reviewer's decision again. A decision made on "Nicolas Maduro born
+1990-01-01" is about that man only: it applies to queries with the same birth date, never
+to a namesake with another one or with none. Decisions are revoked, never deleted: the
+record of who decided and who took it back stays.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ _NAME_PARTS = ("firstName", "secondName", "middleName", "fatherName", "motherNam
 # Identifiers of the subject itself (a sanctions programme id is not one).
 _NOT_KEY_IDS = frozenset({"programId"})
 _ID_CHARS = re.compile(r"[^0-9A-Z]+")
+# Property types that tell namesakes apart: a decision on a query that gives them holds
+# only for queries that give the same.
+_QUALIFIER_TYPES = (registry.date, registry.country, registry.gender)
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,20 @@ class NormalisedQuery:
     schema: str
     names: tuple[str, ...]
     identifiers: tuple[str, ...]
+    # (property, sorted values) of the facts that tell namesakes apart, by property name.
+    qualifiers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "schema": self.schema,
             "names": list(self.names),
             "identifiers": list(self.identifiers),
         }
+        # Only when there are some: a query of names alone keeps the fingerprint it had
+        # before qualifiers were part of it, and so its decisions.
+        if self.qualifiers:
+            data["qualifiers"] = {prop: list(values) for prop, values in self.qualifiers}
+        return data
 
     @property
     def fingerprint(self) -> str:
@@ -63,18 +76,25 @@ def _values(properties: Mapping[str, Any], prop: str) -> list[str]:
     return [v for v in raw if isinstance(v, str)]
 
 
+def _qualifier(value: str, type_: Any) -> str:
+    value = value.strip()
+    return value if type_ == registry.date else value.lower()
+
+
 def normalise_query(schema: str, properties: Mapping[str, Any]) -> NormalisedQuery:
     """The parts of a query that identify its subject, in a canonical form.
 
     Names: every name-typed property (and the name parts joined, when given), as
     lower-case ASCII words sorted alphabetically, so "Bush, George" and "GEORGE BUSH"
-    agree. Identifiers: upper-case letters and digits only.
+    agree. Identifiers: upper-case letters and digits only. Qualifiers: dates (birth
+    date), countries and gender, by property, as given (dates) or lower case.
     """
     schema_obj = model.get(schema)
     if schema_obj is None:
         raise InputError(None, f"unknown schema {schema!r}", field="schema")
     names: set[str] = set()
     identifiers: set[str] = set()
+    qualifiers: dict[str, set[str]] = {}
     for name in properties:
         prop = schema_obj.get(name)
         if prop is None:
@@ -89,6 +109,10 @@ def normalise_query(schema: str, properties: Mapping[str, Any]) -> NormalisedQue
                 ident = _ID_CHARS.sub("", value.upper())
                 if ident:
                     identifiers.add(ident)
+        elif prop.type in _QUALIFIER_TYPES:
+            for value in _values(properties, prop.name):
+                if value.strip():
+                    qualifiers.setdefault(prop.name, set()).add(_qualifier(value, prop.type))
     parts = [v for p in _NAME_PARTS for v in _values(properties, p)]
     if parts:
         key = " ".join(sorted(search_key(" ".join(parts)).split()))
@@ -96,7 +120,12 @@ def normalise_query(schema: str, properties: Mapping[str, Any]) -> NormalisedQue
             names.add(key)
     if not names and not identifiers:
         raise InputError(None, "the query has no name and no identifier", field="properties")
-    return NormalisedQuery(schema_obj.name, tuple(sorted(names)), tuple(sorted(identifiers)))
+    return NormalisedQuery(
+        schema_obj.name,
+        tuple(sorted(names)),
+        tuple(sorted(identifiers)),
+        tuple((prop, tuple(sorted(values))) for prop, values in sorted(qualifiers.items())),
+    )
 
 
 def fingerprint(schema: str, properties: Mapping[str, Any]) -> str:
