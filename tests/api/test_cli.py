@@ -131,9 +131,11 @@ def test_rescreen_then_audit_export(db: Path, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     rows = list(csv.DictReader(exported.open(encoding="utf-8")))
     assert [r["query_key"] for r in rows] == ["c-1", "c-2"] * 3
-    lines = _run("audit", "export", "--db", str(db)).output.splitlines()
+    out = _run("audit", "export", "--db", str(db))
+    lines = out.stdout.splitlines()
     assert json.loads(lines[-1])["channel"] == "cli rescreen"
-    assert _run("audit", "export", "--since", "2999-01-01", "--db", str(db)).output == ""
+    assert "head 6:" in out.stderr  # the head is published beside the data, not in it
+    assert _run("audit", "export", "--since", "2999-01-01", "--db", str(db)).stdout == ""
     assert _run("audit", "verify", "--db", str(db)).exit_code == 0
     bad = _run("audit", "export", "--format", "xml", "--db", str(db))
     assert isinstance(bad.exception, InputError)
@@ -157,3 +159,50 @@ def test_serve_binds_loopback_unless_told(db: Path, monkeypatch: pytest.MonkeyPa
     assert calls[1]["app"].state.watchkeeper.audit is None
     said = " ".join(out.output.split())
     assert "not loopback" in said and "writes on" in said
+
+
+def _audited(db: Path, tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    book.write_text(
+        "".join(
+            json.dumps({"id": f"c-{i}", "schema": "Person", "properties": {"name": [name]}}) + "\n"
+            for i, name in enumerate(["Mahdi Lashgarian", "Bashar al-Assad", "Nicolas Maduro"])
+        ),
+        "utf-8",
+    )
+    assert _run("rescreen", "--subjects", str(book), "--db", str(db)).exit_code == 0
+
+
+def test_audit_verify_publishes_the_head_and_finds_truncation(db: Path, tmp_path: Path) -> None:
+    _audited(db, tmp_path)
+    out = _run("audit", "verify", "--db", str(db), "--json")
+    assert out.exit_code == 0, out.output
+    check = json.loads(out.output)
+    head = check["head"]["head"]
+    assert check["head"]["count"] == 3 and check["anchored"] == check["head"]
+    text = _run("audit", "verify", "--db", str(db))
+    assert f"head {head}" in text.output.replace("\n", "")
+    assert _run("audit", "verify", "--expect", head, "--db", str(db)).exit_code == 0
+
+    exported = tmp_path / "audit.jsonl"
+    out = _run("audit", "export", "--output", str(exported), "--db", str(db))
+    assert out.exit_code == 0, out.output
+    published = json.loads((tmp_path / "audit.jsonl.head").read_text("utf-8"))
+    assert published["head"] == head and published["exported_rows"] == 3
+    assert published["hmac"] and len(published["file_sha256"]) == 64
+
+    # Someone removes the last row and the head file's anchor with it... but not the key.
+    with Store(db) as store:
+        store.con.execute("DELETE FROM screening_audit WHERE audit_id = 3")
+    out = _run("audit", "verify", "--db", str(db))
+    assert out.exit_code == 1
+    said = " ".join(out.output.split())
+    assert "has 3 rows and the log has 2" in said and "removed" in said
+    (tmp_path / "wk.duckdb.audit-head").unlink()
+    (tmp_path / "wk.duckdb.audit-key").unlink()
+    assert _run("audit", "verify", "--db", str(db)).exit_code == 0  # no anchor left here...
+    out = _run("audit", "verify", "--expect", str(tmp_path / "audit.jsonl.head"), "--db", str(db))
+    assert out.exit_code == 1  # ...but the published head still tells
+    assert "the last 1 rows (from row 3) were removed" in " ".join(out.output.split())
+    bad = _run("audit", "verify", "--expect", "three:rows", "--db", str(db))
+    assert isinstance(bad.exception, InputError) and bad.exception.field == "expect"

@@ -23,10 +23,13 @@ from watchkeeper.cli.common import (
 from watchkeeper.errors import InputError
 from watchkeeper.screening.audit import (
     EXPORT_FORMATS,
+    AuditHead,
     AuditLog,
     ExportFormat,
     export,
     parse_since,
+    signature_problem,
+    write_export_head,
 )
 from watchkeeper.screening.decisions import DecisionStore
 
@@ -102,38 +105,79 @@ def audit_export(
     until: Annotated[str | None, typer.Option(help="Only rows logged before this.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (default: stdout); its head goes to FILE.head."
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write the audit log (every screening request and its results) as JSON lines or CSV."""
+    """Write the audit log (every screening request and its results) as JSON lines or CSV.
+
+    Prints the log's head (rows:hash of the last row) on stderr; with --output it is also
+    written, signed, to FILE.head. Keep it apart from the store: 'audit verify --expect
+    FILE.head' later shows no row was removed or rewritten since."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(None, f"unknown format {fmt!r} (jsonl or csv)", field="format")
     chosen: ExportFormat = fmt
     start = parse_since(since) if since else None
     end = parse_since(until) if until else None
+    head_file: Path | None = None
     with open_db(db, read_only=True) as store:
-        records = AuditLog(store).records(since=start, until=end)
+        log = AuditLog(store)
+        head = log.head()
+        records = log.records(since=start, until=end)
         if output is None:
             n = export(records, sys.stdout, chosen)
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 n = export(records, fh, chosen)
+            window = {"format": chosen, "since": since, "until": until}
+            head_file = write_export_head(log, output, head, n, window)
     if output is not None:
         err_console.print(f"{n:,} audit rows written to {output}")
+    err_console.print(
+        f"head {head} ({head.count:,} rows in the log)"
+        + (f", written to {head_file}" if head_file else ""),
+        highlight=False,
+    )
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None, json_out: JsonOption = False) -> None:
-    """Check the audit log's hash chain: no row changed or removed since written."""
+def audit_verify(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            help="A head published before: COUNT:HASH as verify prints it, or a FILE.head "
+            "from export. The log must still extend it.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check the audit log: its hash chain (no row changed or removed), its anchored head
+    (<db>.audit-head, signed; rows cut from the end or rewritten with the chain
+    recomputed) and --expect. Prints the head (rows:hash) to publish; exit 1 when a
+    check fails, saying how, 2 when --expect cannot be read."""
+    from dataclasses import replace
+
+    from rich.markup import escape
+
+    expected = AuditHead.parse(expect) if expect else None
     with open_db(db, read_only=True) as store:
-        check = AuditLog(store).verify()
+        log = AuditLog(store)
+        check = log.verify(expected)
+        unsigned = signature_problem(log.anchor, Path(expect)) if expect else None
+    if unsigned is not None:
+        check = replace(check, ok=False, detail=f"{check.detail}; {unsigned}")
     if json_out:
         print_json(check.to_dict())
     else:
         colour = "green" if check.ok else "red"
         where = f" (first bad row: {check.first_bad})" if check.first_bad else ""
-        console.print(f"[{colour}]{check.detail}[/{colour}]{where}")
+        console.print(f"[{colour}]{escape(check.detail)}[/{colour}]{where}", highlight=False)
+        console.print(f"head {check.head}", highlight=False)
     if not check.ok:
         raise typer.Exit(1)
 
