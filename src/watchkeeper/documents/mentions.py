@@ -4,14 +4,22 @@ places, vessels by IMO, aircraft by tail number, dates and money amounts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from watchkeeper.documents.gazetteer import NameEntry, NameGazetteer, Place, place_index
+from watchkeeper.documents.gazetteer import (
+    CONNECTORS,
+    NameEntry,
+    NameGazetteer,
+    Place,
+    distinctive_key,
+    place_index,
+)
 from watchkeeper.documents.layout import Block
-from watchkeeper.documents.tokens import Token, name_key, tokenize, word_key
+from watchkeeper.documents.tokens import Token, is_common_word, name_key, tokenize, word_key
 
 
 @dataclass
@@ -65,47 +73,14 @@ _TITLES = frozenset(
     commander chief leader king queen prince sheikh ayatollah colonel col captain capt
     mr mrs ms dr sir lord director ambassador spokesman spokeswoman head""".split()
 )
-_CONNECTORS = frozenset(
-    {"of", "the", "de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"}
-)
+_CONNECTORS = CONNECTORS
 _PERSON_CONNECTORS = frozenset({"de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"})
-_STOP_SINGLE = frozenset(
-    """the a an in on at of and but or this that these those it its he she they we you i
-    thousands hundreds dozens earlier another admiral president""".split()
-)
 _WATER = re.compile(
     r"\b(?:Lake|Gulf of|Strait of|Straits of|Sea of|Bay of|Port of|Cape|Gulf|Canal)\s+"
     r"(?:the\s+)?[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)?"
 )
 _KIND_OF_SCHEMA = {"Vessel": "vessel", "Airplane": "aircraft"}
 _BIG_CITY = 100_000
-_ORG_FORMS = frozenset(
-    {
-        "co",
-        "corp",
-        "corporation",
-        "company",
-        "ltd",
-        "limited",
-        "llc",
-        "inc",
-        "sa",
-        "plc",
-        "gmbh",
-        "the",
-        "of",
-        "and",
-        "jsc",
-        "pjsc",
-        "ooo",
-        "fze",
-        "fzco",
-        "bv",
-        "ag",
-        "srl",
-        "spa",
-    }
-)
 _PLACE_CUES = frozenset({"in", "at", "near", "from", "to", "into", "outside", "of"})
 _IMO = re.compile(r"\bIMO(?:\s*(?:No\.?|number|:))?\s*(\d{7})\b", re.I)
 _TAIL = re.compile(
@@ -122,6 +97,10 @@ _DATE = re.compile(
     r"(?:earlier|later|last|next|this)\s+(?:year|month|week))\b",
     re.I,
 )
+_CALENDAR = frozenset(m.lower() for m in _MONTHS.split("|")) | frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_SENTENCE_END = re.compile(r"[.!?:;\n\u2022]")
 _MONEY = re.compile(
     r"(?:[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m))?|"
     r"\b\d[\d,.]*\s?(?:million|billion|trillion)?\s?(?:dollars|euros|pounds|rials|bolivars|USD|EUR)\b|"
@@ -151,6 +130,15 @@ def _territory(word: str) -> str | None:
     if found is None or not found.is_country:
         return None
     return str(found.code)
+
+
+def _country_word(token: Token) -> str | None:
+    """The country a word names or describes ("Iranian", "Iran's"), but not through a
+    city in it ("Athens" is a place of its own, and may be part of a name)."""
+    place = place_index().get(token.key)
+    if place is not None and place.kind != "country":
+        return None
+    return _territory(token.text)
 
 
 def _is_cap(token: Token) -> bool:
@@ -207,6 +195,77 @@ def _context_countries(tokens: list[Token]) -> list[str]:
     return sorted(counts, key=lambda c: -counts[c])
 
 
+class _Ranges:
+    """Sorted, merged character ranges: whether a position falls in one, in log time."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(ranges):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        self.starts = [r[0] for r in merged]
+        self.ends = [r[1] for r in merged]
+
+    def __contains__(self, pos: int) -> bool:
+        k = bisect_right(self.starts, pos) - 1
+        return k >= 0 and pos < self.ends[k]
+
+
+def _sentence_start(tokens: list[Token], i: int, text: str) -> bool:
+    """The token is the first word of a sentence, a line or a list item."""
+    return i == 0 or _SENTENCE_END.search(text, tokens[i - 1].end, tokens[i].start) is not None
+
+
+def _is_calendar(token: Token) -> bool:
+    """A month, a weekday, a number or an ordinal ("21st"): a date's word, not a name's."""
+    return token.key in _CALENDAR or token.key[:1].isdigit()
+
+
+def _possessive(token: Token) -> bool:
+    return token.text.endswith(("'s", "’s"))
+
+
+def _bare(token: Token) -> str:
+    """The word without its possessive ("Maduro's" -> "Maduro")."""
+    return re.sub(r"['’]s$", "", token.text)
+
+
+def _detachable(token: Token, *, everyday: bool) -> bool:
+    """A word that may stand beside a name without being part of it: a joining word, a
+    title, a country ("Iranian", "Venezuela's"), a date, and with ``everyday`` an
+    everyday word that is no place ("Aircraft Operator MAHAN AIR")."""
+    if (
+        token.key in _CONNECTORS
+        or token.key in _TITLES
+        or _possessive(token)
+        or _is_calendar(token)
+        or _country_word(token)
+    ):
+        return True
+    return everyday and is_common_word(token.key) and token.key not in place_index()
+
+
+_LEADING_FUNCTION_ZIPF = 5.7  # "In", "Since", "After", "He": a sentence's first word
+
+
+def _remember_person(people: dict[str, Mention], mention: Mention) -> None:
+    """A linked person's name parts that may name them alone later in the text: the
+    surnames of a listed 'LAST, First', else parts that are no everyday word; never a
+    first name ("Nicolas"), which names anybody."""
+    if mention.schema != "Person":
+        return
+    caption = mention.caption or ""
+    if "," in caption:
+        parts = name_key(caption.partition(",")[0]).split()
+    else:
+        parts = [p for p in name_key(caption).split() if not is_common_word(p)]
+    for part in parts:
+        if len(part) >= 4:
+            people.setdefault(part, mention)
+
+
 class MentionFinder:
     """Finds mentions in one text with the names of one set of list versions."""
 
@@ -221,6 +280,9 @@ class MentionFinder:
         self.linker = linker
         self.link_threshold = link_threshold
         self.places = place_index()
+        # One screening per distinct name in a text: a report names the same parties
+        # again and again.
+        self._linked: dict[tuple[str, str, tuple[str, ...]], list[LinkCandidate]] = {}
 
     # -- listed parties written as a listed name --------------------------------------
     def _choose(
@@ -255,8 +317,6 @@ class MentionFinder:
             # A listed name in running text is written as a proper noun.
             significant = [t for t in span if t.key not in _CONNECTORS]
             if not significant or not all(_is_cap(t) for t in significant):
-                continue
-            if len(span) == 1 and span[0].text.isupper() is False and len(span[0].key) < 6:
                 continue
             entry, score, others = self._choose(self.gazetteer.entries[key], countries, None)
             text = " ".join(t.text for t in span)
@@ -326,50 +386,105 @@ class MentionFinder:
             )
         return merged
 
+    def _whole_name(
+        self,
+        tokens: list[Token],
+        i: int,
+        j: int,
+        spans: list[tuple[int, int]],
+        span_of: list[int],
+        text: str,
+    ) -> bool:
+        """A listed name found as written names a party only as the whole capitalised
+        name around it, never cut out of a longer one ("Voyager" in "Athens Voyager").
+        Beside it may stand titles, countries, dates, a possessive ("Venezuela's"), and
+        everyday words that label it ("Aircraft Operator MAHAN AIR"); beside a name that
+        is itself an everyday word ("Fortune") only the first kinds, and such a name is
+        not read in a sentence's first word unless written in capitals."""
+        significant = [k for k in range(i, j) if tokens[k].key not in _CONNECTORS]
+        if not significant:
+            return False
+        n = span_of[significant[0]]
+        if n < 0 or any(span_of[k] != n for k in significant):
+            return False  # across punctuation or a line break
+        everyday_name = len(significant) == 1 and is_common_word(tokens[significant[0]].key)
+        if everyday_name:
+            word = tokens[significant[0]]
+            if _sentence_start(tokens, significant[0], text) and not word.text.isupper():
+                return False
+        start, end = spans[n]
+        return all(
+            _detachable(tokens[k], everyday=not everyday_name)
+            for k in range(start, end)
+            if not i <= k < j
+        )
+
     # -- everything ------------------------------------------------------------------
     def find(self, text: str, blocks: Sequence[Block]) -> list[Mention]:
-        tokens = [
-            t
-            for t in tokenize(text)
-            if not any(b.kind == "promo" and b.start <= t.start < b.end for b in blocks)
-        ]
+        """Every mention in the text, outside promo blocks, in text order. Linear in the
+        text: each token is looked at a bounded number of times, and each distinct name
+        is screened once."""
+        promo = _Ranges((b.start, b.end) for b in blocks if b.kind == "promo")
+        tokens = [t for t in tokenize(text) if t.start not in promo]
         countries = _context_countries(tokens)
+        spans = _capitalised_spans(tokens, text)
+        span_of = [-1] * len(tokens)
+        for n, (i, j) in enumerate(spans):
+            span_of[i:j] = [n] * (j - i)
+        used = bytearray(len(tokens))
         taken: list[tuple[int, int, Mention]] = []
 
         def free(i: int, j: int) -> bool:
-            return all(j <= a or i >= b for a, b, _ in taken)
+            return used.find(1, i, j) < 0
+
+        def take(i: int, j: int, mention: Mention) -> None:
+            used[i:j] = b"\x01" * (j - i)
+            taken.append((i, j, mention))
 
         exact = self._exact_hits(tokens, countries)
         for i, j, m in sorted(
             self._unit_of(exact, tokens) + exact, key=lambda h: (-(h[1] - h[0]), h[0])
         ):
-            if free(i, j):
-                taken.append((i, j, m))
+            if free(i, j) and self._whole_name(tokens, i, j, spans, span_of, text):
+                take(i, j, m)
 
         # Capitalised names that are no listed name as written: places, then the
         # fuzzy linker, then surnames of people already linked.
         people: dict[str, Mention] = {}
         for _i, _j, m in taken:
-            if m.schema == "Person":
-                for part in name_key(m.caption or "").split():
-                    people.setdefault(part, m)
+            _remember_person(people, m)
         pending: list[tuple[int, int, str | None, str | None]] = []
-        for i, j in _capitalised_spans(tokens, text):
+        for i, j in spans:
             if not free(i, j):
                 continue
             place = self._place(tokens, i, j)
             if place is not None:
-                taken.append(place)
+                take(*place)
                 continue
             schema_hint: str | None = None
             country: str | None = None
-            while i < j and (tokens[i].key in _TITLES or _territory(tokens[i].text)):
+            if (
+                j - i > 1
+                and _sentence_start(tokens, i, text)
+                and is_common_word(tokens[i].key, _LEADING_FUNCTION_ZIPF)
+            ):
+                i += 1
+            while i < j and (
+                tokens[i].key in _TITLES
+                or tokens[i].key in _CONNECTORS
+                or _is_calendar(tokens[i])
+                or _country_word(tokens[i])
+            ):
                 if tokens[i].key in _TITLES:
                     schema_hint = "Person"
-                else:
-                    country = country or _territory(tokens[i].text)
+                elif not _is_calendar(tokens[i]) and tokens[i].key not in _CONNECTORS:
+                    country = country or _country_word(tokens[i])
                 i += 1
-            while i < j and tokens[j - 1].key in _TITLES:
+            while i < j and (
+                tokens[j - 1].key in _TITLES
+                or tokens[j - 1].key in _CONNECTORS
+                or _is_calendar(tokens[j - 1])
+            ):
                 j -= 1
             if i < j:
                 pending.append((i, j, schema_hint, country))
@@ -393,10 +508,8 @@ class MentionFinder:
                     f"('{ref.text}'), named earlier in this text",
                 )
             if mention is not None:
-                taken.append((i, j, mention))
-                if mention.schema == "Person":
-                    for part in name_key(mention.caption or "").split():
-                        people.setdefault(part, mention)
+                take(i, j, mention)
+                _remember_person(people, mention)
         mentions = [m for _, _, m in taken]
         for m in mentions:
             if m.kind == "party" and m.schema in _KIND_OF_SCHEMA:
@@ -442,18 +555,28 @@ class MentionFinder:
         if self.linker is None:
             return None
         span = tokens[i:j]
-        name = " ".join(t.text for t in span)
-        if len(span) == 1 and (len(span[0].key) < 6 or span[0].key in _STOP_SINGLE):
+        # "Nicolás Maduro's government" names Nicolás Maduro.
+        name = " ".join([t.text for t in span[:-1]] + [_bare(span[-1])])
+        if len(span) == 1 and (
+            len(span[0].key) < 4 or is_common_word(span[0].key) or span[0].key in self.places
+        ):
+            # An everyday word or a place is no party's name on its own ("Private",
+            # "Nicolas", "Malaysia").
             return None
         looks_person = schema_hint == "Person" or (
             2 <= len(span) <= 4 and all(t.key in _PERSON_CONNECTORS or _is_cap(t) for t in span)
         )
         schema = schema_hint or ("LegalEntity" if looks_person else "Organization")
         context = [country] if country else countries[:3]
-        found = self.linker.link(name, schema=schema, countries=context)
-        if not found:
-            return None
-        found = [c for c in found if c.score >= self.link_threshold and self._covers(span, c)]
+        cache_key = (name, schema, tuple(context))
+        found = self._linked.get(cache_key)
+        if found is None:
+            found = self._linked[cache_key] = self.linker.link(
+                name, schema=schema, countries=context
+            )
+        found = [
+            c for c in found if c.score >= self.link_threshold and self._covers(span, c, countries)
+        ]
         if not found:
             return None
         best = found[0]
@@ -480,20 +603,34 @@ class MentionFinder:
             ],
         )
 
-    def _covers(self, span: list[Token], candidate: LinkCandidate) -> bool:
-        """An organisation is named only when the text has every distinctive word of one
-        of its names ("Middle East" does not name MIDDLE EAST BANK)."""
-        if candidate.schema in ("Person",):
-            return True
+    def _covers(self, span: list[Token], candidate: LinkCandidate, countries: list[str]) -> bool:
+        """The text names the candidate, not only part of its name.
+
+        One word names a party only when it is the whole distinctive part of one of its
+        names ("Hezbollah"; not "Nicolas" for NICOLAS X or "Malaysia" for NOOR ENERGY
+        (MALAYSIA) LTD.). An organisation is named only when the text has every
+        distinctive word of one of its names ("Middle East" does not name MIDDLE EAST
+        BANK), where a place word may be left out when the text is about that place
+        ("Islamic Republic Shipping Lines" in a text about Iran)."""
         entity = self.gazetteer.entities.get(candidate.entity_id)
         if entity is None:
-            return True
+            return len(span) > 1
         from rapidfuzz.fuzz import ratio
 
         words = [t.key for t in span]
-        for name in entity.get("name") + entity.get("alias"):
+        names = entity.get("name") + entity.get("alias")
+        if len(words) == 1:
+            return any(
+                len(needed) == 1 and ratio(needed[0], words[0]) >= 70
+                for needed in (_needed_words(n) for n in names)
+            )
+        if candidate.schema == "Person":
+            return True
+        for name in names:
             needed = [
-                w for w in name_key(re.sub(r"\([^)]*\)", " ", name)).split() if w not in _ORG_FORMS
+                w
+                for w in _needed_words(name)
+                if not (w in self.places and self.places[w].country in countries)
             ]
             if needed and all(any(ratio(n, w) >= 70 for w in words) for n in needed):
                 return True
@@ -503,10 +640,13 @@ class MentionFinder:
         self, text: str, blocks: Sequence[Block], taken: list[tuple[int, int]]
     ) -> list[Mention]:
         out: list[Mention] = []
+        promo = _Ranges((b.start, b.end) for b in blocks if b.kind == "promo")
+        used = bytearray(len(text))
+        for start, end in taken:
+            used[start:end] = b"\x01" * (end - start)
 
         def free(s: int, e: int) -> bool:
-            in_promo = any(b.kind == "promo" and b.start <= s < b.end for b in blocks)
-            return not in_promo and all(e <= a or s >= b for a, b in taken)
+            return s not in promo and used.find(1, s, e) < 0
 
         for m in _WATER.finditer(text):
             if free(m.start(), m.end()):
@@ -520,7 +660,7 @@ class MentionFinder:
                         reason="a lake, gulf, strait, sea, bay or port named in the text",
                     )
                 )
-                taken.append((m.start(), m.end()))
+                used[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         for m in _IMO.finditer(text):
             if not free(m.start(), m.end()):
                 continue
@@ -579,18 +719,17 @@ class MentionFinder:
         return out
 
     def _vessel_by_imo(self, number: str) -> Any:
-        for entity in self.gazetteer.entities.values():
-            if number in [re.sub(r"\D", "", v) for v in entity.get("imoNumber")]:
-                return entity
-        return None
+        return self.gazetteer.by_imo.get(number)
 
     def _aircraft_by_tail(self, tail: str) -> Any:
-        for entity in self.gazetteer.entities.values():
-            if entity.schema == "Airplane" and (
-                tail in entity.get("registrationNumber") or tail == entity.caption
-            ):
-                return entity
-        return None
+        return self.gazetteer.by_tail.get(tail)
+
+
+@lru_cache(maxsize=1 << 14)
+def _needed_words(name: str) -> list[str]:
+    """The words of a listed name that must be in the text for it to name that party:
+    no parenthesised qualifier, legal form or joining word."""
+    return [w for w in distinctive_key(name).split() if w not in _CONNECTORS and w != "and"]
 
 
 def word_is_country(word: str) -> str | None:

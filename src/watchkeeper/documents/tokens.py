@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from normality import ascii_text
 
@@ -41,3 +42,23 @@ def tokenize(text: str) -> list[Token]:
 def name_key(name: str) -> str:
     """The key of a whole name: its word keys joined by single spaces."""
     return " ".join(t.key for t in tokenize(name))
+
+
+# A word at least this frequent in English (Zipf scale: 3 is once per million words,
+# 6 once per thousand) is an everyday word, not a name on its own ("Private",
+# "Reportedly", "Nicolas" as a first name).
+COMMON_ZIPF = 3.5
+
+
+@lru_cache(maxsize=1 << 16)
+def english_frequency(word: str) -> float:
+    """How common a word is in English, on the Zipf scale (wordfreq's large list)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def is_common_word(word: str, threshold: float = COMMON_ZIPF) -> bool:
+    """An everyday English word ("bank", "voyager", "nicolas"); names like "Faxon" or
+    "Sepah" are rare."""
+    return english_frequency(word) >= threshold
