@@ -199,3 +199,11 @@ def test_commands_refuse_a_gzip_bomb(args: list[str], bomb: Path, tmp_path: Path
     assert error.path == str(bomb)
     assert "decompression bomb" in str(error)
     assert peak < 64 << 20, peak
+
+
+def test_read_refuses_standard_input_over_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHKEEPER_INPUT_MAX_BYTES", "1000")
+    result = runner.invoke(app, ["read", "-"], input="Mahan Air flew to Caracas. " * 100)
+    error = result.exception
+    assert isinstance(error, InputError), result.output
+    assert error.path == "-" and "more than the cap of 1,000 bytes" in str(error)

@@ -62,6 +62,10 @@ class _CappedGzip(io.RawIOBase):
         self.cap, self.why = limits.gzip_cap(path.stat().st_size)
         self.given = 0
 
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
     def readable(self) -> bool:
         return True
 

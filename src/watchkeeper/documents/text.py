@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import httpx
 
 from watchkeeper.errors import InputError
-from watchkeeper.io import read_bytes
+from watchkeeper.io import read_bytes, read_stream
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def from_bytes(data: bytes, source: str, media_type: str | None = None) -> Sourc
 def load_source(source: str, *, timeout: float = 30.0) -> SourceText:
     """Read a path, ``-`` (stdin) or an http(s) URL the user gave."""
     if source == "-":
-        return from_bytes(sys.stdin.buffer.read(), "-")
+        return from_bytes(read_stream(sys.stdin.buffer, "-"), "-")
     if urlparse(source).scheme in ("http", "https"):
         try:
             response = httpx.get(source, timeout=timeout, follow_redirects=True)
