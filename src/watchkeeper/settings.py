@@ -51,6 +51,9 @@ class Settings:
     api_max_body: int = 4 * 1024 * 1024
     audit_api: bool = True
     match_threshold: float = 0.7
+    # A list load with this fraction fewer entries than the list's newest version is
+    # refused (a cut download) unless ``--allow-shrink``.
+    max_list_shrink: float = 0.1
     sanctioned_countries: tuple[str, ...] = ("ir", "ve", "sy", "kp", "cu", "ru")
     spark_master: str = "local[2]"
     # Input files: the most bytes one may give once decompressed, and the most a gzip
@@ -106,7 +109,7 @@ def _convert(name: str, raw: str) -> object:
         if not number > 0:
             raise ValueError("must be a positive number")
         return number
-    if name == "match_threshold":
+    if name in ("match_threshold", "max_list_shrink"):
         value = float(raw)
         if not 0.0 <= value <= 1.0:
             raise ValueError("must be between 0 and 1")

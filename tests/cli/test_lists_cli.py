@@ -256,9 +256,15 @@ def test_diff_of_the_two_sdn_csv_is_the_plain_row_comparison(
         "2023-12-28",
         "2024-05-03",
     )
-    assert all(isinstance(i, str) for i in diff_json["added"] + diff_json["removed"])
-    assert len(diff_json["added"]) == 1_256 and set(diff_json["added"]) == added
-    assert len(diff_json["removed"]) == 112 and set(diff_json["removed"]) == removed
+    assert len(diff_json["added"]) == 1_256 and {a["id"] for a in diff_json["added"]} == added
+    assert len(diff_json["removed"]) == 112
+    assert {r["id"] for r in diff_json["removed"]} == removed
+    # Who, not only which id: OFAC's SDN_Name of each entry added or removed.
+    for entry in diff_json["added"]:
+        assert entry["name"] == " ".join(after[entry["id"][5:]][1].split())
+    for entry in diff_json["removed"]:
+        assert entry["name"] == " ".join(before[entry["id"][5:]][1].split())
+    assert not diff_json["compared"]["partial"] and diff_json["compared"]["note"] is None
     assert len(diff_json["changed"]) == 48
     assert {c["id"] for c in diff_json["changed"]} == changed
     for c in diff_json["changed"]:
@@ -343,8 +349,8 @@ def test_two_versions_with_one_label_are_named_by_id(
     folder = tmp_path / "sdn_csv_2023-12-28"
     folder.mkdir()
     raw = read_bytes(SDN_2023_ALONE[0]).split(b"\r\n")
-    (folder / "sdn.csv").write_bytes(b"\r\n".join(raw[:50]) + b"\r\n")
-    small = cli_json("lists", "load", folder / "sdn.csv", "--db", db)
+    (folder / "sdn.csv").write_bytes(b"\r\n".join(raw[:50]) + b"\r\n\x1a")
+    small = cli_json("lists", "load", folder / "sdn.csv", "--allow-shrink", "--db", db)
     assert (small["version"], small["entities"]) == ("2023-12-28", 50)
     got = run_main(
         monkeypatch, capsys, "lists", "diff", "ofac_sdn", "--from", "2023-12-28", "--db", db
@@ -419,6 +425,23 @@ def _un_truncated(folder: Path) -> tuple[list[Path], int | None]:
     return [path], None
 
 
+def _sdn_csv_cut_at_a_line(folder: Path) -> tuple[list[Path], int]:
+    """The 2024-05-03 sdn.csv as an interrupted download leaves it: 4,917 whole rows."""
+    data = read_bytes(SDN_2024[0])
+    path = folder / "sdn.csv"
+    path.write_bytes(b"\r\n".join(data.split(b"\r\n")[:4_917]) + b"\r\n")
+    return [path], 4_918
+
+
+def _un_cut_at_a_line(folder: Path) -> tuple[list[Path], int | None]:
+    """The UN XML cut after the line that closes an entry: every line whole."""
+    data = read_bytes(UN[0])
+    end = data.index(b"</INDIVIDUAL>", len(data) // 2)
+    path = folder / "consolidated.xml"
+    path.write_bytes(data[: data.index(b"\n", end) + 1])
+    return [path], None
+
+
 def _empty(name: str) -> Callable[[Path], tuple[list[Path], int | None]]:
     def make(folder: Path) -> tuple[list[Path], int | None]:
         path = folder / name
@@ -442,6 +465,12 @@ REPORT = DATA / "articles" / "seed-iran-venezuela.txt"
 # name -> (build the files, extra CLI args, words the message must hold)
 BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[list[Path], int | None]], list[str], str]] = {
     "truncated UN XML": (_un_truncated, [], "not well-formed XML"),
+    "UN XML cut at a line boundary": (_un_cut_at_a_line, [], "not well-formed XML"),
+    "sdn.csv cut at a line boundary": (
+        _sdn_csv_cut_at_a_line,
+        [],
+        "truncated: no end-of-file marker",
+    ),
     "SDN CSV with a short row": (_sdn_csv_short_row, [], "expected 12 columns"),
     "CSL CSV with a surplus cell": (_csl_extra_cell, [], "row has 30 fields, the header has 29"),
     "SDN CSV in UTF-16": (_sdn_csv_in_utf16, [], "UTF-16"),
@@ -555,3 +584,95 @@ def test_an_error_is_one_line_on_stderr(
     got = run_main(monkeypatch, capsys, "lists", "load", folder / "sdn.csv", "--db", tmp_path / "x")
     assert got.code == 2
     assert got.err.count("\n") == 1 and got.err.endswith("empty file\n")
+
+
+# --- a load that loses entries: refused unless --allow-shrink ---------------------------
+
+
+def _cons_cut(folder: Path, rows: int) -> list[Path]:
+    """The real non-SDN set with its first ``rows`` entries only, each file closed with the
+    end-of-file byte (a partial export that looks whole)."""
+    kept: set[bytes] = set()
+    paths = []
+    for source in CONS:
+        lines = read_bytes(source).rstrip(b"\x1a").splitlines(keepends=True)
+        if source.name.startswith("cons_prim"):
+            lines = lines[:rows]
+            kept = {line.split(b",", 1)[0] for line in lines}
+        target = folder / source.name.removesuffix(".gz")
+        target.write_bytes(b"".join(x for x in lines if x.split(b",", 1)[0] in kept) + b"\x1a")
+        paths.append(target)
+    return paths
+
+
+def test_a_load_losing_entries_is_refused_unless_allowed(
+    lists: BuiltStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = copy_store(lists, tmp_path)
+    before = snapshot(db)
+    paths = _cons_cut(tmp_path, 300)
+    got = run_main(monkeypatch, capsys, "lists", "load", *paths, "--db", db)
+    assert got.code == 2, got
+    assert got.message.count("error:") == 1 and f"{paths[0]}" in got.message
+    assert "ofac_cons would shrink from 442 entries" in got.message
+    assert "to 300, 142 fewer" in got.message and "--allow-shrink" in got.message
+    assert snapshot(db) == before
+    # WATCHKEEPER_MAX_LIST_SHRINK sets how much a list may lose.
+    monkeypatch.setenv("WATCHKEEPER_MAX_LIST_SHRINK", "0.5")
+    allowed = cli_json("lists", "load", *paths, "--db", db)
+    assert allowed["new"] and allowed["entities"] == 300
+    monkeypatch.delenv("WATCHKEEPER_MAX_LIST_SHRINK")
+    (tmp_path / "fewer").mkdir()
+    fewer = _cons_cut(tmp_path / "fewer", 100)
+    assert run_main(monkeypatch, capsys, "lists", "load", *fewer, "--db", db).code == 2
+    loaded = cli_json("lists", "load", *fewer, "--allow-shrink", "--db", db)
+    assert loaded["new"] and loaded["entities"] == 100
+
+
+def test_max_list_shrink_setting_must_be_a_fraction(
+    lists: BuiltStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WATCHKEEPER_MAX_LIST_SHRINK", "10%")
+    got = run_main(monkeypatch, capsys, "lists", "load", *CONS, "--db", tmp_path / "x.duckdb")
+    assert got.code == 2 and "WATCHKEEPER_MAX_LIST_SHRINK" in got.message
+
+
+def test_load_says_where_the_date_came_from(lists: BuiltStore) -> None:
+    loads = lists.loads
+    assert loads["un_sc"]["dated_by"] == "dateGenerated in the file"
+    assert loads["us_csl"]["dated_by"] == "newest start_date in the file"
+    assert loads["ofac_sdn sdn.csv 2024-05-03"]["dated_by"].startswith("a date in the file path")
+    assert loads["ofac_sdn sdn.csv 2024-05-03"]["parts"] == ["sdn.csv"]
+
+
+def test_diff_of_a_full_set_and_a_lone_sdn_csv_says_what_it_left_out(
+    trio: BuiltStore, tmp_path: Path
+) -> None:
+    db = copy_store(trio, tmp_path)
+    cli_ok("lists", "load", *SDN_2024, "--db", db)
+    shown = cli_json("lists", "diff", "ofac_sdn", "--db", db)
+    assert (len(shown["added"]), len(shown["removed"]), len(shown["changed"])) == (1_256, 112, 48)
+    compared = shown["compared"]
+    assert compared["partial"] and compared["only_in_from"] == [
+        "add.csv",
+        "alt.csv",
+        "sdn_comments.csv",
+    ]
+    assert "alias" in compared["not_compared"] and "Address.*" in compared["not_compared"]
+    out = cli_ok("lists", "diff", "ofac_sdn", "--db", db).stdout
+    text = " ".join(out.split())
+    assert "1,256 added, 112 removed, 48 changed" in text
+    assert "compared only what both versions carry" in text
+    assert "add.csv, alt.csv, sdn_comments.csv only in 2023-12-28" in text
+    # The table names who was added and removed, not only their ids (a long name wraps
+    # inside its cell: its first word is on the id's line).
+    for kind in ("added", "removed"):
+        entry = shown[kind][0]
+        row = next(line for line in out.splitlines() if f" {entry['id']} " in line)
+        assert kind in row and entry["name"].split()[0] in row, row

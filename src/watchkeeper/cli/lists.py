@@ -30,12 +30,27 @@ lists_app = typer.Typer(help="Official sanctions lists: load, show versions, dif
 entities_app = typer.Typer(help="Entities from the lists: get one, plain name search.")
 
 
+AllowShrinkOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-shrink",
+        help="Load even when the list has lost more entries than WATCHKEEPER_MAX_LIST_SHRINK "
+        "allows since its newest version (a cut download is refused without it).",
+    ),
+]
+
+
+def _max_shrink(db: Path | None, allow_shrink: bool) -> float | None:
+    return None if allow_shrink else settings(db).max_list_shrink
+
+
 @lists_app.command("load")
 def load(
     paths: Annotated[list[Path], typer.Argument(help="List files of one publication.")],
     source: Annotated[
         str | None, typer.Option(help="List format; detected when not given.")
     ] = None,
+    allow_shrink: AllowShrinkOption = False,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -48,14 +63,15 @@ def load(
         with console.status(f"parsing {', '.join(p.name for p in paths)}", spinner="dots"):
             parsed = parser.parse(paths)
         with open_db(db) as store, console.status("storing", spinner="dots"):
-            version, new = store.add_list_version(parsed)
+            version, new = store.add_list_version(parsed, max_shrink=_max_shrink(db, allow_shrink))
     if json_out:
         print_json({**version.to_dict(), "new": new})
         return
     state = "loaded" if new else "already loaded (same files), nothing changed"
+    dated = f", dated by {version.dated_by}" if version.dated_by else ""
     console.print(
         f"{version.source} {version.version}: {state}: {version.entity_count:,} entries "
-        f"(version id {version.version_id})",
+        f"(version id {version.version_id}{dated})",
         markup=False,
         highlight=False,
     )
@@ -64,6 +80,8 @@ def load(
 def _already_loaded(db: Path | None, parser: ListParser, paths: list[Path]) -> ListVersion | None:
     """The version these very files were loaded as, if they were: files already loaded
     are not parsed again (a daily job re-running on the same files)."""
+    if not settings(db).db_path.exists():
+        return None  # a new store: nothing is loaded yet
     with open_db(db, read_only=True) as store:
         return store.loaded_version(parser.source, file_sha256(paths))
 
@@ -98,7 +116,10 @@ def diff(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Entries added, removed and changed between two versions of one list."""
+    """Entries added, removed and changed between two versions of one list.
+
+    Two versions read from different files (a full OFAC set and a lone sdn.csv) are
+    compared on what both carry, and the output says what was left out."""
     with open_db(db, read_only=True) as store:
         result = store.diff_versions(source, from_version, to_version)
     if json_out:
@@ -107,12 +128,30 @@ def diff(
     console.print(
         f"{source}: {result.from_version.version} -> {result.to_version.version}: "
         f"{len(result.added):,} added, {len(result.removed):,} removed, "
-        f"{len(result.changed):,} changed"
+        f"{len(result.changed):,} changed",
+        markup=False,
+        highlight=False,
     )
-    for c in result.changed[:20]:
-        console.print(f"  changed {c.id}: {', '.join(c.properties)}", highlight=False)
-    if len(result.changed) > 20:
-        console.print(f"  ... {len(result.changed) - 20:,} more (use --json)")
+    note = result.compared_note()
+    if note:
+        console.print(f"  {note}", markup=False, highlight=False)
+    shown = 20
+    table = Table("change", "id", "name", "what changed")
+    rows: list[tuple[str, list[tuple[str, str]]]] = [
+        ("added", [(i, "") for i in result.added]),
+        ("removed", [(i, "") for i in result.removed]),
+        ("changed", [(c.id, ", ".join(c.properties)) for c in result.changed]),
+    ]
+    more: list[str] = []
+    for kind, items in rows:
+        for entity_id, what in items[:shown]:
+            table.add_row(kind, entity_id, escape(result.names.get(entity_id, "")), what)
+        if len(items) > shown:
+            more.append(f"{len(items) - shown:,} more {kind}")
+    if table.row_count:
+        console.print(table)
+    if more:
+        console.print(f"  ... {', '.join(more)} (use --json)", markup=False, highlight=False)
 
 
 @lists_app.command("fetch")
@@ -121,6 +160,7 @@ def fetch(
     load_after: Annotated[
         bool, typer.Option("--load/--no-load", help="Load after download.")
     ] = True,
+    allow_shrink: AllowShrinkOption = False,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -147,8 +187,9 @@ def fetch(
                 parsed.append((item, parser.parse(group.paths)))
         if parsed:
             with open_db(db) as store, store.transaction():
+                max_shrink = _max_shrink(db, allow_shrink)
                 for item, publication in parsed:
-                    version, new = store.add_list_version(publication)
+                    version, new = store.add_list_version(publication, max_shrink=max_shrink)
                     item.update(version=version.version, entities=version.entity_count, new=new)
     if json_out:
         print_json(results)

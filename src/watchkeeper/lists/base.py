@@ -10,12 +10,13 @@ from typing import Protocol
 
 from followthemoney import model
 
-from watchkeeper.store.records import EntityProxy, ListEntity, ParsedList, file_sha256
+from watchkeeper.store.records import EntityProxy, ListEntity, ListPart, ParsedList, file_sha256
 
 __all__ = [
     "EntityProxy",
     "ListEntity",
     "ListParser",
+    "ListPart",
     "ParsedList",
     "date_from_paths",
     "file_date",

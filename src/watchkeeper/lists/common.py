@@ -581,6 +581,16 @@ def version_label(paths: Sequence[Path], published: date | None) -> str:
     return (published or file_date(paths)).isoformat()
 
 
+def dated_by(paths: Sequence[Path], stated_field: str, stated: bool) -> str:
+    """Where a version's date came from, in words, for ``ListVersion.dated_by``: the
+    file's own ``stated_field`` when ``stated``, else a date in the path, else mtime."""
+    if stated:
+        return f"{stated_field} in the file"
+    if date_from_paths(paths) is not None:
+        return f"a date in the file path (no {stated_field} in the file)"
+    return f"file modification time (no {stated_field} in the file)"
+
+
 class EntityBag:
     """The entities of one publication, each id once.
 
@@ -661,13 +671,15 @@ def parse_publication(
     paths: Sequence[Path],
     read_file: Callable[[Path, EntityBag], date | None],
     finish: Callable[[EntityBag], None] | None = None,
+    *,
+    stated_field: str = "publication date",
 ) -> ParsedList:
     """One publication of ``source`` from its files, read each in turn into one bag.
 
     ``read_file`` adds a file's entries and returns the date the file states about
-    itself, if any; ``finish`` runs once all files are read (for links across them).
-    The version is the newest stated date, else one in the files' path, else their
-    modification date.
+    itself, if any (its ``stated_field``); ``finish`` runs once all files are read (for
+    links across them). The version is the newest stated date, else one in the files'
+    path, else their modification date; ``dated_by`` says which.
     """
     if not paths:
         raise ListFormatError(None, "no files given")
@@ -683,4 +695,5 @@ def parse_publication(
         files=list(paths),
         entities=bag.items,
         counts=bag.counts(),
+        dated_by=dated_by(paths, stated_field, any(d is not None for d in dates)),
     )

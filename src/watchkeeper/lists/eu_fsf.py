@@ -95,7 +95,9 @@ class EuFsfParser:
         return xml_roots_are(paths, "export", (EU_NAMESPACE,))
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        return parse_publication(self.source, paths, self._parse_file)
+        return parse_publication(
+            self.source, paths, self._parse_file, stated_field="generationDate"
+        )
 
     def _parse_file(self, path: Path, bag: EntityBag) -> date | None:
         generated: date | None = None

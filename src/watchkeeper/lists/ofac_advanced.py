@@ -622,7 +622,10 @@ class OfacAdvancedParser:
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
         return parse_publication(
-            self.source, paths, lambda path, bag: _AdvancedFile(path, bag).read()
+            self.source,
+            paths,
+            lambda path, bag: _AdvancedFile(path, bag).read(),
+            stated_field="DateOfIssue",
         )
 
 

@@ -10,7 +10,13 @@ Both publications share one layout (OFAC "legacy" CSV, no header row):
   continuation of a ``Remarks`` that the primary file cut off (appended without a separator).
 
 Text is cp1252 (plain ASCII in practice; strict UTF-8 is accepted too), lines end in CRLF,
-``-0-`` (usually ``-0- ``) is the null and the file ends with a Ctrl-Z (0x1A) byte.
+``-0-`` (usually ``-0- ``) is the null and the file ends with a Ctrl-Z (0x1A) byte. That
+byte is the only sign a file is whole (every real file here ends with it, the 2023 and
+2024 SDN sets and the 2025 non-SDN set alike, ``sdn_comments.csv`` after a bare LF): a
+file without it, cut at a line boundary by an interrupted download, is refused.
+
+The files state no publication date: the version is a date in their path
+(``sdn_csv_2024-05-03/``), else their modification time, and says which (``dated_by``).
 
 Mapping to FollowTheMoney (one primary entity per ``ent_num``):
 
@@ -59,11 +65,12 @@ from watchkeeper.lists.base import (
     EntityProxy,
     ListEntity,
     ListParser,
+    ListPart,
     ParsedList,
     date_from_paths,
     file_date,
 )
-from watchkeeper.lists.common import slug
+from watchkeeper.lists.common import READ_ERRORS, slug
 from watchkeeper.lists.ofac_remarks import IDENTIFIER_LABELS, Kind, Remark, parse_remarks
 
 NULL = "-0-"
@@ -90,6 +97,12 @@ ADDRESS_COLUMNS = (
     "Add_remarks",
 )
 ALIAS_COLUMNS = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
+# The properties (diff keys) only add.csv / alt.csv fill, so that a diff against a version
+# loaded without them leaves these out. The Remarks also give a country and n.k.a./f.k.a.
+# names, so those properties cannot be compared at all then. (A note from alt_remarks is
+# not listed: no real alt.csv here has one.)
+ADDRESS_KEYS = ("address", "addressEntity", "country", "Address.*")
+ALIAS_KEYS = ("alias", "previousName")
 COMMENT_COLUMNS = ("ent_num", "Remarks")
 
 SCHEMATA = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "": "Organization"}
@@ -147,6 +160,28 @@ class Row:
     cells: list[str]
 
 
+END_MARKER = b"\x1a"
+_OFAC_ROW_START = re.compile(rb"(?:\xef\xbb\xbf)?\d+,")
+
+
+def read_whole(path: Path) -> bytes:
+    """The file's bytes, refused unless it ends with OFAC's end-of-file marker."""
+    try:
+        data = read_bytes(path)
+    except READ_ERRORS as exc:
+        raise ListFormatError(path, f"cannot read the file: {exc}") from None
+    if not _OFAC_ROW_START.match(data):
+        return data  # not this format at all: parsing names what is wrong, on line 1
+    if not data.rstrip(b"\r\n\t ").endswith(END_MARKER):
+        raise ListFormatError(
+            path,
+            "truncated: no end-of-file marker (OFAC's files end with a Ctrl-Z, 0x1A, byte; "
+            "an interrupted download?)",
+            line=data.count(b"\n") + 1,
+        )
+    return data
+
+
 def decode(path: Path, data: bytes) -> str:
     """The file's text: checks it is cp1252 (or UTF-8) text, drops the closing Ctrl-Z."""
     if not data.strip(b"\x1a\r\n\t "):
@@ -186,9 +221,9 @@ def _null(cell: str) -> str:
     return "" if value == NULL else value
 
 
-def read_rows(path: Path, columns: Sequence[str]) -> Iterator[Row]:
-    """The records of one file, each checked for its column count and ``ent_num``."""
-    text = decode(path, read_bytes(path))
+def read_rows(path: Path, columns: Sequence[str], data: bytes) -> Iterator[Row]:
+    """The records of one file's bytes, each checked for its column count and ``ent_num``."""
+    text = decode(path, data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     last_line = 0
     while True:
@@ -357,8 +392,11 @@ class OfacCsvParser:
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
         files = self.roles(paths)
+        # Every file is checked whole before any is parsed: a cut add.csv is refused at
+        # once, not after the primary file's thousands of rows.
+        data = {name: read_whole(path) for name, path in files.items()}
         primary_path = files[self.files.primary]
-        rows = list(read_rows(primary_path, PRIMARY_COLUMNS))
+        rows = list(read_rows(primary_path, PRIMARY_COLUMNS, data[self.files.primary]))
         by_ent: dict[str, Row] = {}
         for row in rows:
             if row.cells[0] in by_ent:
@@ -371,9 +409,11 @@ class OfacCsvParser:
             by_ent[row.cells[0]] = row
         counts: dict[str, int] = {f"rows:{self.files.primary}": len(rows)}
 
+        continued: list[str] = []
         if self.files.comments in files:
             n = orphans = 0
-            for comment in read_rows(files[self.files.comments], COMMENT_COLUMNS):
+            comments = files[self.files.comments]
+            for comment in read_rows(comments, COMMENT_COLUMNS, data[self.files.comments]):
                 n += 1
                 target = by_ent.get(comment.cells[0])
                 if target is None:
@@ -383,6 +423,7 @@ class OfacCsvParser:
                     counts[f"comment_without_entry:{comment.cells[0]}"] = 1
                     continue
                 target.cells[11] += comment.cells[1]
+                continued.append(comment.cells[0])
             counts[f"rows:{self.files.comments}"] = n
             counts["comments_without_entry"] = orphans
 
@@ -395,11 +436,11 @@ class OfacCsvParser:
 
         if self.files.aliases in files:
             counts[f"rows:{self.files.aliases}"] = self.add_aliases(
-                files[self.files.aliases], entries
+                files[self.files.aliases], data[self.files.aliases], entries
             )
         if self.files.addresses in files:
             counts[f"rows:{self.files.addresses}"] = self.add_addresses(
-                files[self.files.addresses], entries
+                files[self.files.addresses], data[self.files.addresses], entries
             )
 
         entities: list[ListEntity] = []
@@ -411,7 +452,8 @@ class OfacCsvParser:
             stats["remarks_recognised"] += entry.recognised
         counts.update(stats)
 
-        published = date_from_paths(paths) or file_date(paths)
+        in_path = date_from_paths(paths)
+        published = in_path or file_date(paths)
         return ParsedList(
             source=self.source,
             version=published.isoformat(),
@@ -419,7 +461,26 @@ class OfacCsvParser:
             files=list(paths),
             entities=entities,
             counts=counts,
+            dated_by=(
+                "a date in the file path (OFAC's CSV files state none)"
+                if in_path
+                else "file modification time (OFAC's CSV files state no date)"
+            ),
+            parts=self.parts(files, continued),
         )
+
+    def parts(self, files: dict[str, Path], continued: list[str]) -> list[ListPart]:
+        """The files read, with what only each of them puts on the entries."""
+        only_from: dict[str, ListPart] = {
+            self.files.primary: ListPart(self.files.primary),
+            self.files.addresses: ListPart(self.files.addresses, ADDRESS_KEYS),
+            self.files.aliases: ListPart(self.files.aliases, ALIAS_KEYS),
+            # An overflow row continues the Remarks, which fill nearly every property.
+            self.files.comments: ListPart(
+                self.files.comments, ("*",), tuple(sorted(set(continued), key=int))
+            ),
+        }
+        return [only_from[name] for name in self.files.names if name in files]
 
     # -- the primary row
 
@@ -653,9 +714,9 @@ class OfacCsvParser:
 
     # -- alt.csv and add.csv
 
-    def add_aliases(self, path: Path, entries: dict[str, Entry]) -> int:
+    def add_aliases(self, path: Path, data: bytes, entries: dict[str, Entry]) -> int:
         n = 0
-        for row in read_rows(path, ALIAS_COLUMNS):
+        for row in read_rows(path, ALIAS_COLUMNS, data):
             ent_num, alt_num, alt_type, alt_name, alt_remarks = row.cells
             entry = self.entry_for(path, row, entries)
             prop = ALIAS_PROPS.get(alt_type.lower())
@@ -672,10 +733,10 @@ class OfacCsvParser:
             n += 1
         return n
 
-    def add_addresses(self, path: Path, entries: dict[str, Entry]) -> int:
+    def add_addresses(self, path: Path, data: bytes, entries: dict[str, Entry]) -> int:
         n = 0
         seen: dict[str, int] = {}
-        for row in read_rows(path, ADDRESS_COLUMNS):
+        for row in read_rows(path, ADDRESS_COLUMNS, data):
             ent_num, add_num, street, city, country, add_remarks = row.cells
             entry = self.entry_for(path, row, entries)
             if not (add_num.isdigit() and add_num.isascii()):

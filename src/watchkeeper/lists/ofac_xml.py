@@ -87,6 +87,7 @@ class OfacClassicXmlParser:
             paths,
             lambda path, bag: self._parse_file(path, bag, links),
             lambda bag: self._resolve_links(bag, links),
+            stated_field="Publish_Date",
         )
 
     def _parse_file(

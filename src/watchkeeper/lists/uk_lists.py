@@ -300,7 +300,9 @@ class UkOfsiParser:
         return True
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        return parse_publication(self.source, paths, self._parse_file)
+        return parse_publication(
+            self.source, paths, self._parse_file, stated_field="'Last Updated' banner"
+        )
 
     def _rows(self, path: Path) -> tuple[date | None, Iterator[CsvRow]]:
         text = _decode(path)
@@ -544,7 +546,7 @@ class UkFcdoParser:
         return xml_roots_are(paths, "Designations", (None,))
 
     def parse(self, paths: Sequence[Path]) -> ParsedList:
-        return parse_publication(self.source, paths, self._parse_file)
+        return parse_publication(self.source, paths, self._parse_file, stated_field="DateGenerated")
 
     def _parse_file(self, path: Path, bag: EntityBag) -> date | None:
         generated: date | None = None

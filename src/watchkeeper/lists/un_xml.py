@@ -53,6 +53,7 @@ from watchkeeper.lists.base import (
 from watchkeeper.lists.common import (
     READ_ERRORS,
     EntryNotes,
+    dated_by,
     iso_date,
     line_of,
     read_head,
@@ -442,6 +443,7 @@ class UNConsolidatedParser:
         except READ_ERRORS as exc:
             raise ListFormatError(path, f"cannot read the file: {exc}") from None
         published = _version_date(generated)
+        stated = published is not None
         if published is None:
             published = date_from_paths(paths) or file_date(paths)
         return ParsedList(
@@ -451,6 +453,7 @@ class UNConsolidatedParser:
             files=[path],
             entities=entities,
             counts=dict(counts),
+            dated_by=dated_by(paths, "dateGenerated", stated),
         )
 
     def _read(self, path: Path) -> tuple[list[ListEntity], Counter[str], str | None]:

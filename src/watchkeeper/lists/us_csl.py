@@ -63,6 +63,7 @@ from watchkeeper.lists.common import (
     READ_ERRORS,
     EntryNotes,
     country_code,
+    dated_by,
     iso_date,
     read_head,
     slug,
@@ -594,6 +595,8 @@ class ConsolidatedScreeningListParser:
             files=[path],
             entities=entities,
             counts=dict(counts),
+            # The list states no publication date: its newest start_date is the nearest.
+            dated_by=dated_by(paths, "newest start_date", newest is not None),
         )
 
     def _read(

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from followthemoney.proxy import EntityProxy as _EntityProxy
+
+from watchkeeper.io import logical_name
 
 EntityProxy = _EntityProxy
 
@@ -27,9 +30,44 @@ class ListEntity:
     primary: bool = True
 
 
+@dataclass(frozen=True)
+class ListPart:
+    """One file of a publication, and what only it puts on the entries.
+
+    ``keys`` are the diff keys (``alias``, ``Address.full``; ``Address.*`` for every
+    property of a secondary schema, ``*`` for all) that come from this file alone, so a
+    diff against a version loaded without it leaves them out instead of reporting them
+    removed. ``entries``, when given, limits that to the entries the file touched (an
+    overflow file that continues a few entries' remarks).
+    """
+
+    name: str
+    keys: tuple[str, ...] = ()
+    entries: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "keys": list(self.keys)}
+        if self.entries is not None:
+            out["entries"] = list(self.entries)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ListPart:
+        entries = data.get("entries")
+        return cls(
+            name=str(data["name"]),
+            keys=tuple(data.get("keys") or ()),
+            entries=tuple(entries) if entries is not None else None,
+        )
+
+
 @dataclass
 class ParsedList:
-    """A whole list publication, parsed and checked, ready to be stored in one go."""
+    """A whole list publication, parsed and checked, ready to be stored in one go.
+
+    ``dated_by`` says where ``published`` came from (a date the file states, a date in
+    its path, or the file's modification time); ``parts`` which files it was read from.
+    """
 
     source: str
     version: str
@@ -37,6 +75,12 @@ class ParsedList:
     files: list[Path]
     entities: list[ListEntity]
     counts: dict[str, int] = field(default_factory=dict)
+    dated_by: str = "file modification time"
+    parts: list[ListPart] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            self.parts = [ListPart(logical_name(p).lower()) for p in self.files]
 
     @property
     def primary_count(self) -> int:

@@ -26,11 +26,12 @@ AVIATION_ENT_NUMS = ("12927", "15438", "15439", "13440", "15613", "48727", "2719
 
 
 def sdn_rows(ent_nums: tuple[str, ...]) -> bytes:
-    """The lines of these entries, exactly as the official file has them (CRLF)."""
+    """The lines of these entries, exactly as the official file has them (CRLF, and the
+    closing Ctrl-Z without which an OFAC file is refused as cut short)."""
     raw = read_bytes(SDN)
     lines = [line for line in raw.split(b"\r\n") if line.split(b",", 1)[0].decode() in ent_nums]
     assert len(lines) == len(ent_nums), "an entry is missing from the bundled sdn.csv"
-    return b"\r\n".join(lines) + b"\r\n"
+    return b"\r\n".join(lines) + b"\r\n\x1a"
 
 
 def load_sdn_subset(store: Store, tmp: Path, ent_nums: tuple[str, ...] = AVIATION_ENT_NUMS) -> None:
