@@ -249,4 +249,35 @@ def test_a_download_that_does_not_parse_loads_nothing(
     got = run_main(monkeypatch, capsys, "lists", "fetch", "un_sc", "us_csl", "--db", db)
     assert got.code == 2, got
     assert "report.csv:1:" in got.message and "Consolidated Screening List" in got.message
-    assert cli("lists", "show", "--json", "--db", str(db)).stdout.strip() == "[]"
+    assert not db.exists()  # nothing stored: the store was not even created
+
+
+def test_a_download_with_far_fewer_entries_is_refused_unless_allowed(
+    fetched: Fetched,
+    publisher: Publisher,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hand-made fault: the publisher serves the real UN list with only its first 50
+    individuals and 20 entities, a well-formed document that lost most of its entries."""
+    root = etree.fromstring(read_bytes(UN[0]))
+    for section, keep in (("INDIVIDUALS", 50), ("ENTITIES", 20)):
+        parent = root.find(section)
+        assert parent is not None
+        for entry in list(parent)[keep:]:
+            parent.remove(entry)
+    (publisher.root / "partial.xml").write_bytes(etree.tostring(root, xml_declaration=True))
+    use_settings(
+        monkeypatch, publisher, tmp_path / "downloads", un_sc=f"{publisher.base}/partial.xml"
+    )
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(fetched.db.read_bytes())
+    before = snapshot(db)
+    got = run_main(monkeypatch, capsys, "lists", "fetch", "un_sc", "--db", db)
+    assert got.code == 2, got
+    assert "un_sc would shrink from" in got.message and "to 70," in got.message
+    assert "--allow-shrink" in got.message
+    assert snapshot(db) == before
+    (loaded,) = cli_json("lists", "fetch", "un_sc", "--allow-shrink", "--db", db)
+    assert (loaded["entities"], loaded["new"]) == (70, True)
