@@ -230,6 +230,23 @@ def test_failing_writer_keeps_its_rows_says_so_and_recovers(
     assert [(r.audit_id, r.query_key) for r in rows] == [(1, "a"), (2, "b"), (3, "c")]
 
 
+def test_a_dead_writer_says_so_and_refuses(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_: Any) -> Any:
+        raise RuntimeError("bug in the writer")
+
+    writer = _writer(store, interval=0.0)
+    monkeypatch.setattr(writer.log, "write_rows", crash)
+    monkeypatch.setattr(threading, "excepthook", lambda _args: None)  # expected: quiet
+    writer.submit([_entry("a", [])])
+    writer._thread.join(timeout=10)
+    status = writer.status()
+    assert (
+        status["state"] == "dead" and not status["ok"] and "bug in the writer" in status["detail"]
+    )
+    with pytest.raises(AuditUnavailable):
+        writer.submit([_entry("b", [])])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     names=st.lists(

@@ -212,6 +212,7 @@ class AuditAnchor:
     def __init__(self, db_path: Path) -> None:
         self.head_path = db_path.with_name(db_path.name + ".audit-head")
         self.key_path = db_path.with_name(db_path.name + ".audit-key")
+        self._signing_key: bytes | None = None  # read once, at the first write
 
     @classmethod
     def for_store(cls, store: Store) -> AuditAnchor | None:
@@ -248,9 +249,10 @@ class AuditAnchor:
 
     def write(self, head: AuditHead) -> None:
         """Replace the head file (atomically) with this head, signed."""
-        key = self.key(create=True)
-        assert key is not None
-        write_head_file(self.head_path, head, key)
+        if self._signing_key is None:
+            self._signing_key = self.key(create=True)
+        assert self._signing_key is not None
+        write_head_file(self.head_path, head, self._signing_key)
 
     def read(self) -> tuple[AuditHead | None, str | None]:
         """(the anchored head, or None when there is none yet; what is wrong with it)."""
@@ -510,11 +512,14 @@ class AuditLog:
         the caller holds ``lock``, commits them, then calls ``_advance``."""
         last_id, last_hash = self._head()
         records: list[AuditRecord] = []
+        stamp: tuple[datetime | None, str] = (None, "")  # rows of one request share a time
         for logged_at, given in items:
             entry, texts, made_safe = _encode(given)
+            if stamp[0] != logged_at:
+                stamp = (logged_at, logged_at.isoformat())
             content = {
                 "audit_id": last_id + 1,
-                "logged_at": logged_at.isoformat(),
+                "logged_at": stamp[1],
                 "request_id": entry.request_id,
                 "channel": entry.channel,
                 "actor": entry.actor,
@@ -793,10 +798,11 @@ class AuditWriter:
             pending = len(self._pending) + self._writing
             error = self.error
         alive = self._thread.is_alive()
-        if error is not None:
+        if not alive and not self._stop:
+            why = f": {error!r}" if error is not None else ""
+            state, detail = "dead", f"the audit writer thread has stopped{why}"
+        elif error is not None:
             state, detail = "failing", f"audit rows cannot be written: {error}"
-        elif not alive and not self._stop:
-            state, detail = "dead", "the audit writer thread has stopped"
         elif self._stop:
             state, detail = "closed", "the audit writer is closed"
         elif self.log.anchor_error is not None:
