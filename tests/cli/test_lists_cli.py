@@ -676,3 +676,16 @@ def test_diff_of_a_full_set_and_a_lone_sdn_csv_says_what_it_left_out(
         entry = shown[kind][0]
         row = next(line for line in out.splitlines() if f" {entry['id']} " in line)
         assert kind in row and entry["name"].split()[0] in row, row
+
+
+def test_show_says_where_each_date_came_from_and_which_files(lists: BuiltStore) -> None:
+    shown = {v["source"]: v for v in cli_json("lists", "show", "--db", lists.path)}
+    assert shown["un_sc"]["dated_by"] == "dateGenerated in the file"
+    assert shown["ofac_cons"]["parts"] == [
+        "cons_prim.csv",
+        "cons_add.csv",
+        "cons_alt.csv",
+        "cons_comments.csv",
+    ]
+    # The table has a "dated by" column (its text wraps inside the cell at 80 columns).
+    assert "dated by" in cli_ok("lists", "show", "--db", lists.path).stdout

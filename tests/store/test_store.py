@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from watchkeeper.errors import InputError
 from watchkeeper.events import Event
-from watchkeeper.lists.base import ListEntity, ParsedList, make_entity
+from watchkeeper.lists.base import ListEntity, ListPart, ParsedList, make_entity
 from watchkeeper.store import Store
 
 
@@ -74,3 +75,76 @@ def test_events_roundtrip(store: Store) -> None:
     got = store.read_events(subject="123456789")
     assert got == [e]
     assert store.read_events(types=["port_call"]) == []
+
+
+# --- hand-made edge cases of the shrink check and of diffs across different files -------
+
+
+def _people(tmp_path: Path, count: int, version: str) -> ParsedList:
+    return _parsed(tmp_path, "t", {str(n): f"P{n}" for n in range(1, count + 1)}, version)
+
+
+def test_shrink_exactly_at_the_limit_is_accepted_one_more_is_refused(
+    tmp_path: Path, store: Store
+) -> None:
+    store.add_list_version(_people(tmp_path, 20, "1"))
+    with pytest.raises(InputError, match="would shrink from 20 entries") as info:
+        store.add_list_version(_people(tmp_path, 17, "2"), max_shrink=0.1)
+    assert info.value.path and info.value.path.endswith("t-2.txt")
+    assert len(store.list_versions()) == 1
+    version, new = store.add_list_version(_people(tmp_path, 18, "3"), max_shrink=0.1)
+    assert new and version.entity_count == 18  # 10% fewer: at the limit, not past it
+    # No check at all without max_shrink (a caller's --allow-shrink), nor on a first load.
+    assert store.add_list_version(_people(tmp_path, 1, "4"))[1]
+    assert store.add_list_version(_parsed(tmp_path, "u", {"1": "A"}, "1"), max_shrink=0.0)[1]
+
+
+def _aliased(tmp_path: Path, version: str, aliases: bool, parts: list[ListPart]) -> ParsedList:
+    parsed = _parsed(tmp_path, "t", {"1": "A", "2": "B"}, version)
+    for item in parsed.entities:
+        if item.primary and aliases:
+            item.proxy.add("alias", f"alias of {item.entry_id}")
+        if item.primary and item.entry_id == "2" and version == "2":
+            item.proxy.add("notes", "changed in the primary file")
+    parsed.parts = parts
+    return parsed
+
+
+def test_diff_leaves_out_what_only_one_side_s_file_carries(tmp_path: Path, store: Store) -> None:
+    main, names = ListPart("main.csv"), ListPart("names.csv", ("alias",))
+    store.add_list_version(_aliased(tmp_path, "1", True, [main, names]))
+    store.add_list_version(_aliased(tmp_path, "2", False, [main]))
+    diff = store.diff_versions("t")
+    # The aliases look removed, but the newer version was read without names.csv.
+    assert [(c.id, c.properties, c.name) for c in diff.changed] == [("test-2", ["notes"], "B")]
+    assert diff.only_in_from == ["names.csv"] and diff.not_compared == ["alias"]
+    note = diff.compared_note()
+    assert note is not None and "names.csv only in 1" in note and "not compared: alias" in note
+
+
+def test_a_one_sided_file_of_a_few_entries_leaves_out_those_entries(
+    tmp_path: Path, store: Store
+) -> None:
+    main = ListPart("main.csv")
+    overflow = ListPart("overflow.csv", ("*",), ("2",))
+    store.add_list_version(_aliased(tmp_path, "1", False, [main]))
+    store.add_list_version(_aliased(tmp_path, "2", False, [main, overflow]))
+    diff = store.diff_versions("t")
+    assert diff.changed == [] and diff.entries_not_compared == ["test-2"]
+    assert diff.only_in_to == ["overflow.csv"]
+
+
+def test_versions_stored_before_parts_were_recorded_are_compared_whole(
+    tmp_path: Path, store: Store
+) -> None:
+    main, names = ListPart("main.csv"), ListPart("names.csv", ("alias",))
+    store.add_list_version(_aliased(tmp_path, "1", True, [main, names]))
+    store.add_list_version(_aliased(tmp_path, "2", False, [main]))
+    store.con.execute("UPDATE list_versions SET parts = NULL, dated_by = NULL")
+    old, new = store.list_versions("t")
+    assert old.parts is None and old.part_names == ["t-1.txt"] and old.dated_by is None
+    diff = store.diff_versions("t")
+    assert {c.id: c.properties for c in diff.changed} == {
+        "test-1": ["alias"],
+        "test-2": ["alias", "notes"],
+    }

@@ -94,13 +94,14 @@ def show(db: DbOption = None, json_out: JsonOption = False) -> None:
     if json_out:
         print_json([v.to_dict() for v in versions])
         return
-    table = Table("id", "source", "version", "entries", "by schema", "loaded at")
+    table = Table("id", "source", "version", "dated by", "entries", "by schema", "loaded at")
     for v in versions:
         schemas = ", ".join(f"{k} {n:,}" for k, n in sorted(v.counts.get("schemas", {}).items()))
         table.add_row(
             str(v.version_id),
             v.source,
             v.version,
+            escape(v.dated_by or ""),
             f"{v.entity_count:,}",
             schemas,
             v.loaded_at.strftime("%Y-%m-%d %H:%M"),
