@@ -179,10 +179,12 @@ def test_match_audit_rows_in_chunks_verified(
     assert rows[3].results == []  # screened, nothing found: logged all the same
     assert rows[0].params["input"].endswith("queries.jsonl")
 
-    check = _invoke(["audit", "verify", "--json", "--db", str(db)])
-    assert json.loads(check.stdout) == {
-        "rows": 4, "ok": True, "first_bad": None, "detail": "4 rows, chain intact"
+    check = json.loads(_invoke(["audit", "verify", "--json", "--db", str(db)]).stdout)
+    assert {k: check[k] for k in ("rows", "ok", "first_bad")} == {
+        "rows": 4, "ok": True, "first_bad": None
     }  # fmt: skip
+    assert check["detail"].startswith("4 rows, chain intact")
+    assert check["head"]["count"] == 4 and check["anchored"] == check["head"]
 
 
 def test_audit_default_follows_the_api_setting(
