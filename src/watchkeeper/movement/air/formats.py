@@ -9,16 +9,19 @@ gzip-compressed files are read transparently. A file that is none of these raise
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
 from watchkeeper.errors import InputError
-from watchkeeper.io import read_bytes
+from watchkeeper.io import open_binary, read_bytes
 from watchkeeper.movement.air.modes import (
     FrameTable,
     RawFrames,
@@ -39,6 +42,7 @@ from watchkeeper.movement.air.states import (
     read_parquet_states,
 )
 
+_HEAD_BYTES = 1 << 16  # what the format of a line-based file is told from
 _HEX_FRAME = re.compile(r"(^|[,\s\"'])[0-9a-fA-F]{14}([0-9a-fA-F]{14})?($|[,\s\"'])")
 _FRAME_KEYS = ("frame", "rawmsg")
 
@@ -123,6 +127,9 @@ def read_air_file(
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
+    streamed = _read_line_states(path)
+    if streamed is not None:
+        return streamed
     try:
         data = read_bytes(path)
     except (OSError, EOFError) as exc:
@@ -205,3 +212,80 @@ def read_air_file(
         "CSV or Parquet; readsb trace_full) nor raw Mode-S frames (rs1090 JSON lines, "
         "pyModeS CSV, Beast binary)",
     )
+
+
+class _Hashing(io.RawIOBase):
+    """A byte stream passed through, its bytes added to a sha256 as they are read."""
+
+    def __init__(self, raw: IO[bytes], digest: Any) -> None:
+        self.raw = raw
+        self.digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self.raw.read(len(b))
+        self.digest.update(data)
+        b[: len(data)] = data
+        return len(data)
+
+
+def _line_format(head: bytes) -> str | None:
+    """``jsonl`` or ``csv`` when the file's first bytes show state vectors in JSON lines
+    or CSV, decided as :func:`read_air_file` decides on the whole text; else None."""
+    if head[:1] == b"\x1a" or head[:4] == b"PAR1":
+        return None
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    body = text.lstrip()
+    first_line = body.splitlines(keepends=True)[0] if body else ""
+    if not first_line or len(first_line) == len(body):
+        return None  # the first line does not end within the head: not decided here
+    if body[:1] in ("[", "{"):
+        try:
+            first = json.loads(first_line)
+        except (ValueError, RecursionError):
+            return None
+        if (
+            isinstance(first, dict)
+            and "trace" not in first
+            and not (first and all(isinstance(v, dict) for v in first.values()))
+            and not any(k in first for k in _FRAME_KEYS)
+            and find_layout(first) is not None
+        ):
+            return "jsonl"
+        return None
+    header = body.split("\n", 1)[0]
+    names = [c.strip().strip('"').lower() for c in header.split(",")]
+    if any(n in names for n in ("frame", "rawmsg", "msg", "message", "hex", "raw")):
+        return None
+    return "csv" if find_layout(names) is not None else None
+
+
+def _read_line_states(path: Path) -> ParsedFile | None:
+    """State vectors in JSON lines or CSV, read as a stream (the file's text is never
+    held whole); None when the file is another format."""
+    try:
+        with open_binary(path) as fh:
+            kind = _line_format(fh.read(_HEAD_BYTES))
+        if kind is None:
+            return None
+        digest = hashlib.sha256()
+        with open_binary(path) as fh:
+            text = io.TextIOWrapper(
+                io.BufferedReader(_Hashing(fh, digest)), encoding="utf-8-sig", newline=""
+            )
+            if kind == "jsonl":
+                parsed = read_jsonl_states(text, path)
+            else:
+                parsed = read_csv_states(text, path)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, f"unknown format: binary data that is neither Beast nor Parquet ({exc.reason})"
+        ) from exc
+    except (OSError, EOFError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from exc
+    return _from_states(parsed, digest.hexdigest())

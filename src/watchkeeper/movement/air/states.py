@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -414,6 +414,12 @@ def finish(
 ) -> StateVectors:
     """Check rows (time, address, position), drop bad ones by reason, drop exact repeats,
     and sort by (icao24, time). Rows out of time order within an aircraft are counted."""
+    return order_rows(check_rows(cols, n, rejects), rejects, repaired)
+
+
+def check_rows(cols: dict[str, Any], n: int, rejects: Counter[str]) -> StateVectors:
+    """The rows with a plausible time, an address and a position (the rest counted by
+    reason), in file order: what :func:`finish` does row by row, so batches can do it."""
     sv = StateVectors.from_columns(n, cols)
     if n == 0:
         return sv
@@ -430,7 +436,12 @@ def finish(
     drop(np.array([v is None for v in sv.icao24], dtype=bool), "bad_icao24")
     drop(~np.isfinite(sv.lat) | ~np.isfinite(sv.lon), "no_position")
     drop((np.abs(sv.lat) > 90) | (np.abs(sv.lon) > 180), "bad_position")
-    sv = sv.take(keep)
+    return sv.take(keep)
+
+
+def order_rows(sv: StateVectors, rejects: Counter[str], repaired: Counter[str]) -> StateVectors:
+    """Rows in file order -> sorted by (icao24, time), exact repeats dropped and counted,
+    rows out of time order within an aircraft counted."""
     if len(sv) == 0:
         return sv
 
@@ -462,8 +473,13 @@ def map_columns(
     n: int,
     path: Path,
     fmt: str,
+    *,
+    ordered: bool = True,
 ) -> ParsedStates:
-    """Source columns -> internal columns and units through the matching :class:`Layout`."""
+    """Source columns -> internal columns and units through the matching :class:`Layout`.
+
+    ``ordered=False``: rows checked but left in file order (one batch of a larger file;
+    :func:`join_batches` orders them all)."""
     lower = {k.lower(): k for k in raw}
     layout = find_layout(lower)
     if layout is None:
@@ -519,7 +535,7 @@ def map_columns(
                 AircraftFacts(registration=reg, typecode=typ)
             )
 
-    states = finish(cols, n, rejects, repaired)
+    states = finish(cols, n, rejects, repaired) if ordered else check_rows(cols, n, rejects)
     return ParsedStates(
         path=path,
         format=f"{fmt}/{layout.name}",
@@ -591,9 +607,50 @@ def read_json_states(doc: Any, path: Path, fmt: str) -> ParsedStates:
     )
 
 
-def read_jsonl_states(lines: Iterable[str], path: Path) -> ParsedStates:
+# Rows converted at a time by the line readers: their text is read as a stream, so a
+# large file costs its converted columns, not its text and a Python object per cell.
+BATCH_ROWS: Final = 20_000
+
+
+def join_batches(batches: list[ParsedStates], path: Path, fmt: str) -> ParsedStates:
+    """Batches of one file, each checked in file order -> one result, ordered as a whole."""
+    if not batches:
+        return map_columns({}, 0, path, fmt)  # raises: no layout
+    out = ParsedStates(path, batches[0].format, 0, StateVectors.empty())
+    for b in batches:
+        out.rows_read += b.rows_read
+        out.rejects.update(b.rejects)
+        out.repaired.update(b.repaired)
+        for addr, fact in b.facts.items():
+            out.facts.setdefault(addr, AircraftFacts()).merge(fact)
+    out.states = order_rows(
+        StateVectors.concat([b.states for b in batches]), out.rejects, out.repaired
+    )
+    return out
+
+
+def read_jsonl_states(
+    lines: Iterable[str], path: Path, batch_rows: int = BATCH_ROWS
+) -> ParsedStates:
+    """JSON lines, one state-vector record each, read ``batch_rows`` records at a time."""
+    batches: list[ParsedStates] = []
     records: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
+
+    def flush() -> None:
+        if not records and batches:  # bad lines after the last full batch
+            batches[-1].rejects.update(rejects)
+            batches[-1].rows_read += sum(rejects.values())
+            rejects.clear()
+            return
+        cols, n = records_to_columns(records, rejects)
+        parsed = map_columns(cols, n, path, "jsonl", ordered=False)
+        parsed.rejects.update(rejects)
+        parsed.rows_read = n + sum(rejects.values())
+        batches.append(parsed)
+        records.clear()
+        rejects.clear()
+
     for line in lines:
         line = line.strip()
         if not line:
@@ -605,26 +662,49 @@ def read_jsonl_states(lines: Iterable[str], path: Path) -> ParsedStates:
             continue
         if isinstance(obj, dict):
             records.append(obj)
+            if len(records) >= batch_rows:
+                flush()
         else:
             rejects["bad_record"] += 1
-    cols, n = records_to_columns(records, rejects)
-    parsed = map_columns(cols, n, path, "jsonl")
-    parsed.rejects.update(rejects)
-    parsed.rows_read = n + sum(rejects.values())
-    return parsed
+    if records or rejects or not batches:
+        flush()
+    return join_batches(batches, path, "jsonl")
 
 
-def read_csv_states(text: str, path: Path) -> ParsedStates:
-    """CSV with a header row naming the columns of one of the :data:`LAYOUTS`."""
-    reader = csv.reader(io.StringIO(text))
+def read_csv_states(
+    text: str | Iterable[str], path: Path, batch_rows: int = BATCH_ROWS
+) -> ParsedStates:
+    """CSV with a header row naming the columns of one of the :data:`LAYOUTS` (the text,
+    or its lines as a stream), converted ``batch_rows`` rows at a time."""
+    reader = csv.reader(io.StringIO(text) if isinstance(text, str) else text)
     try:
         header = next(reader)
     except StopIteration as exc:
         raise InputError(path, "empty CSV") from exc
+    except csv.Error as exc:
+        raise InputError(path, f"unreadable CSV: {exc}", line=reader.line_num) from exc
     header = [h.strip().lstrip("\ufeff") for h in header]
+    batches: list[ParsedStates] = []
     rejects: Counter[str] = Counter()
     columns: list[list[str | None]] = [[] for _ in header]
     n = 0
+
+    def flush() -> None:
+        nonlocal columns, n
+        if not n and batches:  # bad rows after the last full batch
+            batches[-1].rejects.update(rejects)
+            batches[-1].rows_read += rejects["bad_csv_row"]
+            rejects.clear()
+            return
+        raw = {h: columns[i] for i, h in enumerate(header)}
+        parsed = map_columns(raw, n, path, "csv", ordered=False)
+        parsed.rejects.update(rejects)
+        parsed.rows_read = n + rejects["bad_csv_row"]
+        batches.append(parsed)
+        columns = [[] for _ in header]
+        n = 0
+        rejects.clear()
+
     try:
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -635,13 +715,13 @@ def read_csv_states(text: str, path: Path) -> ParsedStates:
             for i, v in enumerate(row):
                 columns[i].append(v)
             n += 1
+            if n >= batch_rows:
+                flush()
     except csv.Error as exc:
         raise InputError(path, f"unreadable CSV: {exc}", line=reader.line_num) from exc
-    raw = {h: columns[i] for i, h in enumerate(header)}
-    parsed = map_columns(raw, n, path, "csv")
-    parsed.rejects.update(rejects)
-    parsed.rows_read = n + rejects["bad_csv_row"]
-    return parsed
+    if n or rejects or not batches:
+        flush()
+    return join_batches(batches, path, "csv")
 
 
 def read_parquet_states(data: bytes, path: Path) -> ParsedStates:
