@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,17 +21,9 @@ from watchkeeper.cli.common import (
     settings,
 )
 from watchkeeper.errors import InputError
-from watchkeeper.screening.audit import (
-    EXPORT_FORMATS,
-    AuditHead,
-    AuditLog,
-    ExportFormat,
-    export,
-    parse_since,
-    signature_problem,
-    write_export_head,
-)
-from watchkeeper.screening.decisions import DecisionStore
+
+if TYPE_CHECKING:
+    from watchkeeper.screening.audit import ExportFormat
 
 audit_app = typer.Typer(help="The screening audit log: export it, check it is intact.")
 decisions_app = typer.Typer(help="Reviewed false positives: a query is not a listed entity.")
@@ -117,6 +109,14 @@ def audit_export(
     Prints the log's head (rows:hash of the last row) on stderr; with --output it is also
     written, signed, to FILE.head. Keep it apart from the store: 'audit verify --expect
     FILE.head' later shows no row was removed or rewritten since."""
+    from watchkeeper.screening.audit import (
+        EXPORT_FORMATS,
+        AuditLog,
+        export,
+        parse_since,
+        write_export_head,
+    )
+
     if fmt not in EXPORT_FORMATS:
         raise InputError(None, f"unknown format {fmt!r} (jsonl or csv)", field="format")
     chosen: ExportFormat = fmt
@@ -163,6 +163,8 @@ def audit_verify(
     from dataclasses import replace
 
     from rich.markup import escape
+
+    from watchkeeper.screening.audit import AuditHead, AuditLog, signature_problem
 
     expected = AuditHead.parse(expect) if expect else None
     with open_db(db, read_only=True) as store:
@@ -223,6 +225,7 @@ def decisions_add(
 ) -> None:
     """Record that a query's subject is not a listed entity (a reviewed false positive)."""
     from watchkeeper.screening import Query
+    from watchkeeper.screening.decisions import DecisionStore
 
     if not entity:
         raise InputError(None, "--entity is required", field="entity")
@@ -251,6 +254,8 @@ def decisions_list(
     json_out: JsonOption = False,
 ) -> None:
     """Decisions on record."""
+    from watchkeeper.screening.decisions import DecisionStore
+
     with open_db(db, read_only=True) as store:
         found = DecisionStore(store).list(include_revoked=all_, entity_id=entity)
     if json_out:
@@ -279,6 +284,8 @@ def decisions_remove(
     json_out: JsonOption = False,
 ) -> None:
     """Revoke a decision (it stays on record); the entity is reported again."""
+    from watchkeeper.screening.decisions import DecisionStore
+
     with open_db(db) as store:
         decision = DecisionStore(store).revoke(decision_id, by=by, reason=reason)
     if json_out:
@@ -314,6 +321,7 @@ def rescreen_command(
     import getpass
 
     from watchkeeper.screening import Screener
+    from watchkeeper.screening.audit import AuditLog
     from watchkeeper.screening.rescreen import read_subjects, rescreen, store_subjects
 
     cfg = settings(db)
