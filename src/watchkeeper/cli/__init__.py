@@ -18,7 +18,7 @@ from watchkeeper.cli import (
     spark,
     vessels,
 )
-from watchkeeper.cli.common import run_guarded
+from watchkeeper.cli.common import root_options, run_guarded
 
 app = typer.Typer(
     name="watchkeeper",
@@ -27,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.callback()(root_options)
 
 for module in (run, lists, screening, api, ais, vessels, spark, aircraft, reports, events):
     module.register(app)

@@ -5,25 +5,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
 from watchkeeper.errors import InputError
-from watchkeeper.movement.air import BUNDLED_ADSB, build_context, ingest_paths, run_detectors
-from watchkeeper.movement.air.detectors import AirContext
-from watchkeeper.movement.air.identity import (
-    designator,
-    identify,
-    load_airlines,
-    load_registers,
-    normal_registration,
-)
-from watchkeeper.movement.air.storage import StoredFlight, read_aircraft, read_flights
 from watchkeeper.settings import Settings
-from watchkeeper.store import Store
+
+if TYPE_CHECKING:
+    from watchkeeper.movement.air.detectors import AirContext
+    from watchkeeper.movement.air.storage import StoredFlight
+    from watchkeeper.store import Store
 
 flights_app = typer.Typer(
     help="Flights: ingest ADS-B / Mode-S data, list flights, detect flight events.",
@@ -57,6 +51,10 @@ def _operator_filter(
     """Flights whose operator matches: an ICAO designator (``IRM``), a listed entity id
     (``ofac-12927``, linked by name or through a listed aircraft), or part of the airline's
     or stated operator's name."""
+    from watchkeeper.movement.air import build_context
+    from watchkeeper.movement.air.identity import designator, load_airlines
+    from watchkeeper.movement.air.storage import read_aircraft
+
     text = operator.strip()
     airlines = load_airlines(_data_dir(db))
     aircraft = {row["icao24"]: row for row in read_aircraft(store.con)}
@@ -90,6 +88,8 @@ def _operator_filter(
 def _flight_json(
     f: StoredFlight, airlines: dict[str, Any], aircraft: dict[str, Any]
 ) -> dict[str, Any]:
+    from watchkeeper.movement.air.identity import designator
+
     out = f.to_dict()
     code = designator(f.callsign)
     airline = airlines.get(code) if code else None
@@ -116,6 +116,9 @@ def flights(
     """Stored flights, oldest first (or a subcommand: ingest, detect)."""
     if ctx.invoked_subcommand is not None:
         return
+    from watchkeeper.movement.air.identity import load_airlines
+    from watchkeeper.movement.air.storage import read_aircraft, read_flights
+
     dep, arr = _parse_route(route)
     with open_db(db, read_only=True) as store:
         found = read_flights(store.con, departure=dep, arrival=arr)
@@ -156,6 +159,8 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Read, check and store ADS-B / Mode-S files; rebuild the flights they touch."""
+    from watchkeeper.movement.air import ingest_paths
+
     start = None
     if beast_start:
         try:
@@ -202,6 +207,8 @@ def ingest(
 
 def detect(db: DbOption = None, json_out: JsonOption = False) -> None:
     """Run the flight detectors over every stored flight (replaces earlier flight events)."""
+    from watchkeeper.movement.air import run_detectors
+
     with open_db(db) as store:
         counts = run_detectors(store, settings=settings(db))
     if json_out:
@@ -214,6 +221,9 @@ def detect(db: DbOption = None, json_out: JsonOption = False) -> None:
 
 def _resolve(store: Store, key: str) -> tuple[str | None, str | None]:
     """(icao24, registration) for an address or a registration."""
+    from watchkeeper.movement.air.identity import normal_registration
+    from watchkeeper.movement.air.storage import read_aircraft
+
     text = key.strip()
     if _HEX6.match(text):
         return text[-6:].lower(), None
@@ -233,6 +243,9 @@ def show(
 ) -> None:
     """An aircraft: its register, registration, operators, links to the lists (with why),
     flights and events."""
+    from watchkeeper.movement.air import build_context
+    from watchkeeper.movement.air.identity import identify, load_registers, normal_registration
+
     with open_db(db, read_only=True) as store:
         icao24, registration = _resolve(store, aircraft)
         ctx = build_context(store, settings=settings(db))
@@ -323,6 +336,8 @@ def show(
 def run_step(store: Store, data_dir: Path) -> None:
     """The flights part of ``watchkeeper run``: ingest the bundled ADS-B samples (real ones,
     and one HAND-MADE Mahan Air track, said so), then run the flight detectors."""
+    from watchkeeper.movement.air import BUNDLED_ADSB, ingest_paths, run_detectors
+
     paths = [data_dir / p for p in BUNDLED_ADSB]
     present = [p for p in paths if p.exists()]
     for p in paths:

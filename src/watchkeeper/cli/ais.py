@@ -6,22 +6,15 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, err_console, open_db, print_json
 from watchkeeper.errors import InputError
-from watchkeeper.movement.ais import (
-    IngestReport,
-    SourceReport,
-    ingest_paths,
-    ingest_stream,
-    positions_table,
-    write_positions,
-)
-from watchkeeper.movement.ais.feed import TcpFeed, ingest_feed, parse_tcp_url
-from watchkeeper.movement.ais.nmea import REJECT_REASONS
+
+if TYPE_CHECKING:
+    from watchkeeper.movement.ais import IngestReport, SourceReport
 
 ais_app = typer.Typer(help="AIS: ingest NMEA or decoded CSV (files, stdin, TCP); export positions.")
 
@@ -70,6 +63,9 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Decode AIS into the store; bad sentences and rows are counted by reason, not dropped."""
+    from watchkeeper.movement.ais import ingest_paths, ingest_stream
+    from watchkeeper.movement.ais.feed import TcpFeed, ingest_feed, parse_tcp_url
+
     assumed = parse_utc(assume_time, "--assume-time")
     feeds = [t for t in targets if t.startswith("tcp://")]
     if (feeds or "-" in targets) and len(targets) > 1:
@@ -150,6 +146,7 @@ def print_report(report: IngestReport) -> None:
 
 def _meaning(reason: str) -> str:
     from watchkeeper.movement.ais.decode import DECODE_REJECTS
+    from watchkeeper.movement.ais.nmea import REJECT_REASONS
 
     extra = {
         "no_time": "a position with no time in the input (see --assume-time)",
@@ -178,6 +175,8 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write the decoded positions: mmsi, time (UTC), lat, lon, sog (kn), cog, heading, ..."""
+    from watchkeeper.movement.ais import positions_table, write_positions
+
     if format is ExportFormat.parquet and output is None:
         raise InputError(None, "Parquet needs --output PATH", field="--output")
     with open_db(db, read_only=True) as store:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, parse_time, print_json
 from watchkeeper.errors import InputError
-from watchkeeper.store import Store
+
+if TYPE_CHECKING:
+    from watchkeeper.store import Store
 
 # Written by ``documents.read`` (it names no constant of its own).
 REPORT_MENTION = "report_mention"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from followthemoney import model
 from rich.markup import escape
 from rich.table import Table
 
@@ -19,12 +18,12 @@ from watchkeeper.cli.common import (
     print_json,
     settings,
 )
-from watchkeeper.lists import PARSERS, ListParser, ParsedList, detect_parser
-from watchkeeper.lists.base import file_sha256
-from watchkeeper.lists.fetch import fetch_lists
-from watchkeeper.store import Store
-from watchkeeper.store.entities import StoredEntity
-from watchkeeper.store.versions import ListVersion
+
+if TYPE_CHECKING:
+    from watchkeeper.lists import ListParser, ParsedList
+    from watchkeeper.store import Store
+    from watchkeeper.store.entities import StoredEntity
+    from watchkeeper.store.versions import ListVersion
 
 lists_app = typer.Typer(help="Official sanctions lists: load, show versions, diff, fetch.")
 entities_app = typer.Typer(help="Entities from the lists: get one, plain name search.")
@@ -55,6 +54,8 @@ def load(
     json_out: JsonOption = False,
 ) -> None:
     """Load one publication of a list, as a new version, all or nothing."""
+    from watchkeeper.lists import detect_parser
+
     parser = detect_parser(paths, source)
     known = _already_loaded(db, parser, paths)
     if known is not None:
@@ -80,6 +81,8 @@ def load(
 def _already_loaded(db: Path | None, parser: ListParser, paths: list[Path]) -> ListVersion | None:
     """The version these very files were loaded as, if they were: files already loaded
     are not parsed again (a daily job re-running on the same files)."""
+    from watchkeeper.lists.base import file_sha256
+
     if not settings(db).db_path.exists():
         return None  # a new store: nothing is loaded yet
     with open_db(db, read_only=True) as store:
@@ -169,6 +172,9 @@ def fetch(
 
     All or nothing: a failed download leaves no files, and the lists are stored only
     when every downloaded publication parsed, in one transaction."""
+    from watchkeeper.lists import PARSERS, detect_parser
+    from watchkeeper.lists.fetch import fetch_lists
+
     cfg = settings(db)
     with console.status("downloading", spinner="dots"):
         fetched = fetch_lists(cfg, names or None)
@@ -247,6 +253,8 @@ def get(
 def _captions(store: Store, entities: list[StoredEntity]) -> dict[str, str]:
     """Names of the entities these ones point at (an aircraft's operator, a link's
     subject), so the text output says 'MAHAN AIR (ofac-12927)' and not only the id."""
+    from followthemoney import model
+
     wanted: set[str] = set()
     for e in entities:
         schema = model.get(e.schema)

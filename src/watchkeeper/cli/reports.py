@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
-from watchkeeper.documents.read import Reading, read_text, store_reading
-from watchkeeper.documents.service import gazetteer_for, linker_for
-from watchkeeper.documents.text import load_source
+
+if TYPE_CHECKING:
+    from watchkeeper.documents.read import Reading
 
 
 def read(
@@ -23,6 +23,10 @@ def read(
 ) -> None:
     """Read a report: set aside captions and promo lines, link the parties it names to
     the lists, and list who claims what."""
+    from watchkeeper.documents.read import read_text, store_reading
+    from watchkeeper.documents.service import gazetteer_for, linker_for
+    from watchkeeper.documents.text import load_source
+
     text = load_source(source)
     with open_db(db, read_only=not store_it) as store:
         gazetteer = gazetteer_for(store)

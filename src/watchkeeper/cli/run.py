@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watchkeeper.cli.common import DbOption, console, open_db, settings
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.lists import parse_files
-from watchkeeper.store import Store
+
+if TYPE_CHECKING:
+    from watchkeeper.store import Store
 
 # The bundled list publications, oldest first, so the newest is "current".
 BUNDLED_LISTS: list[tuple[str, list[str]]] = [
@@ -46,6 +47,8 @@ BUNDLED_DATES: dict[str, date] = {"ofac_cons": date(2025, 12, 19)}
 
 
 def load_bundled_lists(store: Store, data_dir: Path) -> None:
+    from watchkeeper.lists import parse_files
+
     for source, files in BUNDLED_LISTS:
         paths = [data_dir / f for f in files]
         missing = [p for p in paths if not p.exists()]
@@ -117,7 +120,7 @@ def read_founding_report(store: Store, data_dir: Path) -> None:
     console.print(f"  {written} report_mention event(s)")
 
 
-Step = Callable[[Store, Path], None]
+Step = Callable[["Store", Path], None]
 
 STEPS: list[tuple[str, Step]] = [
     ("Sanctions lists", load_bundled_lists),

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated, Any, TextIO
+from typing import IO, TYPE_CHECKING, Annotated, Any, TextIO
 
-import duckdb
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,25 +28,12 @@ from watchkeeper.cli.common import (
 )
 from watchkeeper.errors import InputError, StoreError
 from watchkeeper.io import open_binary
-from watchkeeper.screening import DEFAULT_THRESHOLD, Query, Screener
-from watchkeeper.screening.audit import AuditLog, new_request_id
-from watchkeeper.screening.batch import (
-    BatchOptions,
-    parse_column_mapping,
-    records_from_csv,
-    records_from_jsonl,
-)
-from watchkeeper.screening.identifiers import imo_valid
-from watchkeeper.screening.review import (
-    AuditBatch,
-    BatchCounts,
-    Decisions,
-    ReviewContext,
-    active_decisions,
-    screen_reviewed,
-    versions_used,
-)
-from watchkeeper.store import Store
+
+if TYPE_CHECKING:
+    from watchkeeper.screening import Screener
+    from watchkeeper.screening.audit import AuditLog
+    from watchkeeper.screening.review import Decisions
+    from watchkeeper.store import Store
 
 SchemaOption = Annotated[
     str,
@@ -71,11 +57,17 @@ AuditOption = Annotated[
     ),
 ]
 
+# watchkeeper.screening.DEFAULT_THRESHOLD (a test checks they agree), not imported: the
+# screening engine's imports take seconds, and every command's start-up imports this module.
+DEFAULT_THRESHOLD = 0.7
+
 NO_LISTS = "no lists are loaded: run `watchkeeper lists load PATH...` first"
 
 
 def _screener(store: Store) -> Screener:
     """The screener over the store's current lists (index cached beside the store)."""
+    from watchkeeper.screening import Screener
+
     if store.entity_count() == 0:
         raise StoreError(NO_LISTS)
     return Screener.from_store(store)
@@ -84,6 +76,10 @@ def _screener(store: Store) -> Screener:
 def _open_for_audit(db: Path | None) -> Store:
     """The store opened for writing, since the audit log is written into it; a clear
     error when it cannot be (a read-only file, or another process holds it)."""
+    import duckdb
+
+    from watchkeeper.store import Store
+
     path = settings(db).db_path
     if not path.exists():
         raise StoreError(NO_LISTS)  # and create no empty store just to say so
@@ -120,6 +116,9 @@ class _Session:
 def _screening_session(db: Path | None, audit: bool | None) -> Iterator[_Session]:
     """The screener and the reviewers' decisions (read once); with auditing, the store
     stays open for writing until the run ends, else it is opened read only."""
+    from watchkeeper.screening.audit import AuditLog
+    from watchkeeper.screening.review import active_decisions, versions_used
+
     audited = settings(db).audit_api if audit is None else audit
     store = _open_for_audit(db) if audited else open_db(db, read_only=True)
     with store:
@@ -133,6 +132,8 @@ def _screening_session(db: Path | None, audit: bool | None) -> Iterator[_Session
 
 
 def _id_property(schema: str, value: str) -> str:
+    from watchkeeper.screening.identifiers import imo_valid
+
     digits = "".join(c for c in value if c.isdigit())
     if schema == "Vessel":
         if imo_valid(digits[-7:]) and len(digits) == 7:
@@ -169,6 +170,10 @@ def screen_command(
 
     A result a reviewer decided is not a match for this query (`watchkeeper decisions
     add`) is shown as reviewed, with the decision, and is not a match."""
+    from watchkeeper.screening import Query
+    from watchkeeper.screening.audit import new_request_id
+    from watchkeeper.screening.review import AuditBatch, ReviewContext
+
     properties: dict[str, list[str]] = {"name": [name]}
     if birth_date:
         properties["birthDate"] = [birth_date]
@@ -274,6 +279,15 @@ def match_command(
     "match": false. With auditing, every screened record is written to the audit log
     (in one transaction per 1,000 records or second).
     """
+    from watchkeeper.screening.audit import new_request_id
+    from watchkeeper.screening.batch import (
+        BatchOptions,
+        parse_column_mapping,
+        records_from_csv,
+        records_from_jsonl,
+    )
+    from watchkeeper.screening.review import AuditBatch, BatchCounts, ReviewContext, screen_reviewed
+
     fmt = input_format or ("csv" if input_path and ".csv" in input_path.name.lower() else "jsonl")
     if fmt not in ("jsonl", "csv"):
         raise InputError(None, f"unknown --format {fmt!r} (jsonl or csv)")

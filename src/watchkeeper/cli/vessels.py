@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,23 +19,15 @@ from watchkeeper.cli.common import (
     settings,
 )
 from watchkeeper.errors import InputError
-from watchkeeper.movement.detect import run_detectors
-from watchkeeper.movement.vessels import (
-    ListedVessels,
-    RegistryVessel,
-    VesselCandidate,
-    VesselIdentity,
-    build_identities,
-    imo_digits,
-    imo_valid,
-    link_identity,
-    listing,
-    mmsis_for_imo,
-    owner_links,
-    shadow_fleet,
-    vessels_named,
-)
-from watchkeeper.store import Store
+
+if TYPE_CHECKING:
+    from watchkeeper.movement.vessels import (
+        ListedVessels,
+        RegistryVessel,
+        VesselCandidate,
+        VesselIdentity,
+    )
+    from watchkeeper.store import Store
 
 vessels_app = typer.Typer(help="Vessels: identity over time and links to the lists.")
 
@@ -61,6 +53,8 @@ def parse_vessel_id(value: str) -> tuple[str, str]:
 def _vessel_report(
     store: Store, ident: VesselIdentity, listed: ListedVessels, registry: Any
 ) -> dict[str, Any]:
+    from watchkeeper.movement.vessels import link_identity, owner_links
+
     links = link_identity(ident, listed, registry)
     links += owner_links(store, links, listed, registry, ident)
     events = Counter(e.type for e in store.read_events(subject=f"mmsi:{ident.mmsi}"))
@@ -106,6 +100,17 @@ def show(
     and its listing (sanctions, owners) even when it was never heard on AIS. A name is
     matched against listed vessels (names, aliases, former names) and broadcast names:
     an exact match is shown in full, near ones are listed as candidates."""
+    from watchkeeper.movement.vessels import (
+        ListedVessels,
+        build_identities,
+        imo_digits,
+        imo_valid,
+        listing,
+        mmsis_for_imo,
+        shadow_fleet,
+        vessels_named,
+    )
+
     kind, value = parse_vessel_query(vessel)
     registry = shadow_fleet()
     candidates: list[VesselCandidate] = []
@@ -310,6 +315,8 @@ def detect(
     json_out: JsonOption = False,
 ) -> None:
     """Link vessels to the lists and run the detectors over the stored AIS."""
+    from watchkeeper.movement.detect import run_detectors
+
     since_dt = parse_time(since)
     with open_db(db) as store, console.status("linking vessels and detecting events") as status:
 
