@@ -55,3 +55,21 @@ def test_read_table_output(db: Path) -> None:
     result = CliRunner().invoke(app, ["read", str(SEED), "--db", str(db), "--no-store"])
     assert result.exit_code == 0, result.output
     assert "ofac-12927" in result.output and "set aside (promo)" in result.output
+
+
+def test_read_a_news_page_sets_aside_its_furniture_and_reads_its_date(db: Path) -> None:
+    """A real page (tests/fixtures/documents): chrome, a credit line and a dateline are set
+    aside, the headline is the story's, the date is the one the page states."""
+    page = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "texts"
+    result = CliRunner().invoke(
+        app, ["read", str(page / "freebeacon-2020-06-24.txt"), "--db", str(db), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["title"] == "U.S. Sanctions Iranians Who Delivered Fuel to Venezuela"
+    assert out["published"] == "2020-06-24"
+    aside = {b["text"]: b["kind"] for b in out["set_aside"]}
+    assert aside["Getty Images"] == "credit"
+    assert aside["Published under: Iran, Sanctions, Venezuela"] == "boilerplate"
+    speakers = {c["source"] for c in out["claims"]}
+    assert {"Secretary of State Mike Pompeo", "Treasury Secretary Steven Mnuchin"} <= speakers

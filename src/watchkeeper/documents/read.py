@@ -13,7 +13,14 @@ from followthemoney import model
 
 from watchkeeper.documents.claims import Claim, extract_claims
 from watchkeeper.documents.gazetteer import NameGazetteer
-from watchkeeper.documents.layout import Block, split_blocks, split_sentences
+from watchkeeper.documents.layout import (
+    STORY_KINDS,
+    Block,
+    published_date,
+    split_blocks,
+    split_sentences,
+    story_text,
+)
 from watchkeeper.documents.mentions import Mention, MentionFinder, PartyLinker
 from watchkeeper.documents.text import SourceText
 from watchkeeper.events import Event
@@ -28,10 +35,12 @@ class Reading:
     mentions: list[Mention]
     claims: list[Claim]
     list_versions: list[int] = field(default_factory=list)
+    published: str | None = None  # ISO date: the source's, else the date the page states
 
     @property
     def set_aside(self) -> list[Block]:
-        return [b for b in self.blocks if b.kind in ("caption", "promo")]
+        """Captions, credits, datelines, site boilerplate, repeats and promo lines."""
+        return [b for b in self.blocks if b.kind not in STORY_KINDS]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,7 +49,7 @@ class Reading:
             "media_type": self.source.media_type,
             "title": self.source.title
             or next((b.text for b in self.blocks if b.kind == "headline"), None),
-            "published": self.source.published,
+            "published": self.published,
             "set_aside": [
                 {"start": b.start, "end": b.end, "text": b.text, "kind": b.kind, "reason": b.reason}
                 for b in self.set_aside
@@ -58,10 +67,13 @@ def read_text(
     text = source.text
     blocks = split_blocks(text)
     sentences = split_sentences(text, blocks)
-    mentions = MentionFinder(gazetteer, linker).find(text, blocks)
+    # Credits, chrome and datelines are blanked (offsets kept): "Ali Mohammadi/Bloomberg"
+    # or "7Dnews London - AP" name no party of the story.
+    mentions = MentionFinder(gazetteer, linker).find(story_text(text, blocks), blocks)
     claims = extract_claims(sentences)
     doc_id = "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
-    return Reading(doc_id, source, blocks, mentions, claims)
+    published = source.published or published_date(blocks)
+    return Reading(doc_id, source, blocks, mentions, claims, published=published)
 
 
 def _article_entity(reading: Reading) -> dict[str, Any]:
@@ -74,7 +86,7 @@ def _article_entity(reading: Reading) -> dict[str, Any]:
     article.add("fileName", None if "://" in reading.source.source else reading.source.source)
     article.add("mimeType", reading.source.media_type)
     article.add("contentHash", reading.source.content_hash)
-    article.add("publishedAt", reading.source.published, quiet=True)
+    article.add("publishedAt", reading.published, quiet=True)
     return article.to_dict()
 
 
@@ -118,7 +130,7 @@ def store_reading(store: Store, reading: Reading, *, read_at: datetime | None = 
                 reading.source.source,
                 reading.source.media_type,
                 title,
-                reading.source.published,
+                reading.published,
                 read_at,
                 reading.source.text,
                 json.dumps([b.__dict__ for b in reading.blocks]),
