@@ -89,6 +89,18 @@ def test_every_command_help_imports_no_heavy_package() -> None:
     assert imported_by(*commands) == []
 
 
+# What reading the store needs (DuckDB, and pyarrow with numpy for its tables) is all
+# that a command that neither loads lists nor screens may import.
+STORE_ONLY = ("duckdb", "pyarrow", "numpy")
+
+
+def test_reading_the_store_imports_only_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "store.duckdb"
+    Store(path).close()
+    runs = [["lists", "show", "--db", str(path)], ["events", "--db", str(path), "--json"]]
+    assert {m.split(".")[0] for m in imported_by(*runs)} - set(STORE_ONLY) == set()
+
+
 def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from importlib.metadata import version
 

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from followthemoney import model
-
 from watchkeeper.store.base import StoreBase
 from watchkeeper.store.normalize import search_key
 
@@ -72,6 +70,8 @@ class StoredEntity:
 
 def _merge(into: StoredEntity, other: StoredEntity) -> None:
     if into.schema != other.schema:
+        from followthemoney import model  # here: importing FtM costs every command 0.6 s
+
         # Unrelated schemata (a list error): keep the first list's.
         with contextlib.suppress(Exception):
             into.schema = model.common_schema(into.schema, other.schema).name
@@ -127,6 +127,8 @@ class EntitiesMixin(StoreBase):
         if primary_only:
             where.append("e.is_primary")
         if schemata is not None:
+            from followthemoney import model
+
             names = sorted(
                 {s.name for wanted in schemata for s in model.schemata.values() if s.is_a(wanted)}
             )

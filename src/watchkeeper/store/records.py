@@ -7,13 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from followthemoney.proxy import EntityProxy as _EntityProxy
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.io import logical_name
 
-EntityProxy = _EntityProxy
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy as EntityProxy
+
+
+def __getattr__(name: str) -> Any:
+    # EntityProxy on first use: importing FtM costs 0.6 s, and every command opens the
+    # store (which imports this module), most without reading a list file.
+    if name == "EntityProxy":
+        from followthemoney.proxy import EntityProxy
+
+        return EntityProxy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
