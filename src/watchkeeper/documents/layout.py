@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -232,11 +233,16 @@ def split_blocks(text: str) -> list[Block]:
 
     # Lines that are plainly sentences of the story: long and closed by punctuation.
     story = [i for i, line in enumerate(lines) if _ends_sentence(line) and len(line.split()) >= 8]
-    story_words: dict[int, set[str]] = {i: _content_words(lines[i]) for i in story}
+    # How many story lines use each word: one pass, so a long report stays linear.
+    story_words: Counter[str] = Counter()
+    for i in story:
+        story_words.update(_content_words(lines[i]))
 
     def shares_with_story(i: int) -> bool:
-        words = _content_words(lines[i])
-        return any(words & ws for j, ws in story_words.items() if j != i)
+        own = 1 if i in story_set else 0
+        return any(story_words[w] > own for w in _content_words(lines[i]))
+
+    story_set = set(story)
 
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
@@ -305,6 +311,10 @@ def split_blocks(text: str) -> list[Block]:
 
     # Promo lines: the run at the end with no sentence punctuation, sharing no
     # capitalised word with the story (lines already set aside are passed over).
+    names: Counter[str] = Counter()
+    for j, other in enumerate(lines):
+        if kinds[j][0] in STORY_KINDS:
+            names.update(_capitalised(other))
     i = n - 1
     while i > 0:
         line = lines[i]
@@ -313,12 +323,10 @@ def split_blocks(text: str) -> list[Block]:
             continue
         if _ends_sentence(line):
             break
-        others: set[str] = set()
-        for j, other in enumerate(lines):
-            if j != i and kinds[j][0] in STORY_KINDS:
-                others |= _capitalised(other)
-        if _capitalised(line) & others:
+        own = _capitalised(line)
+        if any(names[w] > 1 for w in own):  # a name another story line also has
             break
+        names.subtract(own)
         kinds[i] = (
             "promo",
             "at the end, no sentence punctuation, shares no name with the story: a promo line",
