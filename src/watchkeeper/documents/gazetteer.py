@@ -67,6 +67,13 @@ def name_variants(name: str, schema: str) -> set[str]:
     return {v for v in (name_key(x) for x in variants) if v}
 
 
+def consonants(word: str) -> str:
+    """A word's first letter and its consonants, doubles once: transliterations and
+    vowel slips meet ("hezbollah", "hizballah" -> "hzbl")."""
+    skeleton = word[:1] + re.sub(r"[aeiouy]", "", word[1:])
+    return re.sub(r"(.)\1+", r"\1", skeleton)
+
+
 def _usable(key: str) -> bool:
     """A key worth finding as written: not a place ("Malaysia"), not only joining words,
     and a single word at least four letters long (shorter ones are initials and codes
@@ -92,6 +99,16 @@ class NameGazetteer:
                             self.entries[key].append(
                                 NameEntry(entity.id, entity.caption, entity.schema, name, prop)
                             )
+        # Every word of every listed name, as written and as its consonants: a name in
+        # a text none of whose words is like any of these is not worth screening.
+        self.words: set[str] = set()
+        self.skeletons: set[str] = set()
+        for entity in entities:
+            for prop in NAME_PROPS:
+                for name in entity.get(prop):
+                    for word in name_key(name).split():
+                        self.words.add(word)
+                        self.skeletons.add(consonants(word))
         # Vessels by IMO number and aircraft by tail number, for the patterns a text
         # writes them in.
         self.by_imo: dict[str, StoredEntity] = {}
@@ -111,6 +128,15 @@ class NameGazetteer:
     @classmethod
     def from_store(cls, store: Store) -> NameGazetteer:
         return cls(list(store.current_entities()))
+
+    def may_name(self, words: list[str]) -> bool:
+        """Whether words could be a listed name written otherwise (misspelt, reordered,
+        transliterated): some word that is no everyday word is like a listed word, or
+        every word is a listed word."""
+        rare = [w for w in words if not is_common_word(w)]
+        if not rare:
+            return all(w in self.words for w in words)
+        return any(w in self.words or consonants(w) in self.skeletons for w in rare)
 
     def find(self, tokens: list[Token]) -> list[tuple[int, int, str]]:
         """(first token, last token exclusive, key) of every listed name in the tokens."""

@@ -563,6 +563,8 @@ class MentionFinder:
             # An everyday word or a place is no party's name on its own ("Private",
             # "Nicolas", "Malaysia").
             return None
+        if not self.gazetteer.may_name([t.key for t in span if t.key not in _CONNECTORS]):
+            return None
         looks_person = schema_hint == "Person" or (
             2 <= len(span) <= 4 and all(t.key in _PERSON_CONNECTORS or _is_cap(t) for t in span)
         )
