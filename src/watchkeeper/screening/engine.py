@@ -33,6 +33,7 @@ from watchkeeper.screening.index import (
     KIND_WEIGHT,
     ORGANISATION,
     PERSON,
+    WEAK_ALIAS,
     CandidateIndex,
     cache_key,
     schema_kind,
@@ -45,7 +46,7 @@ from watchkeeper.screening.normalize import (
     NormalName,
     normalise_name,
 )
-from watchkeeper.screening.query_names import with_composed_names
+from watchkeeper.screening.query_names import with_composed_names, with_possessor
 from watchkeeper.screening.scoring import (
     ABJAD_MIDDLE_QUERY_PART,
     EXTRA_LIST_PART,
@@ -80,6 +81,9 @@ ALWAYS_SCORED = 2
 LOWEST_ESTIMATE = 0.2
 # Tokens on more names than this do not drive candidate search alone ('al', 'company').
 COMMON_POSTINGS = 1500
+# A name matched only on a weak alias ('NICOLAS', 'Hizb Allah') scores below the
+# default threshold: reported, never a match by itself.
+WEAK_ALIAS_CAP = 0.65
 
 SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airplane", "Thing")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -259,6 +263,7 @@ class _Probe(NamedTuple):
     weight: float  # what the form weighs in scoring
     names: IntArray  # names carrying a matched token of at most COMMON_POSTINGS names
     weights: FloatArray  # the best similarity x rarity of the form on each of them
+    sims: FloatArray  # the similarity of that best token
 
 
 @lru_cache(maxsize=1024)
@@ -394,7 +399,7 @@ class Screener:
         found = prepared.names.get(kind)
         if found is None:
             found = []
-            for raw in prepared.query.names():
+            for raw in with_possessor(prepared.query.names()):
                 for n in normalise_name(raw, kind):
                     abjad = n.script in ABJAD_SCRIPTS
                     w = tuple(
@@ -461,21 +466,28 @@ class Screener:
             matched = matched + extra
         idf = index.idf
         df = index.df
-        rare = [(t, s * idf[t]) for t, s in matched if df[t] <= COMMON_POSTINGS]
+        # The similarity counts for parts joined only on a listed word that is a name
+        # part ('hizballah'), not on listed parts joined in the index ('jointstock').
+        part = index.like_known
+        rare = [
+            (t, s * idf[t], s if part[t] else 0.0) for t, s in matched if df[t] <= COMMON_POSTINGS
+        ]
         if rare:
-            chunks = [index.postings(t) for t, _w in rare]
+            chunks = [index.postings(t) for t, _w, _s in rare]
+            sizes = [len(c) for c in chunks]
             names = np.concatenate(chunks).astype(np.int64)
-            weights = np.repeat([w for _t, w in rare], [len(c) for c in chunks])
+            weights = np.repeat([w for _t, w, _s in rare], sizes)
+            sims = np.repeat([s for _t, _w, s in rare], sizes)
             if len(rare) > 1:
                 # One form counts once per name: its best token there.
                 order = np.lexsort((-weights, names))
-                names, weights = names[order], weights[order]
+                names, weights, sims = names[order], weights[order], sims[order]
                 first = np.concatenate([[True], names[1:] != names[:-1]])
-                names, weights = names[first], weights[first]
+                names, weights, sims = names[first], weights[first], sims[first]
         else:
-            names, weights = np.zeros(0, np.int64), np.zeros(0)
+            names, weights, sims = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         found = _Probe(
-            [(t, s * idf[t]) for t, s in matched], base.best_idf, base.weight, names, weights
+            [(t, s * idf[t]) for t, s in matched], base.best_idf, base.weight, names, weights, sims
         )
         if len(cache) > 200_000:
             cache.clear()
@@ -523,6 +535,7 @@ class Screener:
                 self._probe(form, p < len(forms), abjad, p == last) for p, form in enumerate(probes)
             ]
             query_weight = 0.0
+            part_weights: list[float] = []
             for p, part in enumerate(parts):
                 # A listed word weighs as the rarest word it is like; a misspelt one as
                 # the word it is most like ('semiconcluctor', 'semiconductor').
@@ -533,7 +546,8 @@ class Screener:
                     # As in scoring: the father's and grandfather's names an Arabic-script
                     # name carries cost little where a list name leaves them out.
                     own *= ABJAD_MIDDLE_QUERY_PART
-                query_weight += own * KIND_WEIGHT.get(part.kind, 1.0)
+                part_weights.append(own * KIND_WEIGHT.get(part.kind, 1.0))
+                query_weight += part_weights[-1]
             if not any(info.matched for info in infos):
                 continue
             # A company form or particle finds names as little as it weighs.
@@ -542,10 +556,21 @@ class Screener:
             if 2 < len(forms) <= 4:
                 kinds.append(max(kinds[: len(parts)]))
             kinds += [1.0] * len(titles)
+            # Parts joined weigh, where a listed word is like them, as the parts they
+            # join, as in scoring ('hzb allh' / 'HIZBALLAH'): one listed word's rarity
+            # alone would rank the name far below what it scores.
+            covered = [sum(part_weights[i : i + 2]) for i in range(len(parts) - 1)]
+            if 2 < len(forms) <= 4:
+                covered.append(query_weight)
             if any(len(info.names) for info in infos):
                 names = np.concatenate([info.names for info in infos])
                 weights = np.concatenate(
-                    [info.weights * k for info, k in zip(infos, kinds, strict=True)]
+                    [
+                        np.maximum(info.weights * k, info.sims * covered[p - len(forms)])
+                        if len(forms) <= p < len(forms) + len(covered)
+                        else info.weights * k
+                        for p, (info, k) in enumerate(zip(infos, kinds, strict=True))
+                    ]
                 )
             else:
                 # Only common words matched: the best three drive the search.
@@ -712,6 +737,9 @@ class Screener:
                     query_name=qn.original,
                     list_name=name.original,
                 )
+                if name.prop == WEAK_ALIAS and ns.score > WEAK_ALIAS_CAP:
+                    ns.score = WEAK_ALIAS_CAP
+                    ns.capped = "a weak alias: the list says it is broad, not a match alone"
                 if best is None or ns.score > best.score:
                     best = ns
         name_score = best.score if best is not None else 0.0

@@ -47,6 +47,9 @@ _MAGIC = b"watchkeeper-index\n"
 INDEX_SUFFIX = ".msgpack"
 
 NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
+# A broad or generic name the list itself says makes many false hits (OFAC's weak
+# a.k.a.; FtM does not match on it): found, shown, never a match on its own.
+WEAK_ALIAS = "weakAlias"
 DATE_PROPERTIES = ("birthDate",)
 COUNTRY_PROPERTIES = (
     "country",
@@ -436,6 +439,9 @@ class _Builder:
         position = len(index.entity_ids)
         names: list[IndexedName] = []
         seen: set[tuple[str, ...]] = set()
+        # OFAC's weak a.k.a.s are also given as aliases: a name the list calls weak is
+        # weak wherever else it appears, unless it is the entry's name.
+        weak = set(entity.properties.get(WEAK_ALIAS, []))
         for prop in NAME_PROPERTIES:
             for raw in entity.properties.get(prop, []):
                 for norm in normalise_name(raw, kind):
@@ -447,7 +453,7 @@ class _Builder:
                         IndexedName(
                             position,
                             raw,
-                            prop,
+                            WEAK_ALIAS if prop != "name" and raw in weak else prop,
                             forms,
                             norm.kinds,
                             norm.notes,

@@ -403,11 +403,16 @@ def tokenize(text: str, *, organisation: bool = False, person: bool = False) -> 
     return tokens
 
 
-# Company words rigour's org-type table leaves alone in the middle or end of a name.
+# Company words rigour's org-type table leaves alone in the middle or end of a name,
+# and generic words for a company's trade that people add or leave out ('Mahan Airlines'
+# for MAHAN AIR, 'X Group', 'X Holding'): low-weight parts that pair with each other.
 _COMPANY_WORDS = {
     "corp": "corp", "corporation": "corp", "inc": "corp", "incorporated": "corp",
     "co": "co", "company": "co", "ltd": "llc", "limited": "llc", "llc": "llc",
     "plc": "plc", "gmbh": "llc", "sa": "jsc", "ag": "jsc", "bv": "llc", "nv": "jsc",
+    "air": "air", "airline": "air", "airlines": "air", "airways": "air",
+    "line": "line", "lines": "line", "group": "group", "holding": "holding",
+    "holdings": "holding",
 }  # fmt: skip
 
 

@@ -9,7 +9,8 @@ per last name. A query that gives any full name is left as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from watchkeeper.errors import InputError
 from watchkeeper.screening.normalize import MAX_NAME_CHARS
@@ -67,3 +68,32 @@ def with_composed_names(properties: Mapping[str, list[str]]) -> dict[str, list[s
     if not names:
         return dict(properties)
     return {**properties, "name": names}
+
+
+# A possessive ('s, s') after a word: what follows is the possessor's, not its name.
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019](?:s\b|(?<=s['\u2019]))")
+
+
+def possessor(name: str) -> str:
+    """The name before a possessive, as text the reader meets writes it: 'Nicolás
+    Maduro's government' -> 'Nicolás Maduro'; '' when there is none, or when a single
+    word would be left of words that follow ('People's Bank' is a name of its own)."""
+    found = _POSSESSIVE.search(name)
+    if found is None:
+        return ""
+    head = name[: found.start()].strip()
+    after = name[found.end() :].strip()
+    if sum(1 for c in head if c.isalnum()) < 2 or (after and len(head.split()) < 2):
+        return ""
+    return head
+
+
+def with_possessor(names: Iterable[str]) -> list[str]:
+    """The query's names, each followed by the name before its possessive (if any)."""
+    found: list[str] = []
+    for name in names:
+        found.append(name)
+        head = possessor(name)
+        if head and head not in found:
+            found.append(head)
+    return found
