@@ -266,3 +266,11 @@ def test_decision_made_with_a_birth_date_holds_for_that_birth_date_only(db: Path
         assert namesake["match"] is True and "decision" not in namesake, extra
     listed = json.loads(_invoke(["decisions", "list", "--json", "--db", str(db)]).stdout)
     assert [d["query"]["qualifiers"] for d in listed] == [{"birthDate": ["1990-01-01"]}]
+    # The reviewer reads back what the decision holds for.
+    again = _invoke(
+        ["decisions", "add", "Nicolas Maduro Moros", "--schema", "Person", "--entity", MADURO,
+         "--prop", "birthDate=1990-01-01", "--by", "alice", "--reason", "our customer",
+         "--db", str(db)]
+    )  # fmt: skip
+    assert "already on record" in again.stdout
+    assert "birthDate=1990-01-01" in again.stdout.split()

@@ -240,10 +240,18 @@ def decisions_add(
         return
     state = "recorded" if new else "already on record"
     console.print(
-        f"decision {decision.decision_id} {state}: {decision.query['names']} is not {entity} "
-        f"(fingerprint {decision.fingerprint})",
+        f"decision {decision.decision_id} {state}: {_decided_query(decision.query)} is not "
+        f"{entity} (fingerprint {decision.fingerprint})",
         highlight=False,
     )
+
+
+def _decided_query(query: dict[str, Any]) -> str:
+    """The query a decision was made on, with the facts it holds for (birthDate=...): it
+    applies only to queries that give the same."""
+    text = "; ".join(query.get("names", [])) or ", ".join(query.get("identifiers", []))
+    facts: dict[str, list[str]] = query.get("qualifiers") or {}
+    return text + "".join(f", {k}={'/'.join(v)}" for k, v in facts.items())
 
 
 @decisions_app.command("list")
@@ -265,7 +273,7 @@ def decisions_list(
     for d in found:
         table.add_row(
             str(d.decision_id),
-            "; ".join(d.query.get("names", [])) or ", ".join(d.query.get("identifiers", [])),
+            _decided_query(d.query),
             d.entity_id,
             d.decided_by,
             d.decided_at.strftime("%Y-%m-%d %H:%M"),
