@@ -43,7 +43,7 @@ def parse_vessel_id(value: str) -> tuple[str, str]:
             text = text[len(prefix) :]
             break
     digits = re.sub(r"[\s-]", "", text)
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # '¹' and '٣' are digits to isdigit()
         raise InputError(None, f"{value!r} is not an MMSI or IMO number", field="vessel")
     if kind is None:
         kind = "imo" if len(digits) == 7 else "mmsi"
