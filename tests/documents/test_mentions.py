@@ -122,6 +122,15 @@ def test_a_surname_names_the_person_named_before_but_a_first_name_does_not(
     assert links.get("Nicolas") is None
 
 
+def test_a_name_written_as_listed_may_cross_a_comma_but_not_a_sentence(
+    ofac_store: Store,
+) -> None:
+    links = _links(ofac_store, "Payments were routed to Maduro Moros, Nicolas in 2021.")
+    assert links["Maduro Moros Nicolas"] == "ofac-22790"
+    links = _links(ofac_store, "The ship sailed to Iran. Air strikes followed in May.")
+    assert "Iran Air" not in links and links["Iran"] is None
+
+
 # -- item 8: linear in the text ----------------------------------------------------------
 
 

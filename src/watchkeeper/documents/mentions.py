@@ -404,15 +404,19 @@ class MentionFinder:
         significant = [k for k in range(i, j) if tokens[k].key not in _CONNECTORS]
         if not significant:
             return False
-        n = span_of[significant[0]]
-        if n < 0 or any(span_of[k] != n for k in significant):
-            return False  # across punctuation or a line break
+        first, last = span_of[significant[0]], span_of[significant[-1]]
+        if first < 0 or any(span_of[k] < 0 for k in significant):
+            return False
+        if any(
+            _SENTENCE_END.search(text, tokens[k - 1].end, tokens[k].start) for k in range(i + 1, j)
+        ):
+            return False  # across sentences or lines; a comma may stand in "LAST, First"
         everyday_name = len(significant) == 1 and is_common_word(tokens[significant[0]].key)
         if everyday_name:
             word = tokens[significant[0]]
             if _sentence_start(tokens, significant[0], text) and not word.text.isupper():
                 return False
-        start, end = spans[n]
+        start, end = spans[first][0], spans[last][1]
         return all(
             _detachable(tokens[k], everyday=not everyday_name)
             for k in range(start, end)
