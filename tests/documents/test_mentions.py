@@ -131,6 +131,18 @@ def test_a_name_written_as_listed_may_cross_a_comma_but_not_a_sentence(
     assert "Iran Air" not in links and links["Iran"] is None
 
 
+def test_tail_numbers_of_every_icao_register_but_not_aircraft_types(ofac_store: Store) -> None:
+    gazetteer = _gazetteer(id(ofac_store), ofac_store)
+    text = (
+        "Mahan Air's A300 EP-MNG and a British jet, G-TEKV, flew past two F-35A fighters "
+        "and a B-52H."
+    )
+    aircraft = {
+        m.text: m.entity_id for m in MentionFinder(gazetteer).find(text, []) if m.kind == "aircraft"
+    }
+    assert aircraft == {"EP-MNG": "ofac-15438", "G-TEKV": None}
+
+
 # -- item 8: linear in the text ----------------------------------------------------------
 
 

@@ -3,11 +3,14 @@ places, vessels by IMO, aircraft by tail number, dates and money amounts."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 from watchkeeper.documents.gazetteer import (
@@ -83,9 +86,29 @@ _KIND_OF_SCHEMA = {"Vessel": "vessel", "Airplane": "aircraft"}
 _BIG_CITY = 100_000
 _PLACE_CUES = frozenset({"in", "at", "near", "from", "to", "into", "outside", "of"})
 _IMO = re.compile(r"\bIMO(?:\s*(?:No\.?|number|:))?\s*(\d{7})\b", re.I)
-_TAIL = re.compile(
-    r"\b(EP|YV|YK|RA|UP|EK|EX|4L|HZ|A6|A7|UR|EW|P|HL|YA|YI|JY|OD|SU|ST)-[A-Z0-9]{3,5}\b"
+REGISTERS = (
+    Path(__file__).resolve().parents[3] / "data" / "reference" / "icao" / "registers.json.gz"
 )
+
+
+@lru_cache(maxsize=1)
+def tail_pattern() -> re.Pattern[str]:
+    """A registration mark written with its dash ("EP-CAR", "YK-AKA", "4L-GEA"), for
+    every national register ICAO allocates (the bundled register table); not an aircraft
+    type ("F-35A", "B-52H")."""
+    with gzip.open(REGISTERS, "rt", encoding="utf-8") as f:
+        registers = json.load(f)["registers"]
+    prefixes = set()
+    for register in registers:
+        body = register.get("pattern", "").lstrip("^").replace("(", "(?:")
+        if body.endswith("-"):
+            prefixes.add(body[:-1])
+        elif re.fullmatch(r"[A-Z0-9()?:|]+", body) and len(body) >= 2:
+            prefixes.add(body)  # "YV", "HL": marks often written with a dash too
+    alternatives = "|".join(sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})-(?!\d{{2}}[A-Z]\b)[A-Z0-9]{{3,5}}\b")
+
+
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
@@ -691,7 +714,7 @@ class MentionFinder:
                     ),
                 )
             )
-        for m in _TAIL.finditer(text):
+        for m in tail_pattern().finditer(text):
             if not free(m.start(), m.end()):
                 continue
             entity = self._aircraft_by_tail(m.group(0))
