@@ -87,6 +87,8 @@ def test_a_name_is_never_cut_out_of_a_longer_one(ofac_store: Store) -> None:
     # VOYAGER is a former name of the listed tanker NAVARZ (ofac-15074).
     links = _links(ofac_store, "The tanker Athens Voyager called at Piraeus last week.")
     assert "ofac-15074" not in links.values()
+    # A listed everyday word ("CITY", ofac-46470) beside a country is another name.
+    assert "ofac-46470" not in _links(ofac_store, "The ship sailed from Panama City.").values()
     # As a whole name it is still found.
     assert _links(ofac_store, "The tanker, renamed from Voyager, called at Bandar Abbas.")[
         "Voyager"

@@ -255,16 +255,17 @@ def _bare(token: Token) -> str:
     return re.sub(r"['’]s$", "", token.text)
 
 
-def _detachable(token: Token, *, everyday: bool) -> bool:
+def _detachable(token: Token, *, everyday: bool, country: bool = True) -> bool:
     """A word that may stand beside a name without being part of it: a joining word, a
     title, a country ("Iranian", "Venezuela's"), a date, and with ``everyday`` an
-    everyday word that is no place ("Aircraft Operator MAHAN AIR")."""
+    everyday word that is no place ("Aircraft Operator MAHAN AIR"). Beside a name that is
+    an everyday word a country is part of another name ("Panama City")."""
     if (
         token.key in _CONNECTORS
         or token.key in _TITLES
         or _possessive(token)
         or _is_calendar(token)
-        or _country_word(token)
+        or (country and _country_word(token))
     ):
         return True
     return everyday and is_common_word(token.key) and token.key not in place_index()
@@ -441,7 +442,7 @@ class MentionFinder:
                 return False
         start, end = spans[first][0], spans[last][1]
         return all(
-            _detachable(tokens[k], everyday=not everyday_name)
+            _detachable(tokens[k], everyday=not everyday_name, country=not everyday_name)
             for k in range(start, end)
             if not i <= k < j
         )
