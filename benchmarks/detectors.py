@@ -146,11 +146,23 @@ def child_watchkeeper(path: Path, types: list[str] | None) -> dict[str, object]:
 MAX_GAP_HOURS = 14 * 24.0  # AisGapParams.max_gap_hours: longer is no longer one observation
 
 
+def _finish_gaps(gaps: pd.DataFrame, t0: float) -> dict[str, object]:
+    """Both peers' last steps: implied speed and distance from shore at both ends."""
+    from watchkeeper.movement.geo import shore_distance
+
+    gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
+    shore = shore_distance()
+    gaps["shore_a"] = shore.nm(gaps["lat"].to_numpy(), gaps["lon"].to_numpy())
+    gaps["shore_b"] = shore.nm(gaps["lat_next"].to_numpy(), gaps["lon_next"].to_numpy())
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "events": int(len(gaps)), "by_type": {"ais_gap": int(len(gaps))}}
+
+
 def child_pandas_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     """The peer: AIS gaps with pandas groupby/shift, the usual notebook way."""
     import duckdb
 
-    from watchkeeper.movement.geo import haversine_km, shore_distance
+    from watchkeeper.movement.geo import haversine_km
 
     con = duckdb.connect(str(path), read_only=True)
     t0 = time.perf_counter()
@@ -167,19 +179,12 @@ def child_pandas_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     dt = df["t_next"] - df["t"]
     gaps = df[(dt > hours * 3600) & (dt <= MAX_GAP_HOURS * 3600)].copy()
     gaps["km"] = haversine_km(gaps["lat"], gaps["lon"], gaps["lat_next"], gaps["lon_next"])
-    gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
-    shore = shore_distance()
-    gaps["shore_a"] = shore.nm(gaps["lat"].to_numpy(), gaps["lon"].to_numpy())
-    gaps["shore_b"] = shore.nm(gaps["lat_next"].to_numpy(), gaps["lon_next"].to_numpy())
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "events": int(len(gaps)), "by_type": {"ais_gap": int(len(gaps))}}
+    return _finish_gaps(gaps, t0)
 
 
 def child_duckdb_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
     """The SQL peer: AIS gaps as a DuckDB ``LEAD`` window over each vessel's reports."""
     import duckdb
-
-    from watchkeeper.movement.geo import shore_distance
 
     con = duckdb.connect(str(path), read_only=True)
     t0 = time.perf_counter()
@@ -205,12 +210,7 @@ def child_duckdb_gaps(path: Path, hours: float = 6.0) -> dict[str, object]:
         FROM paired WHERE t_next - t > {hours * 3600} AND t_next - t <= {MAX_GAP_HOURS * 3600}
         """
     ).df()
-    gaps["kn"] = gaps["km"] / 1.852 / ((gaps["t_next"] - gaps["t"]) / 3600.0)
-    shore = shore_distance()
-    gaps["shore_a"] = shore.nm(gaps["lat"].to_numpy(), gaps["lon"].to_numpy())
-    gaps["shore_b"] = shore.nm(gaps["lat_next"].to_numpy(), gaps["lon_next"].to_numpy())
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "events": int(len(gaps)), "by_type": {"ais_gap": int(len(gaps))}}
+    return _finish_gaps(gaps, t0)
 
 
 PEERS = ("pandas_gaps", "duckdb_gaps")
