@@ -152,3 +152,19 @@ def test_damaged_lines_read_in_batches_as_in_one_pass(data: bytes, batch: int) -
             read_air_file(path)  # the file reader: our error or a result, nothing else
         except InputError as exc:
             assert str(path) in str(exc)
+
+
+def test_a_damaged_field_name_reads_in_batches_as_in_one_pass() -> None:
+    """A record whose 'latitude' key lost a letter ('atitude'): read alone in a batch it
+    names no layout, but the file does; batches give what one pass gives (found by the
+    property test above on a full run)."""
+    lines = _lines(40)
+    damaged = [lines[0].replace('"latitude"', '"atitude"', 1), *lines[1:]]
+    assert damaged[0] != lines[0]
+    text = "".join(damaged)
+    one = read_jsonl_states(io.StringIO(text, newline=""), Path("q.jsonl"), batch_rows=10**9)
+    for batch in (1, 2, 7):
+        got = read_jsonl_states(io.StringIO(text, newline=""), Path("q.jsonl"), batch_rows=batch)
+        assert got.rows_read == one.rows_read
+        assert got.rejects == one.rejects
+        assert len(got.states) == len(one.states)

@@ -636,14 +636,26 @@ def read_jsonl_states(
     batches: list[ParsedStates] = []
     records: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
+    # Records name their own fields: a batch whose records lack a layout's field (a
+    # damaged key) is read as one pass over the whole file reads it, with every field
+    # any record named; a batch that still finds no layout waits for the file's end.
+    seen: set[str] = set()
+    waiting: list[dict[str, Any]] = []
 
-    def flush() -> None:
+    def flush(last: bool = False) -> None:
         if not records and batches:  # bad lines after the last full batch
             batches[-1].rejects.update(rejects)
             batches[-1].rows_read += sum(rejects.values())
             rejects.clear()
             return
         cols, n = records_to_columns(records, rejects)
+        seen.update(cols)
+        for key in seen.difference(cols):
+            cols[key] = [None] * n
+        if not last and find_layout({k.lower(): k for k in cols}) is None:
+            waiting.extend(records)
+            records.clear()
+            return
         parsed = map_columns(cols, n, path, "jsonl", ordered=False)
         parsed.rejects.update(rejects)
         parsed.rows_read = n + sum(rejects.values())
@@ -666,8 +678,9 @@ def read_jsonl_states(
                 flush()
         else:
             rejects["bad_record"] += 1
+    records[:0] = waiting
     if records or rejects or not batches:
-        flush()
+        flush(last=True)
     return join_batches(batches, path, "jsonl")
 
 
