@@ -122,3 +122,40 @@ def test_any_bytes_give_text_or_our_error(data: bytes) -> None:
     except InputError:
         return
     assert isinstance(doc.text, str)
+
+
+class _EndlessHandler(http.server.BaseHTTPRequestHandler):
+    """A server that announces no length and never stops sending."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b"Mahan Air flights resumed. " * 1024)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_url_download_is_capped(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document past WATCHKEEPER_INPUT_MAX_BYTES is refused while it downloads, both
+    when the server announces its length and when it streams without end."""
+    monkeypatch.setenv("WATCHKEEPER_INPUT_MAX_BYTES", "200000")
+    (tmp_path / "big.txt").write_bytes(b"x" * 300_000)
+    with pytest.raises(InputError, match="announced, over the cap of 200,000"):
+        load_source(f"{served}/big.txt")
+    assert "Quds Forces" in load_source(f"{served}/story.html").text
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(InputError, match="more than the cap of 200,000"):
+            load_source(f"http://127.0.0.1:{server.server_address[1]}/", timeout=10)
+    finally:
+        server.shutdown()

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import httpx
 
 from watchkeeper.errors import InputError
-from watchkeeper.io import read_bytes, read_stream
+from watchkeeper.io import InputLimits, read_bytes, read_stream
 
 
 @dataclass(frozen=True)
@@ -99,20 +99,45 @@ def from_bytes(data: bytes, source: str, media_type: str | None = None) -> Sourc
     return SourceText(text.replace("\r\n", "\n").replace("\r", "\n"), source, kind)
 
 
+def _download(source: str, timeout: float) -> SourceText:
+    """An http(s) document, read in chunks and refused past the input cap
+    (``WATCHKEEPER_INPUT_MAX_BYTES``) before more of it is held in memory: a server
+    that sends an endless body costs the cap, not the machine."""
+    cap = InputLimits.from_env().max_bytes
+    try:
+        with httpx.stream("GET", source, timeout=timeout, follow_redirects=True) as response:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise InputError(
+                    source,
+                    f"{int(declared):,} bytes announced, over the cap of {cap:,} bytes "
+                    "(WATCHKEEPER_INPUT_MAX_BYTES)",
+                )
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise InputError(
+                        source,
+                        f"more than the cap of {cap:,} bytes (WATCHKEEPER_INPUT_MAX_BYTES)",
+                    )
+                chunks.append(chunk)
+            ctype = response.headers.get("content-type", "").split(";")[0].strip() or None
+    except httpx.HTTPError as exc:
+        raise InputError(source, f"download failed: {exc}") from exc
+    if ctype not in ("text/html", "application/pdf", "text/plain"):
+        ctype = None
+    return from_bytes(b"".join(chunks), source, ctype)
+
+
 def load_source(source: str, *, timeout: float = 30.0) -> SourceText:
     """Read a path, ``-`` (stdin) or an http(s) URL the user gave."""
     if source == "-":
         return from_bytes(read_stream(sys.stdin.buffer, "-"), "-")
     if urlparse(source).scheme in ("http", "https"):
-        try:
-            response = httpx.get(source, timeout=timeout, follow_redirects=True)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise InputError(source, f"download failed: {exc}") from exc
-        ctype = response.headers.get("content-type", "").split(";")[0].strip() or None
-        if ctype not in ("text/html", "application/pdf", "text/plain"):
-            ctype = None
-        return from_bytes(response.content, source, ctype)
+        return _download(source, timeout)
     path = Path(source)
     if not path.is_file():
         raise InputError(source, "no such file")
