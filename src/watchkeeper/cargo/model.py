@@ -65,6 +65,7 @@ class ShipmentLine:
     currency: str | None = None
     vessel_name: str | None = None
     vessel_imo: str | None = None
+    vessel_flag: str | None = None  # ISO alpha-2 the papers give for the vessel's flag
     flight_number: str | None = None
     aircraft_registration: str | None = None
     origin_country: str | None = None
