@@ -1,0 +1,463 @@
+"""The questions users ask of the graph: who owns this (``owners``), what does it hold
+(``holdings``), how are these two joined (``paths``) and what is around it
+(``neighbourhood``). Every answer names the statements behind it: each step is one
+relation, told in words ("A owns 60% of B", "C is ISM manager of vessel D"), with its
+source and dates.
+
+They read a graph view as of a date (``graph.view.load_view``): anything with
+``nodes``, ``relations`` (already those in force on the date) and ``listed`` per regime.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from watchkeeper.errors import InputError, WatchkeeperError
+from watchkeeper.graph.model import CONTROL_KINDS, Node, Relation, RelationKind
+
+# Relations whose holder sits "above" the held party in an ownership tree.
+TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS
+
+
+class GraphLike(Protocol):
+    """What the questions read: a view of the graph on one date."""
+
+    @property
+    def nodes(self) -> Mapping[str, Node]: ...
+
+    @property
+    def relations(self) -> Sequence[Relation]: ...
+
+    @property
+    def listed(self) -> Mapping[str, AbstractSet[str]]: ...
+
+
+class EntityNotFound(WatchkeeperError):
+    """No node has this id or this exact name."""
+
+
+class AmbiguousEntity(InputError):
+    """An exact name that several nodes carry: the candidates are in ``candidates``."""
+
+    def __init__(self, query: str, candidates: Sequence[Node]) -> None:
+        self.candidates = list(candidates)
+        listed = "; ".join(f"{n.id} ({n.schema}, {n.name})" for n in self.candidates[:20])
+        more = f" and {len(self.candidates) - 20} more" if len(self.candidates) > 20 else ""
+        super().__init__(
+            None,
+            f"{query!r} names {len(self.candidates)} parties: {listed}{more}; ask by id",
+            field="entity",
+        )
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def node_of(view: GraphLike, node_id: str) -> Node:
+    """The node record, or a bare one when a relation names a party no node describes."""
+    node = view.nodes.get(node_id)
+    return node if node is not None else Node(id=node_id, name=node_id, schema="LegalEntity")
+
+
+def resolve(view: GraphLike, query: str) -> str:
+    """The node id ``query`` means: a node id, or an exact name (case and spacing
+    ignored). Several parties with that name: ``AmbiguousEntity`` listing them; none:
+    ``EntityNotFound``."""
+    if query in view.nodes:
+        return query
+    for rel in view.relations:
+        if query in (rel.holder, rel.held):
+            return query
+    wanted = _fold(query)
+    found = [n for n in view.nodes.values() if _fold(n.name) == wanted]
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        raise AmbiguousEntity(query, sorted(found, key=lambda n: n.id))
+    raise EntityNotFound(f"no party in the graph has the id or the exact name {query!r}")
+
+
+def listed_regimes(view: GraphLike, node_id: str) -> list[str]:
+    """The regimes whose lists name ``node_id``."""
+    return sorted(r for r, ids in view.listed.items() if node_id in ids)
+
+
+# -- telling a relation in words ----------------------------------------------------
+
+
+def _dates(rel: Relation) -> str:
+    if rel.start and rel.end:
+        return f"{rel.start.isoformat()} to {rel.end.isoformat()}"
+    if rel.start:
+        return f"since {rel.start.isoformat()}"
+    if rel.end:
+        return f"until {rel.end.isoformat()}"
+    return ""
+
+
+def _role(rel: Relation, default: str) -> str:
+    role = rel.role.strip() or (rel.interests[0] if rel.interests else "")
+    return role.lower() if role else default
+
+
+def describe(rel: Relation, holder: str, held: str) -> str:
+    """One statement in words, holder first: ``"A owns 60% of B"``, ``"C is ism manager
+    of vessel D"``, ``"E is linked to F"``; its dates follow in brackets."""
+    share = rel.share.describe() if rel.share is not None else "an unstated share"
+    if rel.share is not None and rel.share.low == 0.0 and rel.share.high == 1.0:
+        share = "an unknown share"
+    text = {
+        "ownership": f"{holder} owns {share} of {held}",
+        "voting": f"{holder} holds {share} of the votes in {held}",
+        "control": f"{holder} controls {held}" + (f" ({_role(rel, '')})" if _role(rel, "") else ""),
+        "directorship": f"{holder} is {_role(rel, 'a director')} of {held}",
+        "membership": f"{holder} is a member of {held}",
+        "family": f"{holder} is family ({_role(rel, 'relative')}) of {held}",
+        "associate": f"{holder} is an associate of {held}",
+        "representation": f"{holder} represents {held}",
+        "unknown_link": f"{holder} is linked to {held}",
+        "vessel_owner": f"{holder} is registered owner of vessel {held}",
+        "vessel_manager": f"{holder} is {_role(rel, 'manager')} of vessel {held}",
+        "aircraft_operator": f"{holder} operates aircraft {held}",
+    }.get(rel.kind, f"{holder} {rel.kind} {held}")
+    dates = _dates(rel)
+    return f"{text} ({dates})" if dates else text
+
+
+def relation_dict(rel: Relation) -> dict[str, Any]:
+    """A relation as JSON: its share as a range and as text, dates ISO."""
+    return {
+        "id": rel.id,
+        "kind": rel.kind,
+        "holder": rel.holder,
+        "held": rel.held,
+        "share": None
+        if rel.share is None
+        else {
+            "low": rel.share.low,
+            "high": rel.share.high,
+            "low_exclusive": rel.share.low_exclusive,
+            "high_exclusive": rel.share.high_exclusive,
+            "text": rel.share.describe(),
+        },
+        "interests": list(rel.interests),
+        "direct": rel.direct,
+        "role": rel.role,
+        "start": rel.start.isoformat() if rel.start else None,
+        "end": rel.end.isoformat() if rel.end else None,
+        "source": rel.source_ref,
+    }
+
+
+def node_dict(node: Node, listed: Iterable[str] = ()) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "name": node.name,
+        "schema": node.schema,
+        "country": node.country,
+        "identifiers": {k: list(v) for k, v in node.identifiers.items()},
+        "unknown": node.unknown,
+        "listed": list(listed),
+        "source": node.source_ref,
+    }
+
+
+# -- adjacency ------------------------------------------------------------------------
+
+
+@dataclass
+class _Adjacency:
+    up: dict[str, list[Relation]] = field(default_factory=dict)  # held -> relations
+    down: dict[str, list[Relation]] = field(default_factory=dict)  # holder -> relations
+
+    @classmethod
+    def of(cls, relations: Iterable[Relation], kinds: AbstractSet[str] | None) -> _Adjacency:
+        adj = cls()
+        for rel in relations:
+            if kinds is not None and rel.kind not in kinds:
+                continue
+            adj.up.setdefault(rel.held, []).append(rel)
+            adj.down.setdefault(rel.holder, []).append(rel)
+        for rels in (*adj.up.values(), *adj.down.values()):
+            rels.sort(key=lambda r: (r.kind, r.holder, r.held, r.id))
+        return adj
+
+    def around(self, node_id: str) -> Iterable[tuple[str, Relation]]:
+        """(the party at the other end, the relation), both directions."""
+        for rel in self.down.get(node_id, ()):
+            yield rel.held, rel
+        for rel in self.up.get(node_id, ()):
+            yield rel.holder, rel
+
+
+# -- ownership trees ----------------------------------------------------------------
+
+
+@dataclass
+class TreeNode:
+    """One party in an owners or holdings tree. ``relation`` joins it to its parent in
+    the tree (None at the root); ``cycle`` marks a party already on the way from the
+    root (its branch stops there); ``cut`` a party whose own branches lie deeper than
+    asked."""
+
+    node: Node
+    listed: list[str]
+    relation: Relation | None = None
+    text: str = ""
+    children: list[TreeNode] = field(default_factory=list)
+    cycle: bool = False
+    cut: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.node.id,
+            "name": self.node.name,
+            "schema": self.node.schema,
+            "country": self.node.country,
+            "unknown": self.node.unknown,
+            "listed": self.listed,
+            "relation": None if self.relation is None else relation_dict(self.relation),
+            "text": self.text,
+            "cycle": self.cycle,
+            "cut": self.cut,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+    def walk(self, depth: int = 0) -> Iterable[tuple[int, TreeNode]]:
+        """(depth, node) for the whole tree, parents before children."""
+        yield depth, self
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+def _tree(
+    view: GraphLike, entity: str, depth: int, *, upward: bool, kinds: AbstractSet[str]
+) -> TreeNode:
+    if depth < 0:
+        raise InputError(None, f"depth {depth} is negative", field="depth")
+    root_id = resolve(view, entity)
+    adj = _Adjacency.of(view.relations, kinds)
+    edges = adj.up if upward else adj.down
+
+    def build(node_id: str, rel: Relation | None, on_path: frozenset[str], left: int) -> TreeNode:
+        node = node_of(view, node_id)
+        out = TreeNode(node=node, listed=listed_regimes(view, node_id), relation=rel)
+        if rel is not None:
+            out.text = describe(rel, node_of(view, rel.holder).name, node_of(view, rel.held).name)
+        if node_id in on_path:
+            out.cycle = True
+            return out
+        nexts = edges.get(node_id, [])
+        if left == 0:
+            out.cut = bool(nexts)
+            return out
+        path = on_path | {node_id}
+        for r in nexts:
+            out.children.append(build(r.holder if upward else r.held, r, path, left - 1))
+        return out
+
+    return build(root_id, None, frozenset(), depth)
+
+
+def owners(
+    view: GraphLike, entity: str, depth: int = 3, *, kinds: AbstractSet[str] = TREE_KINDS
+) -> TreeNode:
+    """Who holds ``entity`` (an id or an exact name), up to ``depth`` levels: holders of
+    shares, votes or control, each with the statement, share, dates and source. A party
+    met again on its own branch is marked ``cycle`` and not followed."""
+    return _tree(view, entity, depth, upward=True, kinds=kinds)
+
+
+def holdings(
+    view: GraphLike, entity: str, depth: int = 3, *, kinds: AbstractSet[str] = TREE_KINDS
+) -> TreeNode:
+    """What ``entity`` holds, down to ``depth`` levels; as ``owners``, the other way."""
+    return _tree(view, entity, depth, upward=False, kinds=kinds)
+
+
+# -- paths --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One relation walked from ``source`` to ``target``. ``forward``: walked from its
+    holder to the held party (False: against the statement's direction)."""
+
+    source: str
+    target: str
+    relation: Relation
+    forward: bool
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "to": self.target,
+            "forward": self.forward,
+            "text": self.text,
+            "relation": relation_dict(self.relation),
+        }
+
+
+@dataclass(frozen=True)
+class Path:
+    """A chain of statements from one party to another."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def nodes(self) -> list[str]:
+        return [self.steps[0].source, *(s.target for s in self.steps)] if self.steps else []
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "length": len(self.steps),
+            "nodes": self.nodes,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+def paths(
+    view: GraphLike,
+    a: str,
+    b: str,
+    max_len: int = 6,
+    kinds: AbstractSet[str] | None = None,
+    *,
+    limit: int = 10,
+) -> list[Path]:
+    """The shortest chains of statements joining ``a`` and ``b`` (ids or exact names)
+    over any relation kind (or only ``kinds``), walked either way, at most ``max_len``
+    steps; every shortest chain when several tie, up to ``limit``. Empty when none is
+    that short. Each step says the relation in words with its source and dates."""
+    if max_len < 1:
+        raise InputError(None, f"max_len {max_len} is below 1", field="max_len")
+    start, goal = resolve(view, a), resolve(view, b)
+    if start == goal:
+        return []
+    adj = _Adjacency.of(view.relations, kinds)
+    # Breadth first from start; each party keeps every (previous party, relation) that
+    # reaches it at its shortest distance, so all tied shortest chains can be rebuilt.
+    dist = {start: 0}
+    preds: dict[str, list[tuple[str, Relation]]] = {}
+    frontier = [start]
+    while frontier and goal not in dist and dist[frontier[0]] < max_len:
+        level = dist[frontier[0]] + 1
+        nxt: list[str] = []
+        for here in frontier:
+            for there, rel in adj.around(here):
+                seen = dist.get(there)
+                if seen is None:
+                    dist[there] = level
+                    nxt.append(there)
+                    preds[there] = [(here, rel)]
+                elif seen == level:
+                    preds[there].append((here, rel))
+        frontier = nxt
+    if goal not in dist:
+        return []
+    names = {n: node_of(view, n).name for n in dist}
+
+    def step(here: str, there: str, rel: Relation) -> Step:
+        forward = rel.holder == here and rel.held == there
+        text = describe(
+            rel,
+            names.get(rel.holder, rel.holder),
+            names.get(rel.held, rel.held),
+        )
+        return Step(source=here, target=there, relation=rel, forward=forward, text=text)
+
+    found: list[Path] = []
+    # Depth first back from goal, stopping at ``limit`` chains.
+    stack: list[tuple[str, tuple[Step, ...]]] = [(goal, ())]
+    while stack and len(found) < limit:
+        here, tail = stack.pop()
+        if here == start:
+            found.append(Path(tail))
+            continue
+        for prev, rel in reversed(preds[here]):
+            stack.append((prev, (step(prev, here, rel), *tail)))
+    return sorted(found, key=lambda p: [s.relation.id for s in p.steps])
+
+
+# -- neighbourhood ------------------------------------------------------------------
+
+
+@dataclass
+class Neighbourhood:
+    """The parties within ``depth`` relations of ``center`` and every relation among
+    them. ``truncated``: ``max_nodes`` was reached before the last level was done."""
+
+    center: str
+    depth: int
+    nodes: list[Node]
+    relations: list[Relation]
+    listed: dict[str, list[str]]
+    truncated: bool = False
+
+    def __iter__(self) -> Any:
+        # (nodes, relations) = neighbourhood(...) reads as the pair it is.
+        return iter((self.nodes, self.relations))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "center": self.center,
+            "depth": self.depth,
+            "truncated": self.truncated,
+            "nodes": [node_dict(n, self.listed.get(n.id, ())) for n in self.nodes],
+            "relations": [relation_dict(r) for r in self.relations],
+        }
+
+
+def neighbourhood(
+    view: GraphLike,
+    entity: str,
+    depth: int = 1,
+    *,
+    kinds: AbstractSet[str] | None = None,
+    max_nodes: int = 5000,
+) -> Neighbourhood:
+    """The parties within ``depth`` relations of ``entity`` (either direction, any kind
+    or only ``kinds``) and the relations among them, for a graph view. At most
+    ``max_nodes`` parties (``truncated`` says when some were left out)."""
+    if depth < 0:
+        raise InputError(None, f"depth {depth} is negative", field="depth")
+    center = resolve(view, entity)
+    adj = _Adjacency.of(view.relations, kinds)
+    seen = {center: 0}
+    queue = deque([center])
+    truncated = False
+    while queue:
+        here = queue.popleft()
+        if seen[here] == depth:
+            continue
+        for there, _rel in adj.around(here):
+            if there in seen:
+                continue
+            if len(seen) >= max_nodes:
+                truncated = True
+                break
+            seen[there] = seen[here] + 1
+            queue.append(there)
+    relations: dict[str, Relation] = {}
+    for node_id in seen:
+        for there, rel in adj.around(node_id):
+            if there in seen:
+                relations[rel.id] = rel
+    nodes = [node_of(view, n) for n in sorted(seen, key=lambda n: (seen[n], n))]
+    return Neighbourhood(
+        center=center,
+        depth=depth,
+        nodes=nodes,
+        relations=sorted(relations.values(), key=lambda r: r.id),
+        listed={n.id: listed_regimes(view, n.id) for n in nodes},
+        truncated=truncated,
+    )
