@@ -52,7 +52,7 @@ def reference(
         if not new:
             break
         blocked |= new
-    possible = set(np.flatnonzero(listed).tolist())
+    possible = set(blocked)  # B is within P even where stated shares exceed 100%
     while True:
         could: dict[int, float] = {}
         rest: dict[int, float] = {}
@@ -169,6 +169,12 @@ OFAC_EXAMPLES = [
         "closed cycle",
         case(3, [(0, 1, 0.6, 0.6), (1, 0, 0.6, 0.6)], [2]),
         [0, 0, 2],
+    ),
+    (  # shares stated above 100% (X 60%, C 60% of A): A is blocked, and so it counts
+        # towards P too: its 30-60% of B makes B possibly blocked
+        "over-stated register",
+        case(5, [(X, A, 0.6, 0.6), (C, A, 0.6, 0.6), (A, B, 0.3, 0.6)], [X]),
+        [2, 0, 2, 1, 0],
     ),
     (  # duplicate statements are summed: two 25% holdings of one share class each
         "duplicates",

@@ -9,9 +9,11 @@ nodes that joined the set in the previous round):
   at least 50% (``sum(low) >= 0.5 - 1e-9``). A blocked intermediate passes on its whole
   holding, no multiplication along the chain; only blocked owners count (OFAC's
   August 2014 guidance and FAQs 398-402).
-- **possibly blocked** -- the least set P with: listed, or
+- **possibly blocked** -- the least set P with: listed, or in B, or
   ``min(sum of high from owners in P or unknown, 1 - sum of low from the other known
-  owners) >= 0.5 - 1e-9``: the ranges and unknown holders could make up 50%.
+  owners) >= 0.5 - 1e-9``: the ranges and unknown holders could make up 50%. (B is
+  part of the rule so that B is within P even when a register's shares add up to more
+  than 100%.)
 
 Each round is one Spark job (a join, an aggregation, a checkpoint that cuts the plan's
 lineage, so twenty rounds do not build a twenty-deep plan) and one emptiness check.
@@ -106,15 +108,16 @@ def blocked_spark(edges: DataFrame, listed: DataFrame) -> DataFrame:
 
 
 def possibly_blocked_spark(
-    edges: DataFrame, listed: DataFrame, unknown: DataFrame | None = None
+    edges: DataFrame, seeds: DataFrame, unknown: DataFrame | None = None
 ) -> DataFrame:
-    """Nodes that could be blocked given share ranges and unknown holders (a superset
-    of ``blocked_spark`` on consistent registers), one row each: ``node, round``.
-    ``edges``: ``holder, held, low, high``; ``listed`` and ``unknown``: ``node``."""
+    """Nodes that could be blocked given share ranges and unknown holders, one row
+    each: ``node, round`` (0: a seed). ``edges``: ``holder, held, low, high``;
+    ``seeds``: ``node``, the listed parties and the blocked ones (``blocked_spark``);
+    ``unknown``: ``node``, holders of unknown identity."""
     from pyspark.sql import functions as F
 
     _check(edges, EDGE_COLUMNS, "edges")
-    _check(listed, ("node",), "listed")
+    _check(seeds, ("node",), "seeds")
     if unknown is not None:
         _check(unknown, ("node",), "unknown")
     holdings = edges.select(
@@ -127,7 +130,7 @@ def possibly_blocked_spark(
     # this minus what the owners in P (or unknown) hold.
     stated = holdings.groupBy("node").agg(F.sum("low").alias("total"))
     state = _cut(
-        listed.select("node")
+        seeds.select("node")
         .distinct()
         .select(
             "node",
@@ -205,7 +208,7 @@ def ofac_statuses_spark(
     edges = edges.persist()
     try:
         blocked = blocked_spark(edges, listed).select("node", F.lit(BLOCKED).alias("status"))
-        possible = possibly_blocked_spark(edges, listed, unknown).select(
+        possible = possibly_blocked_spark(edges, blocked.select("node"), unknown).select(
             "node", F.lit(POSSIBLY_BLOCKED).alias("status")
         )
         return _cut(
