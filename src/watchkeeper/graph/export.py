@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from watchkeeper.graph.model import Node, Relation
+from watchkeeper.graph.queries import NodeLike, node_sources
 
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 # GEXF 1.2 is what Gephi and networkx (read_gexf) read.
@@ -38,14 +39,14 @@ EDGE_ATTRS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _node_values(node: Node, listed: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+def _node_values(node: NodeLike, listed: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     return {
         "label": node.name,
         "schema": node.schema,
         "country": node.country,
         "listed": ",".join(listed.get(node.id, ())),
         "unknown": node.unknown,
-        "source": node.source_ref,
+        "source": " ".join(node_sources(node)) or None,
     }
 
 
@@ -77,7 +78,7 @@ def _text(value: Any) -> str:
     return _clean(repr(value) if isinstance(value, float) else str(value))
 
 
-def _endpoints(nodes: Sequence[Node], relations: Sequence[Relation]) -> list[Node]:
+def _endpoints(nodes: Sequence[NodeLike], relations: Sequence[Relation]) -> list[NodeLike]:
     """The nodes, plus a bare node for any party a relation names but no node describes
     (both formats refuse an edge to a node they do not hold)."""
     known = {n.id for n in nodes}
@@ -90,7 +91,7 @@ def _endpoints(nodes: Sequence[Node], relations: Sequence[Relation]) -> list[Nod
 
 
 def to_graphml(
-    nodes: Sequence[Node],
+    nodes: Sequence[NodeLike],
     relations: Sequence[Relation],
     listed: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
@@ -136,7 +137,7 @@ def to_graphml(
 
 
 def to_gexf(
-    nodes: Sequence[Node],
+    nodes: Sequence[NodeLike],
     relations: Sequence[Relation],
     listed: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:

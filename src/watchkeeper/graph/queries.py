@@ -23,11 +23,33 @@ from watchkeeper.graph.model import CONTROL_KINDS, Node, Relation, RelationKind
 TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS
 
 
+class NodeLike(Protocol):
+    """A party as a view holds it (``graph.model.Node``, ``graph.view.ViewNode``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def schema(self) -> str: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+    @property
+    def identifiers(self) -> Mapping[str, tuple[str, ...]]: ...
+
+    @property
+    def unknown(self) -> bool: ...
+
+
 class GraphLike(Protocol):
     """What the questions read: a view of the graph on one date."""
 
     @property
-    def nodes(self) -> Mapping[str, Node]: ...
+    def nodes(self) -> Mapping[str, NodeLike]: ...
 
     @property
     def relations(self) -> Sequence[Relation]: ...
@@ -43,7 +65,7 @@ class EntityNotFound(WatchkeeperError):
 class AmbiguousEntity(InputError):
     """An exact name that several nodes carry: the candidates are in ``candidates``."""
 
-    def __init__(self, query: str, candidates: Sequence[Node]) -> None:
+    def __init__(self, query: str, candidates: Sequence[NodeLike]) -> None:
         self.candidates = list(candidates)
         listed = "; ".join(f"{n.id} ({n.schema}, {n.name})" for n in self.candidates[:20])
         more = f" and {len(self.candidates) - 20} more" if len(self.candidates) > 20 else ""
@@ -58,7 +80,7 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def node_of(view: GraphLike, node_id: str) -> Node:
+def node_of(view: GraphLike, node_id: str) -> NodeLike:
     """The node record, or a bare one when a relation names a party no node describes."""
     node = view.nodes.get(node_id)
     return node if node is not None else Node(id=node_id, name=node_id, schema="LegalEntity")
@@ -70,6 +92,10 @@ def resolve(view: GraphLike, query: str) -> str:
     ``EntityNotFound``."""
     if query in view.nodes:
         return query
+    # A source's own node id (``shadow_fleet:company:5947073``) means its canonical one.
+    canonical: Mapping[str, str] = getattr(view, "canonical", {})
+    if query in canonical:
+        return canonical[query]
     for rel in view.relations:
         if query in (rel.holder, rel.held):
             return query
@@ -154,7 +180,19 @@ def relation_dict(rel: Relation) -> dict[str, Any]:
     }
 
 
-def node_dict(node: Node, listed: Iterable[str] = ()) -> dict[str, Any]:
+def node_sources(node: NodeLike) -> list[str]:
+    """Where a party was stated: each source's record (a view's provenance), or the
+    record of a plain node."""
+    out = []
+    for origin in getattr(node, "provenance", ()):
+        out.append(origin.source_ref or f"{origin.source}:{origin.id}")
+    ref = getattr(node, "source_ref", "")
+    if ref and ref not in out:
+        out.append(ref)
+    return out
+
+
+def node_dict(node: NodeLike, listed: Iterable[str] = ()) -> dict[str, Any]:
     return {
         "id": node.id,
         "name": node.name,
@@ -163,7 +201,7 @@ def node_dict(node: Node, listed: Iterable[str] = ()) -> dict[str, Any]:
         "identifiers": {k: list(v) for k, v in node.identifiers.items()},
         "unknown": node.unknown,
         "listed": list(listed),
-        "source": node.source_ref,
+        "sources": node_sources(node),
     }
 
 
@@ -205,7 +243,7 @@ class TreeNode:
     root (its branch stops there); ``cut`` a party whose own branches lie deeper than
     asked."""
 
-    node: Node
+    node: NodeLike
     listed: list[str]
     relation: Relation | None = None
     text: str = ""
@@ -398,7 +436,7 @@ class Neighbourhood:
 
     center: str
     depth: int
-    nodes: list[Node]
+    nodes: list[NodeLike]
     relations: list[Relation]
     listed: dict[str, list[str]]
     truncated: bool = False
