@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from watchkeeper.graph.lists import REGIME_SOURCES
 from watchkeeper.graph.model import Node
 
 if TYPE_CHECKING:
@@ -26,10 +27,11 @@ if TYPE_CHECKING:
     from watchkeeper.store import Store
 
 # A name alone must score this high to say a node *is* a listed entity. The screening
-# engine's match threshold (0.7) is tuned to raise hits for a human to review; here the
-# answer is acted on without review (it can make a company blocked), so only names that
-# agree in every part pass: on the screening dev split a score of 0.9 or more is a
-# full-name agreement with at most a spelling variant.
+# engine's match threshold (0.7) raises hits for a human to review; here the answer is
+# acted on unreviewed (it can make a company blocked), so a name must agree in every
+# part: on the bundled lists 'Iran Air' scores 0.866 against IRAN AIRCRAFT INDUSTRIES
+# (another company) and 1.0 against IRAN AIR; 'Sterling Shipping Inc' 1.0 against
+# STERLING SHIPPING INCORPORATED (tests/graph/test_resolve.py).
 NAME_THRESHOLD = 0.9
 
 # Node identifier kind -> the FtM properties of list entities that carry it.
@@ -57,6 +59,10 @@ _VESSELS = frozenset({"Vessel"})
 ID_SCHEMATA: dict[str, frozenset[str]] = {"imo": _VESSELS}
 
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+# Names a reader makes up for a party its file does not name ("IMO company 5947073").
+_PLACEHOLDER = re.compile(r"^IMO( company)? \d+$", re.IGNORECASE)
+# Lists whose entries are blocked by some regime (graph.lists.REGIME_SOURCES).
+_BLOCKING = frozenset(s for sources in REGIME_SOURCES.values() for s in sources)
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,7 @@ def screen_by_name(screener: Screener, *, threshold: float = NAME_THRESHOLD) -> 
     from watchkeeper.screening import Query
 
     def screen(node: Node) -> Resolution | None:
-        if node.unknown or not node.name.strip():
+        if node.unknown or not node.name.strip() or _PLACEHOLDER.match(node.name):
             return None
         properties: dict[str, list[str]] = {"name": [node.name]}
         if node.country:
@@ -225,11 +231,17 @@ def screen_by_name(screener: Screener, *, threshold: float = NAME_THRESHOLD) -> 
                 )
             except InputError:
                 return None  # a name too short to screen
-        hits = screener.screen(query, threshold=threshold, limit=2)
-        if not hits or hits[0].score < threshold:
+        hits = [h for h in screener.screen(query, threshold=threshold, limit=3) if h.match]
+        # A name shared by two ships or companies with different IMO numbers, LEIs...
+        # is two parties ('Seagull', IMO 9270517, is not the listed SEAGULL, IMO 9231626).
+        hits = [h for h in hits if not _identifiers_differ(node, h.entity.properties)]
+        if len(hits) > 1:
+            # The same party on a blocking list and, under its own id, on an export
+            # list (the CSL's 'Mahan Airways' beside OFAC's MAHAN AIR): the blocking
+            # list's entry. Two blocking entries that fit as well: not ours to pick.
+            hits = [h for h in hits if _BLOCKING.intersection(h.entity.datasets)]
+        if len(hits) != 1:
             return None
-        if len(hits) > 1 and hits[1].score >= threshold:
-            return None  # two listed entities fit as well: not this one's to decide
         hit = hits[0]
         why = "; ".join(e.detail for e in hit.explanations[:3])
         return Resolution(
@@ -240,6 +252,24 @@ def screen_by_name(screener: Screener, *, threshold: float = NAME_THRESHOLD) -> 
         )
 
     return screen
+
+
+def _identifiers_differ(node: Node, properties: dict[str, list[str]]) -> bool:
+    """Both state an identifier of one kind and no value is the same."""
+    mine: dict[str, set[str]] = defaultdict(set)
+    for kind, key in node_identifiers(node):
+        if kind != "registration":  # registers number differently (with or without a prefix)
+            mine[kind].add(key)
+    for kind, keys in mine.items():
+        listed = {
+            normal_identifier(kind, raw)
+            for prop in ID_PROPS.get(kind, ())
+            for raw in properties.get(prop, [])
+        }
+        listed.discard(None)
+        if listed and not (listed & keys):
+            return True
+    return False
 
 
 def resolve_nodes(

@@ -163,13 +163,9 @@ def store_graph_batch(
     check_batch(batch)
     file_hash = files_hash(batch.files)
     digest = batch_digest(batch)
-    row = store.con.execute(
-        f"SELECT {_COLS} FROM graph_versions WHERE source = ? AND file_hash = ? AND digest = ? "
-        "ORDER BY version_id LIMIT 1",
-        [batch.source, file_hash, digest],
-    ).fetchone()
-    if row is not None:
-        return _version(row), False
+    known = _loaded(store, batch.source, file_hash, digest)
+    if known is not None:
+        return known, False
     loaded_at = datetime.now(UTC)
     counts: dict[str, Any] = {"kinds": _kind_counts(batch.relations), **batch.counts}
     if resolutions:
@@ -209,6 +205,21 @@ def store_graph_batch(
         if resolutions:
             _write_resolutions(con, vid, resolutions)
     return version, True
+
+
+def loaded_graph_version(store: Store, batch: GraphBatch) -> GraphVersion | None:
+    """The version this batch was already stored as (same source, files and
+    statements), if any: lets a caller skip resolving it again."""
+    return _loaded(store, batch.source, files_hash(batch.files), batch_digest(batch))
+
+
+def _loaded(store: Store, source: str, file_hash: str, digest: str) -> GraphVersion | None:
+    row = store.con.execute(
+        f"SELECT {_COLS} FROM graph_versions WHERE source = ? AND file_hash = ? AND digest = ? "
+        "ORDER BY version_id LIMIT 1",
+        [source, file_hash, digest],
+    ).fetchone()
+    return _version(row) if row is not None else None
 
 
 def store_resolutions(store: Store, version_id: int, resolutions: Mapping[str, Resolution]) -> None:
