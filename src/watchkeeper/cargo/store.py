@@ -1,0 +1,205 @@
+"""Shipment lines in the store: ``shipment_lines`` and ``cargo_batches`` (schema
+``store/schema/080_cargo.sql``). A batch is written in one transaction: every line
+of the file, or none."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from watchkeeper.cargo.model import Party, ShipmentLine
+from watchkeeper.errors import InputError
+
+if TYPE_CHECKING:
+    from watchkeeper.store import Store
+
+# Columns of shipment_lines besides line_id and batch_id: every ShipmentLine field.
+_FIELDS = tuple(f.name for f in dataclasses.fields(ShipmentLine))
+
+
+@dataclass(frozen=True)
+class CargoBatch:
+    batch_id: int
+    layout: str
+    sources: tuple[str, ...]
+    source_hash: str
+    lines: int
+    shipments: int
+    ingested_at: datetime
+
+
+def _parties_json(parties: tuple[Party, ...], cache: dict[tuple[Party, ...], str]) -> str:
+    text = cache.get(parties)
+    if text is None:
+        text = json.dumps(
+            [
+                {"role": p.role, "name": p.name, "country": p.country, "address": p.address}
+                for p in parties
+            ],
+            ensure_ascii=False,
+        )
+        cache[parties] = text
+    return text
+
+
+def store_batch(
+    store: Store,
+    lines: Sequence[ShipmentLine],
+    *,
+    sources: Sequence[str],
+    layout: str,
+    source_hash: str,
+) -> CargoBatch:
+    """Write one batch of lines in one transaction. A line id twice in the batch, or
+    already stored from another batch, is InputError naming the line's source row;
+    nothing of the batch is then stored."""
+    import pyarrow as pa
+
+    seen: dict[str, str] = {}
+    for line in lines:
+        if (first := seen.get(line.line_id)) is not None:
+            path, _, row = line.source_ref.rpartition(":")
+            raise InputError(
+                path or line.source_ref,
+                f"shipment line {line.line_id} is already in this file at {first}",
+                line=int(row) if row.isdigit() else None,
+            )
+        seen[line.line_id] = line.source_ref
+    cache: dict[tuple[Party, ...], str] = {}
+    columns: dict[str, list[Any]] = {"line_id": [ln.line_id for ln in lines]}
+    for name in _FIELDS:
+        if name == "parties":
+            columns[name] = [_parties_json(ln.parties, cache) for ln in lines]
+        elif name in ("transit_countries", "notes"):
+            columns[name] = [list(getattr(ln, name)) for ln in lines]
+        else:
+            columns[name] = [getattr(ln, name) for ln in lines]
+    shipments = len({ln.shipment_id for ln in lines})
+    now = datetime.now(UTC)
+    with store.transaction() as con:
+        top = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM cargo_batches").fetchone()
+        batch_id = int(top[0]) if top else 1
+        con.execute(
+            "INSERT INTO cargo_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, layout, list(sources), source_hash, len(lines), shipments, now],
+        )
+        if lines:
+            table = pa.table(_arrow_columns(columns))
+            con.register("_cargo_incoming", table)
+            try:
+                con.execute(
+                    f"INSERT INTO shipment_lines (line_id, batch_id, {', '.join(_FIELDS)}) "
+                    f"SELECT line_id, {batch_id}, {', '.join(_FIELDS)} FROM _cargo_incoming"
+                )
+            except duckdb.ConstraintException as exc:
+                clash = _clash(con, columns["line_id"])
+                raise InputError(
+                    sources[0] if sources else None,
+                    f"shipment line {clash} is already stored (from an earlier file): {exc}",
+                ) from exc
+            finally:
+                con.unregister("_cargo_incoming")
+    return CargoBatch(batch_id, layout, tuple(sources), source_hash, len(lines), shipments, now)
+
+
+def _arrow_columns(columns: dict[str, list[Any]]) -> dict[str, Any]:
+    import pyarrow as pa
+
+    types = {
+        "line_no": pa.int32(),
+        "quantity": pa.float64(),
+        "weight_kg": pa.float64(),
+        "value": pa.float64(),
+        "loading_date": pa.date32(),
+        "discharge_date": pa.date32(),
+        "declared_date": pa.date32(),
+        "transit_countries": pa.list_(pa.string()),
+        "notes": pa.list_(pa.string()),
+    }
+    return {
+        name: pa.array(values, type=types.get(name, pa.string()))
+        for name, values in columns.items()
+    }
+
+
+def _clash(con: duckdb.DuckDBPyConnection, line_ids: list[str]) -> str:
+    try:
+        row = con.execute(
+            "SELECT line_id FROM shipment_lines WHERE line_id IN (SELECT unnest(?)) LIMIT 1",
+            [line_ids],
+        ).fetchone()
+    except duckdb.Error:
+        return "(one of its lines)"
+    return str(row[0]) if row else "(one of its lines)"
+
+
+def batch_for_hash(store: Store, source_hash: str) -> CargoBatch | None:
+    """The batch a file with these bytes was ingested in, if any."""
+    row = store.con.execute(
+        "SELECT batch_id, layout, sources, source_hash, lines, shipments, ingested_at "
+        "FROM cargo_batches WHERE source_hash = ?",
+        [source_hash],
+    ).fetchone()
+    return None if row is None else _batch(row)
+
+
+def list_batches(store: Store) -> list[CargoBatch]:
+    rows = store.con.execute(
+        "SELECT batch_id, layout, sources, source_hash, lines, shipments, ingested_at "
+        "FROM cargo_batches ORDER BY batch_id"
+    ).fetchall()
+    return [_batch(r) for r in rows]
+
+
+def _batch(row: tuple[Any, ...]) -> CargoBatch:
+    return CargoBatch(
+        batch_id=int(row[0]),
+        layout=str(row[1]),
+        sources=tuple(row[2]),
+        source_hash=str(row[3]),
+        lines=int(row[4]),
+        shipments=int(row[5]),
+        ingested_at=row[6],
+    )
+
+
+def read_lines(
+    store: Store,
+    *,
+    shipment_id: str | None = None,
+    batch_id: int | None = None,
+    limit: int | None = None,
+) -> list[ShipmentLine]:
+    """Stored shipment lines, by shipment and line number."""
+    where: list[str] = []
+    params: list[Any] = []
+    if shipment_id is not None:
+        where.append("shipment_id = ?")
+        params.append(shipment_id)
+    if batch_id is not None:
+        where.append("batch_id = ?")
+        params.append(batch_id)
+    sql = f"SELECT {', '.join(_FIELDS)} FROM shipment_lines"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY shipment_id, line_no"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_line(r) for r in store.con.execute(sql, params).fetchall()]
+
+
+def _line(row: tuple[Any, ...]) -> ShipmentLine:
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["parties"] = tuple(Party(**p) for p in json.loads(values["parties"]))
+    values["transit_countries"] = tuple(values["transit_countries"] or ())
+    values["notes"] = tuple(values["notes"] or ())
+    for name in ("loading_date", "discharge_date", "declared_date"):
+        v = values[name]
+        values[name] = v if v is None or isinstance(v, date) else date.fromisoformat(str(v))
+    return ShipmentLine(**values)
