@@ -11,6 +11,7 @@ from watchkeeper.cli import (
     ais,
     api,
     events,
+    graph,
     lists,
     reports,
     run,
@@ -29,7 +30,7 @@ app = typer.Typer(
 )
 app.callback()(root_options)
 
-for module in (run, lists, screening, api, ais, vessels, spark, aircraft, reports, events):
+for module in (run, lists, screening, api, ais, vessels, spark, aircraft, reports, events, graph):
     module.register(app)
 
 
