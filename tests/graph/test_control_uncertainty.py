@@ -47,7 +47,8 @@ def test_an_unknown_holder_too_small_to_tip_it_leaves_it_not_blocked() -> None:
     exposure = assess(rels, {"X"}, "ofac", as_of=DAY, unknown={"anon"}).exposure("A")
     assert exposure.status == "not_blocked"
     assert exposure.margin == (
-        "blocked holders hold at most 30% by ownership: 20% below the threshold (50% or more)"
+        "blocked holders and holders of unknown identity hold at most 30% by ownership: "
+        "20% below the threshold (50% or more)"
     )
 
 

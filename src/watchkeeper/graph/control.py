@@ -164,9 +164,8 @@ class OwnershipArrays:
         self.listed = np.asarray(listed, dtype=np.bool_)
         self.unknown = np.asarray(unknown, dtype=np.bool_)
         m = self.holder.shape[0]
-        self.group = (
-            np.zeros(m, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
-        )
+        # int8: one byte per row (10M rows), widened only where keys are computed.
+        self.group = np.zeros(m, dtype=np.int8) if group is None else np.asarray(group, np.int8)
         self.measures = tuple(measures)
         _check_arrays(self, m)
         g = len(self.measures)
@@ -198,7 +197,7 @@ class OwnershipArrays:
             edges, targets = edges[open_], targets[open_]
             if edges.size == 0:
                 break
-            groups = self.group[edges]
+            groups = self.group[edges].astype(np.int64)
             keys = targets * g + groups
             np.add.at(sums, keys, self.low[edges])
             hit = self._crosses(sums[keys], groups)
@@ -209,7 +208,7 @@ class OwnershipArrays:
     def _possible_set(self, blocked: BoolArray) -> BoolArray:
         g = self._g
         size = self.n * g
-        all_keys = self.held * g + self.group
+        all_keys = self.held * g + self.group.astype(np.int64)
         total_low = np.bincount(all_keys, weights=self.low, minlength=size)
         high_in = np.zeros(size, dtype=np.float64)  # sum high, holders in P or unknown
         low_in = np.zeros(size, dtype=np.float64)  # sum low, same holders
@@ -221,7 +220,7 @@ class OwnershipArrays:
             edges, targets = edges[open_], targets[open_]
             if edges.size == 0:
                 return np.zeros(0, dtype=np.int64)
-            groups = self.group[edges]
+            groups = self.group[edges].astype(np.int64)
             keys = targets * g + groups
             np.add.at(high_in, keys, self.high[edges])
             np.add.at(low_in, keys, self.low[edges])
@@ -391,7 +390,7 @@ class PerPartyControl:
         self._unknown = a.unknown
         self._out_ptr = a._out_ptr.tolist()
         self._out = a._out.tolist()
-        keys = a.held * g + a.group
+        keys = a.held * g + a.group.astype(np.int64)
         size = a.n * g
         self._total_low = np.bincount(keys, weights=a.low, minlength=size).tolist()
         anon = a.unknown[a.holder]
@@ -677,8 +676,9 @@ def _margin(t: Tally, status: int) -> str:
         return "; ".join(parts) + f" (threshold {test})"
     if t.upper <= 0:
         return f"no {m.kind} held by blocked parties or parties of unknown identity"
+    who = "blocked holders" + (" and holders of unknown identity" if t.unknown_high > 0 else "")
     return (
-        f"blocked holders hold at most {_pct(t.upper)} by {m.kind}: "
+        f"{who} hold at most {_pct(t.upper)} by {m.kind}: "
         f"{_pct(m.threshold - t.upper)} below the threshold ({test})"
     )
 
