@@ -99,6 +99,8 @@ def resolve(view: GraphLike, query: str) -> str:
     for rel in view.relations:
         if query in (rel.holder, rel.held):
             return query
+    if any(query in ids for ids in view.listed.values()):
+        return query  # a listed party no statement names
     wanted = _fold(query)
     found = [n for n in view.nodes.values() if _fold(n.name) == wanted]
     if len(found) == 1:
