@@ -342,8 +342,9 @@ class BodsReader:
             level = get.choice(f"{at}.{level_key}", set(DIRECTNESS), obj=interest)
             start = get.date(f"{at}.startDate", obj=interest)
             end = get.date(f"{at}.endDate", obj=interest, end=True)
-            if start and end and end < start:
-                raise get.error(f"{at}.endDate", f"ends ({end}) before it starts ({start})")
+            end_floor = get.date(f"{at}.endDate", obj=interest)  # a partial end's first day
+            if start and end_floor and end_floor < start:
+                raise get.error(f"{at}.endDate", f"ends ({end_floor}) before it starts ({start})")
             share = _share(get, interest, f"{at}.share", version) if "share" in interest else None
             details_text = interest.get("details")
             relations.append(

@@ -246,8 +246,11 @@ class EdgeReader:
                 raise fail("share", str(exc)) from None
         start = self._date(cell("start"), end=False, fail=lambda m: fail("start", m))
         end = self._date(cell("end"), end=True, fail=lambda m: fail("end", m))
-        if start and end and end < start:
-            raise fail("end", f"ends ({end}) before it starts ({start})")
+        # "2019" as an end is read as 2020-01-01 (exclusive); its period must not end
+        # before the start, so compare the period's first day.
+        end_floor = self._date(cell("end"), end=False, fail=lambda m: fail("end", m))
+        if start and end_floor and end_floor < start:
+            raise fail("end", f"ends ({end_floor}) before it starts ({start})")
         role = cell("role")
         kind = self._kind(cell("kind"), role, self.nodes[ends[1]].schema, fail)
         origin = cell("source")

@@ -158,8 +158,11 @@ class FtmReader:
         held = values.entity_ref(held_prop)
         start = values.first_date("startDate", end=False)
         end = values.last_date("endDate")
-        if start and end and end < start:
-            raise values.error("endDate", f"ends ({end}) before it starts ({start})")
+        # A partial end is read as the day after its period; its period must not end
+        # before the start, so compare the period's first day.
+        end_floor = max(values.dates("endDate", end=False), default=None)
+        if start and end_floor and end_floor < start:
+            raise values.error("endDate", f"ends ({end_floor}) before it starts ({start})")
         share = values.share("percentage") if schema_name == "Ownership" else None
         roles = tuple(v for prop in role_props for v in values.texts(prop))
         self.relations[relation_id] = Relation(
@@ -220,14 +223,14 @@ class _Props:
         return f"{self.reader.source}:{value.strip()}"
 
     def first_date(self, prop: str, *, end: bool) -> date | None:
-        dates = self._dates(prop, end=end)
+        dates = self.dates(prop, end=end)
         return min(dates) if dates else None
 
     def last_date(self, prop: str) -> date | None:
-        dates = self._dates(prop, end=True)
+        dates = self.dates(prop, end=True)
         return max(dates) if dates else None
 
-    def _dates(self, prop: str, *, end: bool) -> list[date]:
+    def dates(self, prop: str, *, end: bool) -> list[date]:
         out = []
         for text in self.texts(prop):
             try:
