@@ -1,8 +1,9 @@
 """Goods: HS codes checked against the HS 2022 nomenclature, and headings proposed from
 a goods description when the code is missing or does not fit.
 
-The nomenclature is the UN Comtrade copy of HS 2022 (``data/reference/hs/``: 97
-chapters, 1,229 headings, 5,613 subheadings, each with its own text). A declared code
+The nomenclature is the UN Comtrade copy of HS 2022 (``data/reference/hs/``: 96
+chapters, 1,228 headings, 5,612 subheadings, each with its own text; Comtrade's own
+chapter 99 "not specified" and totals are left out). A declared code
 is read for its 6-digit core (``2710.19.1100`` -> ``271019``: national digits after
 the sixth are not HS) and checked level by level: chapter, heading, subheading.
 

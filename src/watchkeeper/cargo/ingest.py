@@ -290,6 +290,10 @@ def convert(
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))  # a spreadsheet's 271019.0
     if kind == "hs":
+        if isinstance(raw, float) and not raw.is_integer():
+            # A spreadsheet number: 8419.2 was typed 8419.20 (HS digits come in pairs).
+            head, _, frac = repr(raw).partition(".")
+            text = head + frac + "0" * (len(frac) % 2)
         return hs_digits(text)
     if kind == "country":
         return country_code(text)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from watchkeeper.cargo.model import Party, ShipmentLine
 from watchkeeper.errors import InputError
 
@@ -93,16 +91,21 @@ def store_batch(
             table = pa.table(_arrow_columns(columns))
             con.register("_cargo_incoming", table)
             try:
+                clash = con.execute(
+                    "SELECT i.line_id, i.source_ref FROM _cargo_incoming i "
+                    "JOIN shipment_lines s USING (line_id) LIMIT 1"
+                ).fetchone()
+                if clash is not None:
+                    path, _, row_no = str(clash[1]).rpartition(":")
+                    raise InputError(
+                        sources[0] if len(sources) == 1 else path,
+                        f"shipment line {clash[0]} is already stored (from an earlier file)",
+                        line=int(row_no) if row_no.isdigit() else None,
+                    )
                 con.execute(
                     f"INSERT INTO shipment_lines (line_id, batch_id, {', '.join(_FIELDS)}) "
                     f"SELECT line_id, {batch_id}, {', '.join(_FIELDS)} FROM _cargo_incoming"
                 )
-            except duckdb.ConstraintException as exc:
-                clash = _clash(con, columns["line_id"])
-                raise InputError(
-                    sources[0] if sources else None,
-                    f"shipment line {clash} is already stored (from an earlier file): {exc}",
-                ) from exc
             finally:
                 con.unregister("_cargo_incoming")
     return CargoBatch(batch_id, layout, tuple(sources), source_hash, len(lines), shipments, now)
@@ -126,17 +129,6 @@ def _arrow_columns(columns: dict[str, list[Any]]) -> dict[str, Any]:
         name: pa.array(values, type=types.get(name, pa.string()))
         for name, values in columns.items()
     }
-
-
-def _clash(con: duckdb.DuckDBPyConnection, line_ids: list[str]) -> str:
-    try:
-        row = con.execute(
-            "SELECT line_id FROM shipment_lines WHERE line_id IN (SELECT unnest(?)) LIMIT 1",
-            [line_ids],
-        ).fetchone()
-    except duckdb.Error:
-        return "(one of its lines)"
-    return str(row[0]) if row else "(one of its lines)"
 
 
 def batch_for_hash(store: Store, source_hash: str) -> CargoBatch | None:
