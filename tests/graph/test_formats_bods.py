@@ -137,7 +137,11 @@ def test_bods_03_json_lines() -> None:
     assert batch.replaced == {
         "v3:b391a41da07e-ooc-000000000000000001",
         "v3:b391a41da07e-ooc-000000000000000001#0",
+        "v3:1accb8b18b99-person-0000000000000001",
     }
+    # Natalie restated (a new person statement replaces hers): her holdings follow
+    assert {r.holder for r in natalie} == {"v3:1accb8b18b99-person-0000000000000002"}
+    assert batch.counts["restated_parties"] == 2
     (ended,) = [r for r in batch.relations if r.id == "v3:b391a41da07e-ooc-000000000000000002#0"]
     assert ended.end == date(2019, 3, 1)  # "2019-02": the day after February
     unknown = [n for n in batch.nodes if n.unknown]

@@ -171,3 +171,14 @@ def test_any_bytes_give_input_error_or_a_batch(tmp_path: Path, data: bytes) -> N
         read_edge_csv([path], "h")
     except InputError as exc:
         assert exc.path == str(path)
+
+
+def test_two_files_of_one_name_keep_their_relations_apart(tmp_path: Path) -> None:
+    for year in ("2023", "2024"):
+        (tmp_path / year).mkdir()
+        (tmp_path / year / "register.csv").write_text(f"owner,owned,start\nA,B,{year}\n")
+    files = [tmp_path / "2023" / "register.csv", tmp_path / "2024" / "register.csv"]
+    batch = read_edge_csv(files, "t")
+    assert [r.start for r in batch.relations] == [date(2023, 1, 1), date(2024, 1, 1)]
+    assert len({r.id for r in batch.relations}) == 2
+    assert batch.relations[0].id == "t:register.csv:2"

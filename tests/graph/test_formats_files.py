@@ -87,7 +87,7 @@ def test_one_bad_file_fails_the_whole_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "field"),
-    [(([], "s"), None), (([FIXTURES / "ftm" / "nested.json"], "two words"), "source")],
+    [(([], "s"), None), (([FIXTURES / "ftm" / "nested.json"], "  "), "source")],
 )
 def test_no_files_or_a_bad_source_name(args: tuple[list[Path], str], field: str | None) -> None:
     with pytest.raises(InputError) as caught:

@@ -11,6 +11,7 @@ They read and check; they store nothing (``graph load`` stores a batch, all or n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from watchkeeper.graph.formats.common import (
     check_source,
     finish_batch,
     merge_nodes,
+    open_text,
     read_json_records,
 )
 from watchkeeper.graph.formats.edges import EdgeMapping, EdgeReader, read_edge_csv
@@ -30,6 +32,10 @@ FORMATS = ("ftm", "bods", "csv")
 _CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
+_BODS_KEY = re.compile(r'"(recordType|statementType|statementID)"\s*:')
+_FTM_KEY = re.compile(r'"schema"\s*:')
+
+
 def sniff_format(path: str | Path) -> str:
     """``"csv"`` by the name (.csv, .tsv, optionally .gz); otherwise the first JSON
     record says: ``"bods"`` (recordType, statementType or statementID) or ``"ftm"``
@@ -37,6 +43,14 @@ def sniff_format(path: str | Path) -> str:
     path = Path(path)
     if path.name.lower().endswith(_CSV_SUFFIXES):
         return "csv"
+    head = _head(path)
+    if head.lstrip().startswith("["):
+        # A JSON array is parsed once, by its reader: the keys in its first 64 KiB decide
+        # (a key inside a string value has escaped quotes and does not match).
+        if _BODS_KEY.search(head):
+            return "bods"
+        if _FTM_KEY.search(head):
+            return "ftm"
     for record in read_json_records(path):
         if looks_like_bods(record.value):
             return "bods"
@@ -49,6 +63,14 @@ def sniff_format(path: str | Path) -> str:
             line=record.line,
         )
     raise InputError(path, "no records")
+
+
+def _head(path: Path, size: int = 65536) -> str:
+    try:
+        with open_text(path) as handle:
+            return handle.read(size)
+    except (UnicodeDecodeError, OSError, EOFError):
+        return ""  # read_json_records says what is wrong, with the file's name
 
 
 def read_graph_files(

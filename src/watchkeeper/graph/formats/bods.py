@@ -11,7 +11,10 @@ no interests gives one ``unknown_link`` with ``#0``. ``GraphBatch.replaced`` hol
 ``<source>:<statementId>`` of every statement replaced (0.2/0.3 ``replacesStatements``;
 0.4: an earlier statement of the same record, in file order) plus the relation ids of
 those replaced statements that are in the same batch; a replaced statement from an
-earlier load covers every relation id that starts ``<source>:<statementId>#``.
+earlier load covers every relation id that starts ``<source>:<statementId>#``. In
+0.2/0.3 a person or entity statement that replaces another restates the same party:
+relations in the batch that name the old statement are moved to the new one (counted as
+``restated_parties``); the old node stays, as history.
 
 Interest types -> relation kinds (the standard's codes, 0.2 kebab-case codes too):
 
@@ -59,7 +62,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -185,6 +188,7 @@ class BodsReader:
     statements: list[_Statement] = field(default_factory=list)
     replaced_statements: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def read_file(self, path: Path) -> None:
@@ -241,8 +245,13 @@ class BodsReader:
             "statementType", {"entityStatement", "personStatement", "ownershipOrControlStatement"}
         )
         statement_date = get.date("statementDate")
-        for old in get.texts("replacesStatements"):
-            self.replaced_statements.add(old)
+        replaces = get.texts("replacesStatements")
+        self.replaced_statements.update(replaces)
+        if kind != "ownershipOrControlStatement":
+            # A party restated: relations naming the old statement name the new one.
+            self.aliases.update(
+                (f"{self.source}:{old}", f"{self.source}:{statement_id}") for old in replaces
+            )
         ref = f"{path.name}#{statement_id}"
         node_id = f"{self.source}:{statement_id}"
         if kind == "entityStatement":
@@ -405,25 +414,29 @@ class BodsReader:
                 self._count("closed_records")
             else:
                 relations.extend(statement.relations)
+        if self.aliases:
+            relations = [self._restated(r) for r in relations]
         return finish_batch(self.source, files, self.nodes, relations, replaced, self.counts)
+
+    def _current(self, node_id: str) -> str:
+        seen = {node_id}
+        while node_id in self.aliases and self.aliases[node_id] not in seen:
+            node_id = self.aliases[node_id]
+            seen.add(node_id)
+        return node_id
+
+    def _restated(self, relation: Relation) -> Relation:
+        holder, held = self._current(relation.holder), self._current(relation.held)
+        if (holder, held) == (relation.holder, relation.held):
+            return relation
+        self._count("restated_parties")
+        return replace(relation, holder=holder, held=held)
 
 
 def _ended(relation: Relation, day: date) -> Relation:
     if relation.end is not None or (relation.start is not None and relation.start > day):
         return relation
-    return Relation(
-        id=relation.id,
-        kind=relation.kind,
-        holder=relation.holder,
-        held=relation.held,
-        share=relation.share,
-        interests=relation.interests,
-        direct=relation.direct,
-        start=relation.start,
-        end=day,
-        role=relation.role,
-        source_ref=relation.source_ref,
-    )
+    return replace(relation, end=day)
 
 
 def _camel(code: str) -> str:

@@ -229,7 +229,7 @@ def finish_batch(
     for relation in relations:
         for end in (relation.holder, relation.held):
             if end not in nodes:
-                nodes[end] = Node(id=end, name=end.split(":", 1)[-1], schema="LegalEntity")
+                nodes[end] = Node(id=end, name=end.removeprefix(f"{source}:"), schema="LegalEntity")
     placeholders = sum(1 for node in nodes.values() if not node.source_ref)
     counts = dict(counts)
     counts["nodes"] = len(nodes)
@@ -247,8 +247,8 @@ def finish_batch(
 
 
 def check_source(source: str) -> str:
-    """A load's name, the prefix of its node and relation ids."""
+    """A load's name, the prefix (``<source>:``) of its node and relation ids."""
     name = source.strip()
-    if not name or any(ch.isspace() for ch in name):
-        raise InputError(None, f"source name {source!r} must be one word", field="source")
+    if not name:
+        raise InputError(None, "a graph load needs a source name", field="source")
     return name

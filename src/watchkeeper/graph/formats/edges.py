@@ -147,9 +147,16 @@ class EdgeReader:
     nodes: dict[str, Node] = field(default_factory=dict)
     relations: list[Relation] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    file_names: dict[str, Path] = field(default_factory=dict)
 
     def finish(self, files: list[str]) -> GraphBatch:
         return finish_batch(self.source, files, self.nodes, self.relations, set(), self.counts)
+
+    def _file_key(self, path: Path) -> str:
+        """The file's name in relation ids; its whole path when two files share a name
+        (2023/register.csv and 2024/register.csv)."""
+        known = self.file_names.setdefault(path.name, path)
+        return path.name if known == path else str(path)
 
     def read_file(self, path: Path) -> None:
         try:
@@ -256,7 +263,7 @@ class EdgeReader:
         origin = cell("source")
         self.relations.append(
             Relation(
-                id=f"{self.source}:{path.name}:{line}",
+                id=f"{self.source}:{self._file_key(path)}:{line}",
                 kind=kind,
                 holder=ends[0],
                 held=ends[1],
