@@ -1,0 +1,632 @@
+"""Decisions: for each shipment line, which rules in force on its date fire, the
+strongest effect among them, the parties' screening results and ownership exposure, and
+what would change the answer.
+
+``check_lines(lines, hs_check=..., party_checker=...)`` is the one entry point; the HS
+check, party screening and ownership exposure are passed in (cli and api build them from
+``cargo.hs``, the ``screening.Screener`` and the ownership graph), so this module imports
+no sibling of its row. ``cargo_events(decisions)`` turns decisions into the events
+``prohibited_cargo``, ``humanitarian_cargo`` and ``cargo_license_required``, each citing
+the shipment line (``cargo:<line_id>``) as evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from watchkeeper.cargo.model import EFFECT_ORDER, Effect, Party, ShipmentLine
+from watchkeeper.cargo.rules import (
+    LineFacts,
+    PartyFact,
+    Rule,
+    RuleOutcome,
+    RuleSet,
+    load_rules,
+    match_rule,
+)
+from watchkeeper.errors import InputError
+from watchkeeper.events.model import Event
+
+if TYPE_CHECKING:
+    from watchkeeper.screening import Screener
+
+EVENT_TYPES = ("prohibited_cargo", "humanitarian_cargo", "cargo_license_required")
+# List topics (FollowTheMoney) that mean a state-owned or government party.
+STATE_TOPICS = frozenset({"gov.soe", "gov", "gov.national"})
+
+
+# ---- what is passed in -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HsVerdict:
+    """What the HS check says about a line's goods. ``code`` is what rules read (digits,
+    at least the 6-digit core); ``None`` when no code is declared and none could be
+    proposed with confidence."""
+
+    code: str | None
+    status: str  # "valid", "missing", "invalid", "mismatch", "proposed", "declared"
+    detail: str = ""
+    confidence: float = 1.0
+    proposed: tuple[tuple[str, float], ...] = ()
+    read_as: str | None = None  # what the description reads as, when it is clear
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "read_as": self.read_as,
+            "status": self.status,
+            "detail": self.detail,
+            "confidence": round(self.confidence, 3),
+            "proposed": [{"code": c, "confidence": round(s, 3)} for c, s in self.proposed],
+        }
+
+
+class HsCheck(Protocol):
+    def __call__(self, code: str | None, description: str) -> HsVerdict: ...
+
+
+def declared_hs(code: str | None, description: str) -> HsVerdict:
+    """The HS check to use when no nomenclature is at hand: trust the declared digits."""
+    if code and code.isascii() and code.isdigit() and len(code) >= 6:
+        return HsVerdict(code, "declared", "declared code, not checked against HS 2022")
+    if code:
+        return HsVerdict(None, "invalid", f"declared HS code {code!r} is not 6-10 digits")
+    return HsVerdict(None, "missing", "no HS code declared")
+
+
+def verdict_from_hs_check(check: Any, *, min_confidence: float = 0.5) -> HsVerdict:
+    """An HS verdict from ``cargo.hs.check_hs``'s result: a valid declared code is read as
+    declared; a missing or invalid one is replaced by the top proposed heading when its
+    confidence is at least ``min_confidence`` or a trade synonym decided it ("gasoline");
+    weaker proposals are only listed (the rules that need the code stay undetermined).
+    A code that does not fit its description stays the declared one, with what the
+    description reads as beside it (``mismatch``)."""
+    proposed = tuple((p.code, float(p.confidence)) for p in check.proposals)
+    top = check.proposals[0] if check.proposals else None
+    by_synonym = top is not None and any(w.startswith("synonym:") for w in top.words)
+    clear = top is not None and (top.confidence >= min_confidence or by_synonym)
+    read_as = top.code if top is not None and clear else None
+    if check.declared and check.valid:
+        if check.fits is False:
+            return HsVerdict(check.core, "mismatch", check.detail, 1.0, proposed, read_as)
+        return HsVerdict(check.core, "valid", check.detail, 1.0, proposed)
+    status = "invalid" if check.declared else "missing"
+    if top is not None and clear:
+        why = ", ".join(top.words)
+        return HsVerdict(
+            top.code,
+            "proposed",
+            f"{check.detail}; read as {top.code} {top.text[:60]!r} from: {why}",
+            float(top.confidence),
+            proposed,
+            top.code,
+        )
+    detail = check.detail
+    if top is not None:
+        detail += f"; weak proposal {top.code} from: {', '.join(top.words)}"
+    return HsVerdict(None, status, detail, 0.0, proposed)
+
+
+@dataclass(frozen=True)
+class PartyHit:
+    """A listed entity a party's name matched (``match``) or came close to."""
+
+    entity_id: str
+    caption: str
+    score: float
+    match: bool
+    source: str = ""  # list(s) the entity is on: "ofac_sdn"
+    programs: tuple[str, ...] = ()  # "SDGT", "IRAN", "VENEZUELA-EO13850"
+    topics: tuple[str, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity_id": self.entity_id,
+            "caption": self.caption,
+            "score": round(self.score, 4),
+            "match": self.match,
+            "source": self.source,
+            "programs": list(self.programs),
+            "topics": list(self.topics),
+            "detail": self.detail,
+        }
+
+
+class PartyChecker(Protocol):
+    """Screens a party by name and country (ISO alpha-2 or None)."""
+
+    def __call__(self, name: str, country: str | None) -> Sequence[PartyHit]: ...
+
+
+class Exposure(Protocol):
+    """What the ownership graph says about a listed entity's network: ``status`` is
+    ``blocked_by_ownership``, ``state_owned``, ``listed`` or ``clear``; ``chain`` the
+    ownership path in words."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def chain(self) -> str: ...
+
+
+class ExposureChecker(Protocol):
+    def __call__(self, entity_id: str) -> Exposure | None: ...
+
+
+# ---- what comes out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyResult:
+    role: str
+    name: str
+    country: str | None
+    hits: tuple[PartyHit, ...]
+    statuses: tuple[str, ...]
+    exposure: tuple[tuple[str, str, str], ...] = ()  # (entity_id, status, chain)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "name": self.name,
+            "country": self.country,
+            "statuses": list(self.statuses),
+            "hits": [h.to_dict() for h in self.hits],
+            "exposure": [{"entity_id": e, "status": s, "chain": c} for e, s, c in self.exposure],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    """A rule that fired on the line: why, and whether a general licence set it aside."""
+
+    rule: Rule
+    why: tuple[str, ...]
+    set_aside_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.rule.id,
+            "program": self.rule.program,
+            "title": self.rule.title,
+            "effect": self.rule.effect,
+            "citation": self.rule.citation,
+            "quote": self.rule.quote,
+            "url": self.rule.url,
+            "why": list(self.why),
+            "set_aside_by": self.set_aside_by,
+            "conditions": list(self.rule.conditions),
+            "judgement": self.rule.judgement,
+        }
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    line: ShipmentLine
+    decision: Effect
+    judged_on: date
+    hs: HsVerdict
+    fired: tuple[FiredRule, ...]
+    parties: tuple[PartyResult, ...]
+    what_would_change: tuple[str, ...]
+    not_available: tuple[tuple[str, str], ...] = ()  # (general licence id, why not)
+    undetermined: tuple[str, ...] = ()  # rule ids that need the HS code
+
+    @property
+    def line_id(self) -> str:
+        return self.line.line_id
+
+    def to_dict(self) -> dict[str, Any]:
+        ln = self.line
+        return {
+            "line_id": ln.line_id,
+            "shipment_id": ln.shipment_id,
+            "line_no": ln.line_no,
+            "source_ref": ln.source_ref,
+            "goods": ln.goods,
+            "decision": self.decision,
+            "judged_on": self.judged_on.isoformat(),
+            "hs": self.hs.to_dict(),
+            "route": {
+                "origin": ln.origin_country,
+                "destination": ln.destination_country,
+                "transit": list(ln.transit_countries),
+                "port_of_loading": ln.port_of_loading,
+                "port_of_discharge": ln.port_of_discharge,
+            },
+            "rules": [f.to_dict() for f in self.fired],
+            "general_licences_not_available": [
+                {"id": rid, "why": why} for rid, why in self.not_available
+            ],
+            "undetermined_rules": list(self.undetermined),
+            "parties": [p.to_dict() for p in self.parties],
+            "what_would_change": list(self.what_would_change),
+        }
+
+
+# ---- the check ------------------------------------------------------------------------
+
+
+def check_lines(
+    lines: Iterable[ShipmentLine],
+    *,
+    hs_check: HsCheck | Callable[[str | None, str], HsVerdict] = declared_hs,
+    party_checker: PartyChecker | Callable[[str, str | None], Sequence[PartyHit]],
+    exposure_checker: ExposureChecker | Callable[[str], Exposure | None] | None = None,
+    rules: RuleSet | None = None,
+    vessel_checker: Callable[[str, str | None], Sequence[PartyHit]] | None = None,
+    today: date | None = None,
+) -> list[LineDecision]:
+    """Decide every line. Screening results are cached by (name, country) and exposure
+    by entity id for the whole call: real manifests repeat their parties. A line with no
+    date is judged by the rules in force ``today`` (UTC) and says so."""
+    ruleset = rules if rules is not None else load_rules()
+    today = today or datetime.now(UTC).date()
+    screened: dict[tuple[str, str | None], tuple[tuple[PartyHit, ...], str]] = {}
+    exposed: dict[str, Exposure | None] = {}
+    hs_cache: dict[tuple[str | None, str], HsVerdict] = {}
+
+    def screen(
+        kind: str,
+        checker: Callable[[str, str | None], Sequence[PartyHit]],
+        name: str,
+        key2: str | None,
+    ) -> tuple[tuple[PartyHit, ...], str]:
+        key = (f"{kind}|{' '.join(name.casefold().split())}", key2)
+        if key not in screened:
+            try:
+                screened[key] = (tuple(checker(name, key2)), "")
+            except InputError as exc:
+                screened[key] = ((), f"not screened: {exc.message}")
+        return screened[key]
+
+    def exposure(entity_id: str) -> Exposure | None:
+        if exposure_checker is None:
+            return None
+        if entity_id not in exposed:
+            exposed[entity_id] = exposure_checker(entity_id)
+        return exposed[entity_id]
+
+    out = []
+    for line in lines:
+        hs_key = (line.hs_code, line.goods)
+        if hs_key not in hs_cache:
+            hs_cache[hs_key] = hs_check(line.hs_code, line.goods)
+        verdict = hs_cache[hs_key]
+        parties = []
+        for party in _parties_of(line):
+            hits, note = screen("party", party_checker, party.name, party.country)
+            parties.append(_party_result(party, hits, note, exposure))
+        if vessel_checker is not None and line.vessel_name:
+            hits, note = screen("vessel", vessel_checker, line.vessel_name, line.vessel_imo)
+            vessel = Party("vessel", line.vessel_name, None)
+            parties.append(_party_result(vessel, hits, note, exposure))
+        out.append(_decide(line, verdict, tuple(parties), ruleset, today))
+    return out
+
+
+def _parties_of(line: ShipmentLine) -> list[Party]:
+    parties = [p for p in line.parties if p.name.strip()]
+    if line.end_user and not any(p.role == "end_user" for p in parties):
+        parties.append(Party("end_user", line.end_user, line.destination_country))
+    return parties
+
+
+def _party_result(
+    party: Party,
+    hits: tuple[PartyHit, ...],
+    note: str,
+    exposure: Callable[[str], Exposure | None],
+) -> PartyResult:
+    statuses: set[str] = set()
+    exposures = []
+    for hit in hits:
+        statuses.add("listed" if hit.match else "possible_match")
+        if STATE_TOPICS.intersection(hit.topics):
+            statuses.add("state_owned")
+        if not hit.match:
+            continue
+        found = exposure(hit.entity_id)
+        if found is not None and found.status != "clear":
+            statuses.add(found.status)
+            exposures.append((hit.entity_id, found.status, found.chain))
+    if "listed" in statuses:
+        statuses.discard("possible_match")
+    return PartyResult(
+        role=party.role,
+        name=party.name,
+        country=party.country,
+        hits=hits,
+        statuses=tuple(sorted(statuses)),
+        exposure=tuple(exposures),
+        note=note,
+    )
+
+
+def _country_of_port(port: str | None) -> str | None:
+    """The country of a UN/LOCODE (``VEPBL`` -> ``VE``); None for a port written out."""
+    if port and len(port) == 5 and port.isascii() and port.isalnum() and port[:2].isalpha():
+        return port[:2].upper()
+    return None
+
+
+def _facts(line: ShipmentLine, verdict: HsVerdict, parties: Sequence[PartyResult]) -> LineFacts:
+    party_facts = []
+    for p in parties:
+        matched = [h for h in p.hits if h.match]
+        party_facts.append(
+            PartyFact(
+                role=p.role,
+                name=p.name,
+                country=p.country,
+                statuses=frozenset(p.statuses),
+                programs=frozenset(x for h in matched for x in h.programs),
+                listed_as=tuple(h.caption for h in matched),
+            )
+        )
+    return LineFacts(
+        hs=verdict.code,
+        origin=line.origin_country or _country_of_port(line.port_of_loading),
+        destination=line.destination_country or _country_of_port(line.port_of_discharge),
+        transit=line.transit_countries,
+        parties=tuple(party_facts),
+        end_use=line.end_use,
+    )
+
+
+_RANK = {e: i for i, e in enumerate(EFFECT_ORDER)}
+
+
+def _rank(effect: Effect) -> int:
+    """0 for the strongest effect (prohibited)."""
+    return _RANK[effect]
+
+
+def _strongest(effects: Iterable[Effect]) -> Effect:
+    return min(effects, key=_rank, default="allowed")
+
+
+def _evaluate(
+    in_force: Sequence[Rule], facts: LineFacts
+) -> tuple[list[RuleOutcome], tuple[FiredRule, ...], Effect]:
+    """Every rule's outcome, the rules that fired (with the general licence that set
+    each aside, if any) and the strongest effect still standing."""
+    outcomes = [match_rule(r, facts) for r in in_force]
+    fired = [o for o in outcomes if o.fired]
+    set_aside: dict[str, str] = {}
+    for gl in fired:
+        if gl.rule.effect == "authorized_by_general_license":
+            for target in gl.rule.authorizes:
+                set_aside.setdefault(target, gl.rule.id)
+    fired_rules = tuple(FiredRule(o.rule, o.why, set_aside.get(o.rule.id)) for o in fired)
+    decision = _strongest(f.rule.effect for f in fired_rules if f.set_aside_by is None)
+    return outcomes, fired_rules, decision
+
+
+def _decide(
+    line: ShipmentLine,
+    verdict: HsVerdict,
+    parties: tuple[PartyResult, ...],
+    ruleset: RuleSet,
+    today: date,
+) -> LineDecision:
+    changes: list[str] = []
+    judged_on = line.judged_on
+    if judged_on is None:
+        judged_on = today
+        changes.append(
+            f"no loading, declaration or discharge date: judged by the rules in force on "
+            f"{today.isoformat()}; a date may bring other rules (general licences expire)"
+        )
+    facts = _facts(line, verdict, parties)
+    in_force = ruleset.in_force(judged_on)
+    outcomes, fired_rules, decision = _evaluate(in_force, facts)
+    standing = [f for f in fired_rules if f.set_aside_by is None]
+    fired = [o for o in outcomes if o.fired]
+    if verdict.status == "mismatch" and verdict.read_as:
+        # The papers' code and their own words disagree: judge the words too.
+        read_as = verdict.read_as
+        _, alt_fired, alt = _evaluate(in_force, replace(facts, hs=read_as))
+        if _rank(alt) < _rank(decision):
+            alt_rules = [f.rule.id for f in alt_fired if f.set_aside_by is None]
+            changes.append(
+                f"the goods description reads as HS {read_as}, not the declared "
+                f"{verdict.code}: under it the line is {alt} ({', '.join(alt_rules)})"
+            )
+            if _rank(decision) > _rank("review"):
+                decision = "review"
+
+    if line.license_number:
+        if decision == "license_required" or (
+            decision == "prohibited"
+            and all(f.rule.licensable for f in standing if f.rule.effect == "prohibited")
+        ):
+            changes.append(
+                f"licence {line.license_number!r} is declared: verify it with the issuing "
+                f"authority (OFAC, the UN committee) covers these goods, parties and dates"
+            )
+            decision = "review"
+    elif decision == "license_required":
+        needing = [f.rule.id for f in standing if f.rule.effect == "license_required"]
+        changes.append(f"no licence number declared: a licence under {', '.join(needing)}")
+    elif decision == "prohibited":
+        licensable = [f.rule.id for f in standing if f.rule.licensable]
+        if licensable and len(licensable) == len(
+            [f for f in standing if f.rule.effect == "prohibited"]
+        ):
+            changes.append(
+                "a specific licence (none declared) could authorise it: " + ", ".join(licensable)
+            )
+
+    not_available = []
+    for o in outcomes:
+        if o.blocked_by and not o.fired:
+            why = "; ".join(o.blocked_by)
+            not_available.append((o.rule.id, why))
+            changes.append(f"{o.rule.id} would apply but for: {why}")
+
+    undetermined = tuple(o.rule.id for o in outcomes if o.needs_hs)
+    if undetermined:
+        strongest_missing = _strongest(ruleset.get(r).effect for r in undetermined)
+        changes.append(
+            f"HS code {verdict.status}: {', '.join(undetermined)} would apply if the goods "
+            f"fall in their HS ranges ({verdict.detail or 'declare a code'})"
+        )
+        if strongest_missing in ("prohibited", "license_required") and decision in (
+            "allowed",
+            "authorized_by_general_license",
+        ):
+            decision = "review"
+    elif verdict.status in ("proposed", "mismatch") and fired_rules:
+        changes.append(
+            f"HS code read as {verdict.code} ({verdict.status}: {verdict.detail}); "
+            "a different classification may change the rules that apply"
+        )
+
+    for p in parties:
+        if "possible_match" in p.statuses:
+            best = max(p.hits, key=lambda h: h.score)
+            changes.append(
+                f"{p.role} {p.name!r} is a possible match for {best.caption!r} "
+                f"({best.entity_id}, score {best.score:.2f}): confirm or dismiss it"
+            )
+        if p.note:
+            changes.append(f"{p.role} {p.name!r} {p.note}")
+    end_user_matters = any(o.rule.unless and o.rule.unless.end_use for o in fired)
+    if (
+        facts.destination
+        and not line.end_user
+        and not line.parties_in("end_user")
+        and (end_user_matters or decision != "allowed")
+    ):
+        changes.append(
+            "end user not declared: a military, law-enforcement or listed end user "
+            "would take away a general licence"
+        )
+    if not line.parties_in("consignee"):
+        changes.append("no consignee named: the party receiving the goods is not screened")
+
+    return LineDecision(
+        line=line,
+        decision=decision,
+        judged_on=judged_on,
+        hs=verdict,
+        fired=fired_rules,
+        parties=parties,
+        what_would_change=tuple(dict.fromkeys(changes)),
+        not_available=tuple(not_available),
+        undetermined=undetermined,
+    )
+
+
+# ---- screening and events --------------------------------------------------------------
+
+
+def hit_from_screening(hit: Any) -> PartyHit:
+    """A ``screening.Hit`` as a ``PartyHit``."""
+    entity = hit.entity
+    return PartyHit(
+        entity_id=entity.id,
+        caption=entity.caption,
+        score=float(hit.score),
+        match=bool(hit.match),
+        source=",".join(entity.datasets),
+        programs=tuple(entity.get("program")),
+        topics=tuple(entity.get("topics")),
+        detail="; ".join(e.detail for e in hit.explanations[:3]),
+    )
+
+
+@dataclass
+class ScreenerChecks:
+    """Party and vessel checks on the project's screener (cli and api pass these in)."""
+
+    screener: Screener
+    limit: int = 3
+    calls: int = field(default=0, init=False)
+
+    def party(self, name: str, country: str | None) -> list[PartyHit]:
+        from watchkeeper.screening import Query
+
+        props: dict[str, list[str]] = {"name": [name]}
+        if country:
+            props["country"] = [country]
+        self.calls += 1
+        query = Query.from_yente({"schema": "LegalEntity", "properties": props})
+        return [hit_from_screening(h) for h in self.screener.screen(query, limit=self.limit)]
+
+    def vessel(self, name: str, imo: str | None) -> list[PartyHit]:
+        from watchkeeper.screening import Query
+
+        props: dict[str, list[str]] = {"name": [name]}
+        if imo:
+            props["imoNumber"] = [imo if imo.upper().startswith("IMO") else f"IMO{imo}"]
+        self.calls += 1
+        query = Query.from_yente({"schema": "Vessel", "properties": props})
+        return [hit_from_screening(h) for h in self.screener.screen(query, limit=self.limit)]
+
+
+_EVENT_OF: Mapping[str, str] = {
+    "prohibited": "prohibited_cargo",
+    "license_required": "cargo_license_required",
+    "authorized_by_general_license": "humanitarian_cargo",
+}
+
+
+def cargo_events(decisions: Iterable[LineDecision]) -> list[Event]:
+    """One event per line whose decision is prohibited, licence required or authorised
+    by a general licence; subjects are the line, the vessel (``imo:``) and the listed
+    entities; evidence the line (``cargo:<line_id>``) and the list entries."""
+    events = []
+    for d in decisions:
+        kind = _EVENT_OF.get(d.decision)
+        if kind is None:
+            continue
+        ln = d.line
+        start = datetime.combine(d.judged_on, time(0, 0), tzinfo=UTC)
+        end_day = (
+            ln.discharge_date
+            if ln.discharge_date and ln.discharge_date >= d.judged_on
+            else d.judged_on
+        )
+        end = datetime.combine(end_day, time(0, 0), tzinfo=UTC) + timedelta(days=1)
+        listed = sorted({h.entity_id for p in d.parties for h in p.hits if h.match})
+        subjects = [f"cargo:{d.line_id}"]
+        if ln.vessel_imo:
+            subjects.append(f"imo:{ln.vessel_imo.removeprefix('IMO').strip()}")
+        subjects.extend(listed)
+        standing = [f for f in d.fired if f.set_aside_by is None]
+        shown = [f for f in standing if f.rule.effect == d.decision] or standing
+        detail = (
+            f"{ln.goods or 'goods'} ({d.hs.code or 'no HS code'}), "
+            f"{ln.origin_country or '?'} -> {ln.destination_country or '?'}: {d.decision} under "
+            + "; ".join(f"{f.rule.citation}" for f in shown)
+        )
+        events.append(
+            Event(
+                type=kind,
+                subjects=tuple(subjects),
+                start=start,
+                end=end,
+                score=max(0.0, min(1.0, d.hs.confidence)),
+                detail=detail,
+                evidence=(f"cargo:{d.line_id}", *(f"list:{e}" for e in listed)),
+                params={
+                    "decision": d.decision,
+                    "rules": [f.rule.id for f in shown],
+                    "citations": [f.rule.citation for f in shown],
+                    "urls": [f.rule.url for f in shown],
+                    "hs": d.hs.code,
+                    "source_ref": ln.source_ref,
+                },
+            )
+        )
+    return events
