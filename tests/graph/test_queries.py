@@ -9,6 +9,7 @@ import pytest
 
 from tests.graph._views import own, shadow_fleet_view, view
 from watchkeeper.errors import InputError
+from watchkeeper.graph.model import Node
 from watchkeeper.graph.queries import (
     AmbiguousEntity,
     EntityNotFound,
@@ -80,6 +81,15 @@ def test_ambiguous_name_lists_candidates_and_is_bad_input() -> None:
     assert isinstance(err.value, InputError)
     assert [n.id for n in err.value.candidates] == ["c1", "c2"]
     assert "c1" in str(err.value) and "c2" in str(err.value)
+
+
+def test_entity_by_identifier_however_written() -> None:
+    g = view([own("1", "c1", "v1", None, "vessel_owner")])
+    g.nodes["v1"] = Node("v1", "NP DIKSON", "Vessel", identifiers={"imo": ("IMO9255270",)})
+    assert resolve(g, "imo:9255270") == "v1"
+    assert resolve(g, "IMO: IMO 9255270") == "v1"
+    with pytest.raises(EntityNotFound):
+        resolve(g, "imo:9255271")
 
 
 def test_unknown_entity_is_not_found() -> None:

@@ -13,6 +13,7 @@ from watchkeeper.cli import (
     events,
     graph,
     lists,
+    network,
     reports,
     run,
     screening,
@@ -30,7 +31,20 @@ app = typer.Typer(
 )
 app.callback()(root_options)
 
-for module in (run, lists, screening, api, ais, vessels, spark, aircraft, reports, events, graph):
+for module in (
+    run,
+    lists,
+    screening,
+    api,
+    ais,
+    vessels,
+    spark,
+    aircraft,
+    reports,
+    events,
+    graph,
+    network,
+):
     module.register(app)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.graph.model import CONTROL_KINDS, Node, Relation, RelationKind
+from watchkeeper.graph.resolve import normal_identifier
 
 # Relations whose holder sits "above" the held party in an ownership tree.
 TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS
@@ -87,9 +88,10 @@ def node_of(view: GraphLike, node_id: str) -> NodeLike:
 
 
 def resolve(view: GraphLike, query: str) -> str:
-    """The node id ``query`` means: a node id, or an exact name (case and spacing
-    ignored). Several parties with that name: ``AmbiguousEntity`` listing them; none:
-    ``EntityNotFound``."""
+    """The node id ``query`` means: a node id, an identifier (``imo:9255270``,
+    ``lei:...``, ``imo_company:5825809``) or an exact name (case and spacing ignored).
+    Several parties with that name or identifier: ``AmbiguousEntity`` listing them;
+    none: ``EntityNotFound``."""
     if query in view.nodes:
         return query
     # A source's own node id (``shadow_fleet:company:5947073``) means its canonical one.
@@ -101,13 +103,34 @@ def resolve(view: GraphLike, query: str) -> str:
             return query
     if any(query in ids for ids in view.listed.values()):
         return query  # a listed party no statement names
-    wanted = _fold(query)
-    found = [n for n in view.nodes.values() if _fold(n.name) == wanted]
+    found = _by_identifier(view, query)
+    if not found:
+        wanted = _fold(query)
+        found = [n for n in view.nodes.values() if _fold(n.name) == wanted]
     if len(found) == 1:
         return found[0].id
     if found:
         raise AmbiguousEntity(query, sorted(found, key=lambda n: n.id))
     raise EntityNotFound(f"no party in the graph has the id or the exact name {query!r}")
+
+
+# Identifier kinds a question may name a party by: ``imo:9255270``, ``lei:...``.
+ASKED_IDENTIFIERS = ("imo", "imo_company", "lei", "registration", "inn", "ogrn", "tax")
+
+
+def _by_identifier(view: GraphLike, query: str) -> list[NodeLike]:
+    kind, sep, value = query.partition(":")
+    kind = kind.strip().lower().replace("-", "_")
+    if not sep or kind not in ASKED_IDENTIFIERS:
+        return []
+    wanted = normal_identifier(kind, value)
+    if wanted is None:
+        return []
+    return [
+        n
+        for n in view.nodes.values()
+        if any(normal_identifier(kind, v) == wanted for v in n.identifiers.get(kind, ()))
+    ]
 
 
 def listed_regimes(view: GraphLike, node_id: str) -> list[str]:
