@@ -8,9 +8,11 @@ import json
 import time
 from datetime import date
 
+from tests.conftest import shared_path
 from tests.graph._views import shadow_fleet_view
 from tests.graph.test_control_ofac import own
 from watchkeeper.graph.control import assess
+from watchkeeper.graph.formats.bods import read_bods
 from watchkeeper.graph.model import Share
 
 DAY = date(2025, 6, 1)
@@ -153,3 +155,27 @@ def test_real_shadow_fleet_history_is_vessel_ownership_not_share_ownership() -> 
         assert result.possibly_blocked() == []
         vessel = next(r.held for r in v.relations if r.holder == owners[0])
         json.dumps(result.exposure(vessel).to_dict())
+
+
+def test_bods_state_owned_enterprise_control_counts_in_eu_and_uk_not_ofac() -> None:
+    """bods-package-fi-soe.json (the standard's state-owned enterprise example): the
+    Republic of Finland controls the Ministry of Finance (otherInfluenceOrControl), which
+    owns 100% of Suomen Kaasuverkko Oy, which owns 76.5% of Gasgrid Finland Oy (the
+    Ministry another 23.5%); the Republic is stated to hold 100% of Gasgrid indirectly.
+    Were the Republic listed: EU and UK (control passes down, majority chains) block the
+    Ministry, Kaasuverkko and Gasgrid; OFAC counts no control (FAQ 398), so only the
+    stated indirect 100% remains, and Gasgrid is possibly blocked, the others not."""
+    batch = read_bods(
+        [shared_path("ownership", "bods", "examples", "bods-package-fi-soe.json")], "b"
+    )
+    ids = {n.name: n.id for n in batch.nodes}
+    state = ids["Suomen tasavalta"]
+    ministry, kaasu, gasgrid = (
+        ids["Valtiovarainministerio"], ids["Suomen Kaasuverkko Oy"], ids["Gasgrid Finland Oy"]
+    )  # fmt: skip
+    for regime in ("eu", "uk"):
+        result = assess(batch.relations, {state}, regime, as_of=DAY)  # type: ignore[arg-type]
+        assert result.blocked_unlisted() == sorted([ministry, kaasu, gasgrid])
+        assert result.exposure(gasgrid).aggregate.low == 1.0
+    ofac = assess(batch.relations, {state}, "ofac", as_of=DAY)
+    assert ofac.statuses() == {state: "blocked", gasgrid: "possibly_blocked"}

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from tests.conftest import shared_path
 from tests.graph.test_control_ofac import own
 from watchkeeper.graph.control import assess
-from watchkeeper.graph.model import Share
+from watchkeeper.graph.formats.bods import read_bods
+from watchkeeper.graph.model import Relation, Share
 
 DAY = date(2025, 6, 1)
 
@@ -135,3 +137,85 @@ def test_exposure_of_listed_and_absent_parties() -> None:
     assert absent.status == "not_blocked" and absent.chain == ()
     for e in (listed, absent, result.exposure("A")):
         assert json.loads(json.dumps(e.to_dict()))["regime"] == "ofac"
+
+
+# -- the Beneficial Ownership Data Standard's own examples (../shared, real statements) --
+
+
+def bods(name: str) -> tuple[list[Relation], dict[str, str], set[str]]:
+    """The current relations of a BODS example (replaced statements dropped), node ids
+    by name, and the ids of unknown or anonymous parties."""
+    batch = read_bods([shared_path("ownership", "bods", "examples", name)], "bods")
+    ids = {n.name: n.id for n in batch.nodes}
+    unknown = {n.id for n in batch.nodes if n.unknown}
+    return [r for r in batch.relations if r.id not in batch.replaced], ids, unknown
+
+
+def test_bods_exclusive_maximum_below_50_percent_never_blocks() -> None:
+    """bods-package-linking-annotations.json: Mr Jeremy Hunt holds ">25-<50%" of MARE
+    POND PROPERTIES LIMITED (exclusiveMinimum/exclusiveMaximum). Were he listed, the
+    holding could not reach 50%: not blocked, and 0.0001% below is not rounded up."""
+    rels, ids, _ = bods("bods-package-linking-annotations.json")
+    result = assess(rels, {ids["Mr Jeremy Hunt"]}, "ofac", as_of=DAY)
+    exposure = result.exposure(ids["MARE POND PROPERTIES LIMITED"])
+    assert exposure.status == "not_blocked"
+    assert exposure.chain[0].share == ">25-<50%"
+
+
+def test_bods_range_whose_bottom_is_a_majority_blocks() -> None:
+    """bods-package-entity-owning-entity.json: MVJ LIMITED holds 75-<100% of JENEX
+    LIMITED: blocked under every regime were MVJ listed (the range's bottom is enough)."""
+    rels, ids, _ = bods("bods-package-entity-owning-entity.json")
+    for regime in ("ofac", "eu", "uk"):
+        result = assess(rels, {ids["MVJ LIMITED"]}, regime, as_of=DAY)  # type: ignore[arg-type]
+        assert result.blocked_unlisted() == [ids["JENEX LIMITED"]]
+
+
+def test_bods_stated_indirect_holding_is_possibly_blocked_not_double_counted() -> None:
+    """multiple-indirect-ownership.json: Company C and Company D hold 50% each of Company
+    B; Person 1 is stated to hold 60% of B indirectly (through them). Were Person 1
+    listed, B is possibly blocked (blocked if C or D is owned 50% by Person 1), never
+    blocked on the indirect statement alone; with C listed too, B is blocked through
+    C's direct 50%, and the indirect 60% is not added on top."""
+    rels, ids, _ = bods("multiple-indirect-ownership.json")
+    person, b = ids["Person 1"], ids["Company B"]
+    alone = assess(rels, {person}, "ofac", as_of=DAY).exposure(b)
+    assert alone.status == "possibly_blocked"
+    assert alone.margin.startswith(
+        "blocked holders are stated to hold up to 60% by ownership indirectly"
+    )
+    assert [s.direct for s in alone.chain] == [False]
+    with_c = assess(rels, {person, ids["Company C"]}, "ofac", as_of=DAY).exposure(b)
+    assert with_c.status == "blocked"
+    assert with_c.aggregate.low == 0.5
+
+
+def test_bods_anonymous_beneficiary_is_an_unknown_holder() -> None:
+    """levent.json: the Levent Trust's beneficiary is an anonymous person exempt from
+    disclosure, of unstated share: it could be a blocked person, so the trust is
+    possibly blocked under OFAC; the trustees' and settlor's control does not count
+    under OFAC (FAQ 398)."""
+    rels, ids, unknown = bods("levent.json")
+    assert len(unknown) == 1
+    result = assess(rels, set(), "ofac", as_of=DAY, unknown=unknown)
+    exposure = result.exposure(ids["Levent Trust"])
+    assert exposure.status == "possibly_blocked"
+    assert "unknown identity of up to 100%" in exposure.margin
+    assert assess(rels, set(), "ofac", as_of=DAY).status(ids["Levent Trust"]) == "not_blocked"
+
+
+def test_bods_holdings_over_time() -> None:
+    """tecido.json, its statements in force (replaced ones dropped, as the current graph
+    does): Maria Esteves 30% of Tecido Ltd until 2023-03-03, Shear Trust 80% from
+    2023-03-01. Were Shear Trust listed, Tecido is blocked from 2023-03-01 by that one
+    statement; were Maria Esteves listed, her 30% never blocks, and after 2023-03-03
+    she holds nothing."""
+    rels, ids, _ = bods("tecido.json")
+    trust, maria, tecido = ids["Shear Trust"], ids["Maria Esteves"], ids["Tecido Ltd"]
+    after = assess(rels, {trust}, "ofac", as_of=date(2023, 3, 1))
+    assert after.status(tecido) == "blocked"
+    assert [s.share for s in after.exposure(tecido).chain] == ["80%"]
+    held = assess(rels, {maria}, "uk", as_of=date(2023, 3, 2)).exposure(tecido)
+    assert (held.status, held.aggregate.high) == ("not_blocked", 0.3)
+    gone = assess(rels, {maria}, "uk", as_of=date(2023, 3, 3)).exposure(tecido)
+    assert gone.chain == () and gone.status == "not_blocked"

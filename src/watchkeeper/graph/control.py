@@ -564,6 +564,7 @@ class ChainStep:
     share: str
     holder_status: Status
     holder_listed: bool
+    direct: bool | None
     source_ref: str
     start: date | None
     end: date | None
@@ -577,6 +578,7 @@ class ChainStep:
             "share": self.share,
             "holder_status": self.holder_status,
             "holder_listed": self.holder_listed,
+            "direct": self.direct,
             "source_ref": self.source_ref,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
@@ -656,6 +658,12 @@ def _margin(t: Tally, status: int) -> str:
         return (
             f"blocked holders hold {_pct(t.blocked_low)} by {m.kind}: "
             f"{_pct(max(over, 0.0))} above the threshold ({test})"
+        )
+    if m.indirect and status == 1:
+        return (
+            f"blocked holders are stated to hold up to {_pct(t.blocked_high)} by {m.kind} "
+            "indirectly, through entities not known to be blocked: blocked if those are "
+            f"(threshold {test})"
         )
     if status == 1:
         parts = []
@@ -768,7 +776,7 @@ class ControlResult:
         )
         return ChainStep(
             rel.id, rel.kind, rel.holder, rel.held, share,
-            STATUS_NAMES[int(self._codes[h])], bool(self._listed[h]),
+            STATUS_NAMES[int(self._codes[h])], bool(self._listed[h]), rel.direct,
             rel.source_ref, rel.start, rel.end,
         )  # fmt: skip
 
@@ -785,10 +793,19 @@ def assess(
     relations in force that day (:meth:`Relation.valid_on`) of the kinds the regime
     counts (OFAC: ownership only; EU and UK: ownership, voting rights and control),
     ``listed`` the ids of listed parties, ``unknown`` the ids of holders of unknown
-    identity (they may be anyone, a listed party included)."""
+    identity (they may be anyone, a listed party included). Pass current statements
+    only (drop those a later statement replaces). A holding stated as indirect
+    (``Relation.direct is False``) can make a party possibly blocked, never blocked: it
+    does not say whether the entities it passes through are themselves blocked, and
+    adding it to theirs would count the same shares twice."""
     rules = REGIME_RULES[regime]
     kinds = rules.kinds
-    group_of = {m.kind: gi for gi, m in enumerate(rules.measures)}
+    # A holding stated as indirect restates, multiplied or not, what passes through
+    # entities in between: added to the direct holdings it would count twice, and it
+    # does not say whether those entities are blocked. It counts as its own measure,
+    # for the possible set only (low 0): "possibly blocked, if the intermediaries are".
+    measures = [*rules.measures, *(m.as_indirect() for m in rules.measures if m.capped)]
+    group_of = {(m.kind, m.indirect): gi for gi, m in enumerate(measures)}
     kept = [r for r in relations if r.kind in kinds and r.valid_on(as_of)]
     index: dict[str, int] = {}
     for r in kept:
@@ -800,10 +817,15 @@ def assess(
     m = len(kept)
     holder = np.fromiter((index[r.holder] for r in kept), dtype=np.int64, count=m)
     held = np.fromiter((index[r.held] for r in kept), dtype=np.int64, count=m)
+    indirect = [r.direct is False and (r.kind, True) in group_of for r in kept]
     bounds = [share_bounds(r.share, r.kind) for r in kept]
-    low = np.fromiter((b[0] for b in bounds), dtype=np.float64, count=m)
+    low = np.fromiter(
+        (0.0 if ind else b[0] for b, ind in zip(bounds, indirect, strict=True)), np.float64, m
+    )
     high = np.fromiter((b[1] for b in bounds), dtype=np.float64, count=m)
-    group = np.fromiter((group_of[r.kind] for r in kept), dtype=np.int8, count=m)
+    group = np.fromiter(
+        (group_of[(r.kind, ind)] for r, ind in zip(kept, indirect, strict=True)), np.int8, m
+    )
     listed_arr = np.zeros(n, dtype=np.bool_)
     listed_arr[[index[x] for x in listed]] = True
     unknown_arr = np.zeros(n, dtype=np.bool_)
@@ -813,7 +835,7 @@ def assess(
         ids[i] = node
     args = (n, holder, held, low, high, listed_arr, unknown_arr)
     if rules.aggregate:
-        engine: ControlEngine = OwnershipArrays(*args, group=group, measures=rules.measures)
+        engine: ControlEngine = OwnershipArrays(*args, group=group, measures=measures)
         return ControlResult(rules, as_of, ids, kept, engine, listed_arr)
-    per_party = PerPartyControl(*args, group=group, measures=rules.measures)
+    per_party = PerPartyControl(*args, group=group, measures=measures)
     return ControlResult(rules, as_of, ids, kept, per_party, listed_arr, per_party)

@@ -54,13 +54,21 @@ class Measure:
     threshold: float
     strict: bool
     capped: bool = True
+    indirect: bool = False  # a register's stated indirect holding (see control.assess)
 
     def describe(self) -> str:
         word = "more than" if self.strict else "or more"
         pct = f"{self.threshold * 100:g}%"
         if self.kind == "control":
             return "control (board majority, dominant influence)"
-        return f"{word} {pct}" if self.strict else f"{pct} {word}"
+        test = f"{word} {pct}" if self.strict else f"{pct} {word}"
+        return f"{test}, stated indirect holding" if self.indirect else test
+
+    def as_indirect(self) -> Measure:
+        """The same test for a holding a register states as indirect (BODS
+        ``directOrIndirect: indirect``): it may only make a party possibly blocked, as
+        it does not say whether the entities in between are owned or controlled."""
+        return Measure(self.kind, self.threshold, self.strict, capped=False, indirect=True)
 
 
 @dataclass(frozen=True)
