@@ -10,6 +10,7 @@ from watchkeeper.cli import (
     aircraft,
     ais,
     api,
+    cargo,
     events,
     graph,
     lists,
@@ -44,6 +45,7 @@ for module in (
     events,
     graph,
     network,
+    cargo,
 ):
     module.register(app)
 
