@@ -2,7 +2,8 @@
 count, the threshold each is held to, whether different listed parties' holdings
 are added up, and the text the rule is cited from.
 
-Sources read (November-December 2026) and where they disagree with the issue text:
+Sources (read in December 2026 through summaries and the regulators' own pages; the
+Council's PDF itself was not reachable) and where they disagree with the issue text:
 
 * OFAC: the 50 Percent Rule, Revised Guidance of 13 August 2014 and FAQs 398-402
   (ofac.treasury.gov/faqs/topic/1521). "50 percent or more", aggregated across blocked
@@ -29,6 +30,9 @@ Sources read (November-December 2026) and where they disagree with the issue tex
   Joint arrangements are not in our relation records, so holdings of different
   designated persons are never added here: a register that states one should say so
   with a ``control`` relation.
+* Our reading, not stated in these texts: a majority of the voting rights counts as
+  "more than 50%" in the EU (the control criterion speaks of "a majority"), and voting
+  rights of different listed persons are aggregated like shares in the EU.
 """
 
 from __future__ import annotations
