@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -130,6 +131,7 @@ def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ][0-9:.+\-Z]*)?$")
 
 
+@lru_cache(maxsize=65536)  # registers repeat the same dates; a date is immutable
 def parse_date(text: str, *, end: bool = False) -> date:
     """A full or partial date. A partial ``start`` is the first day of its period; a
     partial ``end`` is the day *after* its period ("2019" -> 2020-01-01), because
@@ -168,6 +170,7 @@ def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
 
+@lru_cache(maxsize=65536)  # a Share is frozen
 def parse_percentage(text: str, *, unit: float = 100.0) -> Share:
     """A percentage string as a ``Share`` of fractions, never rounded: "50" and "50%"
     are exactly one half; "25-50" is the range 25%..50%; ">50" is more than half (the

@@ -30,10 +30,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from followthemoney import model
+from followthemoney.schema import Schema
 
 from watchkeeper.errors import InputError
 from watchkeeper.graph.formats.common import (
@@ -169,8 +171,9 @@ class EdgeReader:
                 if not header or not any(h.strip() for h in header):
                     raise InputError(path, "empty file: expected a header row", line=1)
                 columns = self._columns(path, [h.strip() for h in header])
+                key = self._file_key(path)
                 for row in rows:
-                    self._row(path, rows.line_num, row, columns, len(header))
+                    self._row(path, key, rows.line_num, row, columns, len(header))
         except UnicodeDecodeError as exc:
             raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except csv.Error as exc:
@@ -199,7 +202,13 @@ class EdgeReader:
         return out
 
     def _row(
-        self, path: Path, line: int, row: list[str], columns: dict[str, int | str], width: int
+        self,
+        path: Path,
+        key: str,
+        line: int,
+        row: list[str],
+        columns: dict[str, int | str],
+        width: int,
     ) -> None:
         if not any(cell.strip() for cell in row):
             return
@@ -225,8 +234,8 @@ class EdgeReader:
             if not party_id:
                 raise fail(side, f"the {side} is empty")
             schema_name = cell(f"{side}_type") or "LegalEntity"
-            schema = model.get(schema_name)
-            if schema is None or not schema.is_a("Thing"):
+            schema = _party_schema(schema_name)
+            if schema is None:
                 raise fail(
                     f"{side}_type", f"{schema_name!r} is not a FollowTheMoney party or asset schema"
                 )
@@ -263,7 +272,7 @@ class EdgeReader:
         origin = cell("source")
         self.relations.append(
             Relation(
-                id=f"{self.source}:{self._file_key(path)}:{line}",
+                id=f"{self.source}:{key}:{line}",
                 kind=kind,
                 holder=ends[0],
                 held=ends[1],
@@ -302,6 +311,14 @@ class EdgeReader:
         return kind_from_role(role, held_schema)
 
 
+@lru_cache(maxsize=4096)
+def _party_schema(name: str) -> Schema | None:
+    """The FtM schema of a party or asset (a Thing), or None."""
+    schema = model.get(name)
+    return schema if schema is not None and schema.is_a("Thing") else None
+
+
+@lru_cache(maxsize=4096)
 def kind_from_role(role: str, held_schema: str) -> RelationKind:
     """The kind a role names, when the file has no kind column (see the module doc)."""
     text = role.lower()
