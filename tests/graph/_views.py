@@ -9,6 +9,7 @@ import gzip
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from tests.conftest import DATA
 from watchkeeper.graph.model import Node, Relation, RelationKind, Share
@@ -88,3 +89,44 @@ def shadow_fleet_view(as_of: date) -> View:
             if rel.valid_on(as_of):
                 rels.append(rel)
     return view(rels, schemas={r.held: "Vessel" for r in rels})
+
+
+NORD = "ofac-37062"  # NORD PROJECT LLC: OFAC-listed, owner and ISM manager of NP DIKSON
+
+
+def questions_store(sdn_db_path: Path, path: Path) -> Path:
+    """A store (at ``path``) of the bundled SDN 2023-12-28 trio (list version 1) and the
+    SDN 2024-05-03 file (version 2), the shadow-fleet history, and a small hand-made
+    register: NORD PROJECT LLC (resolved to ofac-37062) owns 60% of Nord Subsidiary,
+    which owns 50% of Nord Sub-Subsidiary; two companies both named Twin Co."""
+    from tests.conftest import copy_store
+    from watchkeeper.graph.model import GraphBatch
+    from watchkeeper.graph.resolve import Resolution
+    from watchkeeper.graph.shadow_fleet import read_shadow_fleet
+    from watchkeeper.graph.store import store_graph_batch
+    from watchkeeper.lists import parse_files
+    from watchkeeper.store import Store
+
+    copy_store(sdn_db_path, path)
+    with Store(path) as s:
+        sdn_2024 = DATA / "lists" / "ofac" / "sdn_csv_2024-05-03" / "sdn.csv.gz"
+        s.add_list_version(parse_files([sdn_2024], "ofac_sdn"))
+        store_graph_batch(s, read_shadow_fleet(DATA / "shadow_fleet"))
+        batch = GraphBatch(
+            source="register",
+            files=["register.csv"],
+            nodes=[
+                Node("register:np", "NORD PROJECT LLC TRANSPORT COMPANY", "Company"),
+                Node("register:sub", "Nord Subsidiary", "Company", source_ref="register.csv:3"),
+                Node("register:subsub", "Nord Sub-Subsidiary", "Company"),
+                Node("register:t1", "Twin Co", "Company"),
+                Node("register:t2", "Twin Co", "Company"),
+            ],
+            relations=[
+                own("register:r1", "register:np", "register:sub", 0.6),
+                own("register:r2", "register:sub", "register:subsub", 0.5),
+                own("register:r3", "register:t1", "register:t2", 0.1),
+            ],
+        )
+        store_graph_batch(s, batch, resolutions={"register:np": Resolution(NORD, "name", 1.0)})
+    return path

@@ -13,50 +13,18 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from tests.cli._lists_stores import run_main
-from tests.conftest import DATA, copy_store
-from tests.graph._views import own
-from watchkeeper.graph.model import GraphBatch, Node
-from watchkeeper.graph.resolve import Resolution
-from watchkeeper.graph.shadow_fleet import read_shadow_fleet
-from watchkeeper.graph.store import store_graph_batch
-from watchkeeper.store import Store
+from tests.cli._lists_stores import Guarded, run_main
+from tests.graph._views import NORD, questions_store
 
-NORD = "ofac-37062"
 DAY = "2024-06-01"
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory, sdn_db_path: Path) -> Path:
-    from watchkeeper.lists import parse_files
-
-    path = copy_store(sdn_db_path, tmp_path_factory.mktemp("questions") / "q.duckdb")
-    with Store(path) as s:
-        s.add_list_version(
-            parse_files([DATA / "lists/ofac/sdn_csv_2024-05-03/sdn.csv.gz"], "ofac_sdn")
-        )
-        store_graph_batch(s, read_shadow_fleet(DATA / "shadow_fleet"))
-        batch = GraphBatch(
-            source="register",
-            files=["register.csv"],
-            nodes=[
-                Node("register:np", "NORD PROJECT LLC TRANSPORT COMPANY", "Company"),
-                Node("register:sub", "Nord Subsidiary", "Company", source_ref="register.csv:3"),
-                Node("register:subsub", "Nord Sub-Subsidiary", "Company"),
-                Node("register:t1", "Twin Co", "Company"),
-                Node("register:t2", "Twin Co", "Company"),
-            ],
-            relations=[
-                own("register:r1", "register:np", "register:sub", 0.6),
-                own("register:r2", "register:sub", "register:subsub", 0.5),
-                own("register:r3", "register:t1", "register:t2", 0.1),
-            ],
-        )
-        store_graph_batch(s, batch, resolutions={"register:np": Resolution(NORD, "name", 1.0)})
-    return path
+    return questions_store(sdn_db_path, tmp_path_factory.mktemp("questions") / "q.duckdb")
 
 
-def _run(mp: pytest.MonkeyPatch, cap: pytest.CaptureFixture[str], db: Path, *args: str):  # type: ignore[no-untyped-def]
+def _run(mp: pytest.MonkeyPatch, cap: pytest.CaptureFixture[str], db: Path, *args: str) -> Guarded:
     return run_main(mp, cap, *args, "--db", db, "--as-of", DAY)
 
 
