@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from watchkeeper import __version__
 from watchkeeper.api.guards import RequestGuard
-from watchkeeper.api.routers import decisions, match, search, system
+from watchkeeper.api.routers import decisions, graph, match, search, system
 from watchkeeper.api.state import ApiState
 from watchkeeper.screening import Screener
 from watchkeeper.settings import Settings
@@ -59,4 +59,5 @@ def create_app(
     app.include_router(search.router)
     app.include_router(decisions.router)
     app.include_router(system.router)
+    app.include_router(graph.router)
     return app
