@@ -4,6 +4,7 @@ malformed input (hypothesis)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,14 @@ from hypothesis import strategies as st
 from tests.conftest import shared_path
 from watchkeeper.errors import InputError
 from watchkeeper.graph.formats import read_bods
+from watchkeeper.graph.formats.bods import (
+    DIRECTNESS,
+    ENTITY_TYPES,
+    INTEREST_KINDS,
+    PERSON_TYPES,
+    RECORD_STATUSES,
+    UNSPECIFIED_REASONS,
+)
 from watchkeeper.graph.model import GraphBatch, Relation, Share
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "graph" / "bods"
@@ -474,6 +483,9 @@ _JSON = st.recursive(
     max_leaves=12,
 )
 _BASE = json.loads((FIXTURES / "joint-ownership.json").read_text())
+_BASE_03 = [
+    json.loads(line) for line in (FIXTURES / "joint-ownership-0.3.jsonl").read_text().splitlines()
+]
 
 
 def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -487,19 +499,21 @@ def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object,
     return out
 
 
-_PATHS = _paths(_BASE)[1:]
+_PATHS = [("0.4", *p) for p in _paths(_BASE)[1:]] + [("0.3", *p) for p in _paths(_BASE_03)[1:]]
 
 
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(where=st.sampled_from(_PATHS), value=_JSON, drop=st.booleans())
+@given(where=st.sampled_from(_PATHS), value=_JSON, drop=st.booleans())  # (version, *path)
 def test_damaged_statements_give_input_error_or_a_clean_batch(
     tmp_path: Path, where: tuple[object, ...], value: object, drop: bool
 ) -> None:
-    """Any field of a real package replaced by any JSON value (or removed): the reader
-    refuses it with an InputError naming the file, or reads a consistent batch."""
-    statements = json.loads(json.dumps(_BASE))
+    """Any field of a real 0.4 package (or of the 0.3 JSON-lines case) replaced by any
+    JSON value (or removed): the reader refuses it with an InputError naming the file,
+    or reads a consistent batch."""
+    version, *where = where
+    statements = json.loads(json.dumps(_BASE if version == "0.4" else _BASE_03))
     parent = statements
     for key in where[:-1]:
         parent = parent[key]  # type: ignore[index]
@@ -508,7 +522,10 @@ def test_damaged_statements_give_input_error_or_a_clean_batch(
     else:
         parent[where[-1]] = value  # type: ignore[index]
     path = tmp_path / "damaged.json"
-    path.write_text(json.dumps(statements))
+    if version == "0.4":
+        path.write_text(json.dumps(statements))
+    else:
+        path.write_text("\n".join(json.dumps(s) for s in statements))
     try:
         batch = read_bods([path], "h")
     except InputError as exc:
@@ -530,3 +547,22 @@ def test_any_bytes_give_input_error_or_a_batch(tmp_path: Path, data: bytes) -> N
         read_bods([path], "h")
     except InputError as exc:
         assert exc.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("codelist", "known"),
+    [
+        ("interestType.csv", set(INTEREST_KINDS)),
+        ("entityType.csv", ENTITY_TYPES),
+        ("personType.csv", PERSON_TYPES),
+        ("unspecifiedReason.csv", UNSPECIFIED_REASONS),
+        ("recordStatus.csv", RECORD_STATUSES),
+        ("directOrIndirect.csv", set(DIRECTNESS)),
+    ],
+)
+def test_every_code_of_the_standards_codelists_is_known(codelist: str, known: set[str]) -> None:
+    """A code the standard adds must get a decision here (a kind, a type), not an error."""
+    path = shared_path("ownership", "bods", "schema", "codelists", codelist)
+    with path.open(encoding="utf-8") as handle:
+        codes = {row["code"] for row in csv.DictReader(handle)}
+    assert codes and codes <= known, codes - known
