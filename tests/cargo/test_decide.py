@@ -360,3 +360,45 @@ def test_gl8_lets_the_central_bank_of_iran_be_the_listed_party(checks: ScreenerC
     assert after.decision == "authorized_by_general_license"
     assert "us-iran-gl8-humanitarian-cbi" in fired(after)
     assert prior.decision == "prohibited"
+
+
+# ---- the CLI: cargo check on ingested sample lines --------------------------------------
+
+
+def test_cli_cargo_check_decides_stored_lines_and_replaces_its_events(
+    sdn_db_path: Path, tmp_path: Path
+) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from tests.conftest import copy_store
+    from watchkeeper.cargo.ingest import ingest_files
+    from watchkeeper.cli import cargo_check
+
+    db = copy_store(sdn_db_path, tmp_path / "cargo.duckdb")
+    with Store(db) as store:
+        ingest_files(store, [SAMPLE], "customs_declaration")
+    app = typer.Typer()
+    cargo_check.register(app)
+    app.command("noop")(lambda: None)  # a group, so "check" is a sub-command
+    runner = CliRunner()
+    result = runner.invoke(app, ["check", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["lines"] == 19
+    decisions = {d["line_id"]: d["decision"] for d in out["decisions"]}
+    assert decisions["DOJ-20-1791-BELLA/1"] == "prohibited"
+    assert decisions["SHTA-CH-IR-2020-01/1"] == "authorized_by_general_license"
+    with Store(db, read_only=True) as store:
+        first = store.read_events(types=list(EVENT_TYPES))
+    assert len(first) == len(out["events"])
+    # Once more for one shipment: same events, none doubled.
+    again = runner.invoke(app, ["check", "--db", str(db), "--shipment", "DOJ-20-1791-BELLA"])
+    assert again.exit_code == 0, again.output
+    assert "prohibited" in again.stdout
+    with Store(db, read_only=True) as store:
+        assert len(store.read_events(types=list(EVENT_TYPES))) == len(first)
+    missing = runner.invoke(app, ["check", "--db", str(db), "--shipment", "NOPE"])
+    assert missing.exit_code == 1

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from watchkeeper import __version__
 from watchkeeper.api.guards import RequestGuard
-from watchkeeper.api.routers import decisions, graph, match, search, system
+from watchkeeper.api.routers import cargo, decisions, graph, match, search, system
 from watchkeeper.api.state import ApiState
 from watchkeeper.screening import Screener
 from watchkeeper.settings import Settings
@@ -60,4 +60,5 @@ def create_app(
     app.include_router(decisions.router)
     app.include_router(system.router)
     app.include_router(graph.router)
+    app.include_router(cargo.router)
     return app

@@ -24,7 +24,7 @@ from watchkeeper.cargo.rules import (
     Rule,
     RuleOutcome,
     RuleSet,
-    load_rules,
+    bundled_rules,
     match_rule,
 )
 from watchkeeper.errors import InputError
@@ -32,6 +32,7 @@ from watchkeeper.events.model import Event
 
 if TYPE_CHECKING:
     from watchkeeper.screening import Screener
+    from watchkeeper.store import Store
 
 EVENT_TYPES = ("prohibited_cargo", "humanitarian_cargo", "cargo_license_required")
 # List topics (FollowTheMoney) that mean a state-owned or government party.
@@ -109,6 +110,13 @@ def verdict_from_hs_check(check: Any, *, min_confidence: float = 0.5) -> HsVerdi
     if top is not None:
         detail += f"; weak proposal {top.code} from: {', '.join(top.words)}"
     return HsVerdict(None, status, detail, 0.0, proposed)
+
+
+def nomenclature_hs_check(code: str | None, description: str) -> HsVerdict:
+    """The HS check against the bundled HS 2022 nomenclature (``cargo.hs``)."""
+    from watchkeeper.cargo.hs import check_hs
+
+    return verdict_from_hs_check(check_hs(code, description))
 
 
 @dataclass(frozen=True)
@@ -268,7 +276,7 @@ def check_lines(
     """Decide every line. Screening results are cached by (name, country) and exposure
     by entity id for the whole call: real manifests repeat their parties. A line with no
     date is judged by the rules in force ``today`` (UTC) and says so."""
-    ruleset = rules if rules is not None else load_rules()
+    ruleset = rules if rules is not None else bundled_rules()
     today = today or datetime.now(UTC).date()
     screened: dict[tuple[str, str | None], tuple[tuple[PartyHit, ...], str]] = {}
     exposed: dict[str, Exposure | None] = {}
@@ -630,3 +638,29 @@ def cargo_events(decisions: Iterable[LineDecision]) -> list[Event]:
             )
         )
     return events
+
+
+def save_cargo_events(store: Store, line_ids: Sequence[str], events: Sequence[Event]) -> int:
+    """Replace the decision events (``EVENT_TYPES``) of these lines with ``events``, in one
+    transaction: a line whose decision changed keeps no stale event of the old type."""
+    import pyarrow as pa
+
+    cites = pa.table({"subject": pa.array([f"cargo:{i}" for i in line_ids], pa.string())})
+    with store.transaction() as con:
+        con.register("_wk_cargo_cites", cites)
+        try:
+            con.execute(
+                """
+                DELETE FROM events WHERE type IN (SELECT unnest(?)) AND event_id IN (
+                    SELECT e.event_id FROM (
+                        SELECT event_id, unnest(subjects) AS subject FROM events
+                        WHERE type IN (SELECT unnest(?))
+                    ) e JOIN _wk_cargo_cites c USING (subject)
+                )
+                """,
+                [list(EVENT_TYPES), list(EVENT_TYPES)],
+            )
+        finally:
+            con.unregister("_wk_cargo_cites")
+        store.write_events(events)
+    return len(events)

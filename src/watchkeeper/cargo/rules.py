@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -318,6 +319,12 @@ def _unless(rule: Rule, facts: LineFacts) -> list[str]:
 
 
 # ---- loading ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def bundled_rules() -> RuleSet:
+    """The bundled rules, read once per process."""
+    return load_rules()
 
 
 def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:

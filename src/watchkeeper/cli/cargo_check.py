@@ -1,0 +1,130 @@
+"""``watchkeeper cargo check``: the decision on each stored shipment line, the rules that
+fired with their citations, the parties' screening and what would change the answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
+
+if TYPE_CHECKING:
+    from watchkeeper.cargo.decide import LineDecision, PartyHit
+    from watchkeeper.cargo.model import ShipmentLine
+    from watchkeeper.store import Store
+
+_STYLE = {
+    "prohibited": "bold red",
+    "license_required": "red",
+    "review": "yellow",
+    "authorized_by_general_license": "green",
+    "allowed": None,
+}
+
+
+def _not_screened(name: str, country: str | None) -> Sequence[PartyHit]:
+    return []
+
+
+def decide_lines(store: Store, lines: Sequence[ShipmentLine]) -> tuple[list[LineDecision], str]:
+    """Decisions on ``lines`` with the store's lists (screened) and the bundled rules;
+    the note says when no lists are loaded (parties then go unscreened)."""
+    from watchkeeper.cargo.decide import ScreenerChecks, check_lines, nomenclature_hs_check
+    from watchkeeper.cargo.rules import bundled_rules
+
+    note = ""
+    party: Callable[[str, str | None], Sequence[PartyHit]]
+    vessel: Callable[[str, str | None], Sequence[PartyHit]]
+    if store.entity_count() == 0:
+        note = "no lists are loaded: parties and vessels were not screened"
+        party, vessel = _not_screened, _not_screened
+    else:
+        from watchkeeper.screening import Screener
+
+        checks = ScreenerChecks(Screener.from_store(store))
+        party, vessel = checks.party, checks.vessel
+    decisions = check_lines(
+        lines,
+        hs_check=nomenclature_hs_check,
+        party_checker=party,
+        vessel_checker=vessel,
+        rules=bundled_rules(),
+    )
+    return decisions, note
+
+
+def check(
+    shipment: Annotated[
+        str | None, typer.Option("--shipment", help="Only the lines of this shipment id.")
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save/--no-save",
+            help="Store prohibited_cargo, humanitarian_cargo and cargo_license_required "
+            "events (replacing the lines' earlier ones).",
+        ),
+    ] = True,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Decide each stored shipment line by the cargo rules in force on its date
+    (prohibited, licence required, review, authorised by a general licence, allowed),
+    with every rule that fired, its citation and URL, the parties' and vessel's
+    screening results, and what would change the answer. Run `cargo ingest` (and `lists
+    load`) first. Exit 1 when --shipment names no stored shipment."""
+    from watchkeeper.cargo.decide import cargo_events, save_cargo_events
+    from watchkeeper.cargo.store import read_lines
+
+    with open_db(db, read_only=not save) as store:
+        lines = read_lines(store, shipment_id=shipment)
+        if shipment is not None and not lines:
+            console.print(f"no shipment {shipment!r} is stored", highlight=False)
+            raise typer.Exit(1)
+        decisions, note = decide_lines(store, lines)
+        events = cargo_events(decisions)
+        if save and lines:
+            save_cargo_events(store, [ln.line_id for ln in lines], events)
+    if json_out:
+        out: dict[str, Any] = {
+            "lines": len(decisions),
+            "decisions": [d.to_dict() for d in decisions],
+            "events": [e.to_dict() for e in events],
+        }
+        if note:
+            out["note"] = note
+        print_json(out)
+        return
+    table = Table("line", "decision", "HS", "rules (citation)", "parties", "what would change")
+    for d in decisions:
+        standing = [f for f in d.fired if f.set_aside_by is None]
+        rules = "\n".join(f"{f.rule.citation}" for f in standing) or "-"
+        flagged = [f"{p.role} {p.name}: {', '.join(p.statuses)}" for p in d.parties if p.statuses]
+        table.add_row(
+            d.line_id,
+            d.decision,
+            f"{d.hs.code or '?'} ({d.hs.status})",
+            rules,
+            "\n".join(flagged) or "-",
+            "\n".join(d.what_would_change[:2]) or "-",
+            style=_STYLE.get(d.decision),
+        )
+    console.print(table)
+    counts = Counter(d.decision for d in decisions)
+    console.print(
+        f"{len(decisions):,} line(s): "
+        + ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+        + f"; {len(events)} event(s)"
+        + ("" if save else " (not saved)"),
+        highlight=False,
+    )
+    if note:
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+def register(cargo_app: typer.Typer) -> None:
+    cargo_app.command("check")(check)
