@@ -95,7 +95,11 @@ def test_no_files_or_a_bad_source_name(args: tuple[list[Path], str], field: str 
     assert caught.value.field == field
 
 
-def test_a_forced_format_reads_a_file_as_that_format() -> None:
+def test_a_forced_format_reads_a_file_as_that_format(tmp_path: Path) -> None:
+    register = tmp_path / "register.txt"  # not named .csv: only the format says so
+    shutil.copy(FIXTURES / "edges" / "register.csv", register)
+    mapping = EdgeMapping.parse("owner=Shareholder,owned=Company")
+    assert len(read_graph_files([register], "s", fmt="edges", mapping=mapping).relations) == 3
     with pytest.raises(InputError):
         read_graph_files([FIXTURES / "ftm" / "nested.json"], "s", fmt="bods")
     with pytest.raises(InputError, match="format"):

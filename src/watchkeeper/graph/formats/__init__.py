@@ -79,11 +79,13 @@ def read_graph_files(
     fmt: str | None = None,
     mapping: EdgeMapping | None = None,
 ) -> GraphBatch:
-    """Read every file (each in its own format, sniffed unless ``fmt`` says) into one
-    batch. Files of one format are read together, so a relation in one file may name
-    a party described in another. All or nothing: the first bad file raises
+    """Read every file (each in its own format, sniffed unless ``fmt`` says: ``"ftm"``,
+    ``"bods"``, ``"csv"`` or its alias ``"edges"``) into one batch. Files of one format
+    are read together, so a relation in one file may name a party described in another. All or nothing: the first bad file raises
     ``InputError`` and nothing is returned."""
     source = check_source(source)
+    if fmt == "edges":
+        fmt = "csv"
     if fmt is not None and fmt not in FORMATS:
         raise InputError(None, f"format {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
     files = [Path(p) for p in paths]

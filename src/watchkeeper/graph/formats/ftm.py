@@ -26,8 +26,9 @@ are skipped and counted as ``skipped:<schema>``.
 
 Dates: a partial ``startDate`` ("2019-05") is the first day of its period; a partial
 ``endDate`` is the first day *after* its period (``Relation.end`` is exclusive: "ended
-in May 2019" may mean 31 May). Several ``percentage`` values on one Ownership give the
-range from the lowest to the highest they allow.
+in May 2019" may mean 31 May). Several values: the earliest ``startDate``, the latest
+``endDate``, and for ``percentage`` the range from the lowest to the highest they allow.
+``sharesCount``/``sharesValue`` give no share without the total, so they are not read.
 
 Ids: ``<source>:<entity id>`` for nodes and relations. A relation whose end is an
 embedded entity (FtM's nested JSON) reads that entity too.
