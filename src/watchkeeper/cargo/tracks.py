@@ -118,7 +118,9 @@ class Place:
         return self.code or self.text
 
 
-@dataclass(frozen=True)
+# Not frozen: a million lines make millions of findings, and a frozen dataclass is built
+# five times slower.
+@dataclass(slots=True)
 class TrackFinding:
     """One thing the tracks say about one shipment line: ``kind`` (see
     ``FINDING_KINDS``), whether it contradicts the papers, how strongly (0..1), a
@@ -158,7 +160,7 @@ class TrackFinding:
 # ------------------------------------------------------------------ declared voyages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Voyage:
     """What one or more lines declare about the carrier and route, normalised: lines
     that declare the same are checked once."""
@@ -218,6 +220,19 @@ def imo_number(text: str | None) -> tuple[int | None, str]:
 
 def _day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _at_us(us: int) -> datetime:
+    """UTC from microseconds since the epoch (SQL ``epoch_us``): cheaper than converting
+    the session time zone's datetimes DuckDB returns."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _ts(us: int | None) -> datetime | None:
+    return _at_us(us) if us is not None else None
 
 
 def declared_voyage(
@@ -518,7 +533,7 @@ WITH st AS (
     SELECT k.kid, 'name', s.mmsi, s.nk, s.time, s.msg_id, k.w0, k.w1
     FROM _wk_vkeys k JOIN st s ON s.nk = k.name_key WHERE k.imo IS NULL
 )
-SELECT kid, method, mmsi, min(time), max(time), count(*),
+SELECT kid, method, mmsi, epoch_us(min(time)), epoch_us(max(time)), count(*),
        count(*) FILTER (WHERE time >= w0 AND time < w1),
        arg_min(msg_id, time),
        list(DISTINCT nk) FILTER (WHERE nk <> '')
@@ -551,8 +566,8 @@ def _resolve_vessels(
                 Candidate(
                     str(mmsi),
                     str(method),
-                    first.astimezone(UTC) if first else None,
-                    last.astimezone(UTC) if last else None,
+                    _ts(first),
+                    _ts(last),
                     int(n),
                     int(n_in),
                     f"ais:{ev}",
@@ -626,8 +641,8 @@ def _decide_vessel(v: Voyage, cands: list[Candidate], flag_of: FlagOf | None) ->
 
 
 _REGISTRATION_SQL = """
-SELECT k.kid, a.icao24, a.registration, coalesce(a.registration_source, ''), a.first_seen,
-       a.last_seen, a.n_states
+SELECT k.kid, a.icao24, a.registration, coalesce(a.registration_source, ''),
+       epoch_us(a.first_seen), epoch_us(a.last_seen), a.n_states
 FROM _wk_akeys k
 JOIN air_aircraft a
   ON regexp_replace(upper(coalesce(a.registration, '')), '[^A-Z0-9]', '', 'g') = k.reg_key
@@ -637,7 +652,8 @@ _CALLSIGN_SQL = """
 WITH f AS (
     SELECT icao24, flight_id, start_time, end_time, unnest(callsigns) AS cs FROM air_flights
 )
-SELECT k.kid, f.icao24, min(f.start_time), max(f.end_time), count(DISTINCT f.flight_id),
+SELECT k.kid, f.icao24, epoch_us(min(f.start_time)), epoch_us(max(f.end_time)),
+       count(DISTINCT f.flight_id),
        arg_min(f.flight_id, f.start_time), min(f.cs)
 FROM _wk_fkeys q JOIN _wk_akeys k USING (kid)
 JOIN f ON f.cs = q.fkey AND f.start_time < k.w1 AND f.end_time > k.w0
@@ -675,8 +691,8 @@ def _resolve_aircraft(store: Store, voyages: Sequence[Voyage]) -> dict[Voyage, R
                 Candidate(
                     str(icao),
                     "registration",
-                    first,
-                    last,
+                    _ts(first),
+                    _ts(last),
                     int(n),
                     0,
                     f"icao24:{icao}",
@@ -690,8 +706,8 @@ def _resolve_aircraft(store: Store, voyages: Sequence[Voyage]) -> dict[Voyage, R
                 Candidate(
                     str(icao),
                     "flight_number",
-                    first,
-                    last,
+                    _ts(first),
+                    _ts(last),
                     int(n),
                     int(n),
                     f"flight:{flight_id}",
@@ -834,10 +850,6 @@ class _Flight:
     arrival_detail: str | None
 
 
-def _utc(t: datetime | None) -> datetime | None:
-    return t.astimezone(UTC) if t is not None else None
-
-
 _TS = pa.timestamp("us", tz="UTC")
 
 
@@ -875,7 +887,8 @@ def _sea_tracks(
     try:
         for r in store.con.execute(
             f"""
-            SELECT v.vid, count(*), min(p.time), max(p.time), arg_min(p.msg_id, p.time),
+            SELECT v.vid, count(*), epoch_us(min(p.time)), epoch_us(max(p.time)),
+                   arg_min(p.msg_id, p.time),
                    arg_max(p.msg_id, p.time),
                    count(*) FILTER (WHERE p.time >= v.l0 AND p.time < v.l1),
                    count(*) FILTER (WHERE p.time >= v.d0 AND p.time < v.d1),
@@ -888,8 +901,8 @@ def _sea_tracks(
         ).fetchall():
             seen[rows[int(r[0])]] = _Seen(
                 int(r[1]),
-                _utc(r[2]),
-                _utc(r[3]),
+                _ts(r[2]),
+                _ts(r[3]),
                 r[4],
                 r[5],
                 int(r[6]),
@@ -905,8 +918,8 @@ def _sea_tracks(
                 SELECT *, unnest(subjects) AS subject FROM events
                 WHERE type IN ('port_call', 'ais_gap', 'encounter', 'loitering')
             )
-            SELECT v.vid, ev.event_id, ev.type, ev.start_time, ev.end_time, ev.lat, ev.lon,
-                   ev.score, ev.detail, ev.params->>'port_locode', ev.params->>'port_name',
+            SELECT v.vid, ev.event_id, ev.type, epoch_us(ev.start_time), epoch_us(ev.end_time),
+                   ev.lat, ev.lon, ev.score, ev.detail, ev.params->>'port_locode', ev.params->>'port_name',
                    ev.params->>'port_country', TRY_CAST(ev.params->>'gap_h' AS DOUBLE),
                    ev.evidence[1:3], ev.subjects
             FROM _wk_voy v JOIN ev
@@ -921,8 +934,8 @@ def _sea_tracks(
                 _Ev(
                     str(r[1]),
                     str(r[2]),
-                    r[3].astimezone(UTC),
-                    r[4].astimezone(UTC),
+                    _at_us(r[3]),
+                    _at_us(r[4]),
                     r[5],
                     r[6],
                     float(r[7]),
@@ -959,8 +972,8 @@ def _air_tracks(
     try:
         for r in store.con.execute(
             """
-            SELECT v.vid, f.flight_id, f.callsign, f.callsigns, f.start_time, f.end_time,
-                   f.takeoff, f.landing, f.departure, f.arrival, f.departure_row,
+            SELECT v.vid, f.flight_id, f.callsign, f.callsigns, epoch_us(f.start_time),
+                   epoch_us(f.end_time), epoch_us(f.takeoff), epoch_us(f.landing), f.departure, f.arrival, f.departure_row,
                    f.arrival_row, f.first_row, f.last_row, f.last_lat, f.last_lon,
                    f.arrival_detail
             FROM _wk_air v JOIN air_flights f
@@ -973,10 +986,10 @@ def _air_tracks(
                     str(r[1]),
                     r[2],
                     tuple(r[3] or ()),
-                    r[4].astimezone(UTC),
-                    r[5].astimezone(UTC),
-                    _utc(r[6]),
-                    _utc(r[7]),
+                    _at_us(r[4]),
+                    _at_us(r[5]),
+                    _ts(r[6]),
+                    _ts(r[7]),
                     r[8],
                     r[9],
                     r[10],
@@ -993,8 +1006,8 @@ def _air_tracks(
             WITH ev AS (
                 SELECT *, unnest(subjects) AS subject FROM events WHERE type = 'transponder_gap'
             )
-            SELECT v.vid, ev.event_id, ev.type, ev.start_time, ev.end_time, ev.lat, ev.lon,
-                   ev.score, ev.detail, ev.evidence[1:3]
+            SELECT v.vid, ev.event_id, ev.type, epoch_us(ev.start_time), epoch_us(ev.end_time),
+                   ev.lat, ev.lon, ev.score, ev.detail, ev.evidence[1:3]
             FROM _wk_air v JOIN ev
               ON ev.subject = 'icao24:' || v.icao24
              AND ev.start_time < v.w1 AND ev.end_time > v.w0
@@ -1005,8 +1018,8 @@ def _air_tracks(
                 _Ev(
                     str(r[1]),
                     str(r[2]),
-                    r[3].astimezone(UTC),
-                    r[4].astimezone(UTC),
+                    _at_us(r[3]),
+                    _at_us(r[4]),
                     r[5],
                     r[6],
                     float(r[7]),
@@ -1470,6 +1483,13 @@ def check_tracks(
     ``flag_of`` (MMSI -> ISO alpha-2 flag) lets a vessel declared by name and flag be
     told from namesakes; without it the flag is not checked (and says so)."""
     params = params or TrackCheckParams()
+    known: dict[tuple[str | None, str], Place | None] = {}
+
+    def place(text: str | None, mode: str) -> Place | None:
+        if (text, mode) not in known:
+            known[(text, mode)] = places(text, mode)
+        return known[(text, mode)]
+
     cache: dict[tuple[Any, ...], Voyage | str] = {}
     per_line: list[tuple[ShipmentLine, Voyage | str]] = []
     for line in lines:
@@ -1489,7 +1509,7 @@ def check_tracks(
         )
         v = cache.get(k)
         if v is None:
-            v = cache[k] = declared_voyage(line, params, places)
+            v = cache[k] = declared_voyage(line, params, place)
         per_line.append((line, v))
     voyages = {v for v in cache.values() if isinstance(v, Voyage)}
     sea = [v for v in voyages if v.mode == "sea"]
@@ -1565,15 +1585,21 @@ def mismatch_events(
     """One ``manifest_track_mismatch`` event per line whose tracks contradict it,
     citing the line (``cargo:<line_id>``) and the movement evidence."""
     params = params or TrackCheckParams()
+    findings = list(findings)
+    # Most lines hold to their papers: group only the findings of lines that do not.
+    contradicted = {f.line_id for f in findings if f.mismatch}
     by_line: dict[str, list[TrackFinding]] = {}
     for f in findings:
-        by_line.setdefault(f.line_id, []).append(f)
+        if f.line_id in contradicted:
+            by_line.setdefault(f.line_id, []).append(f)
     events = []
     for line in lines:
-        found = by_line.get(line.line_id, [])
-        bad = [f for f in found if f.mismatch]
-        if not bad:
+        if not by_line:
+            break
+        found = by_line.pop(line.line_id, None)
+        if found is None:
             continue
+        bad = [f for f in found if f.mismatch]
         ident = next((f for f in found if f.kind.startswith("identity_")), None)
         subject = ident.subject if ident else bad[0].subject
         imo, _ = imo_number(line.vessel_imo)
