@@ -10,6 +10,7 @@ row 1) and the column, and nothing of that file is stored.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -313,40 +314,103 @@ def convert(
     return spec.prefix + text
 
 
-def _fields(table: Table, row: Row, path: Path, row_no: int, layout: Layout) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, spec in table.fields.items():
-        raw = spec.read(row)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            continue
-        try:
-            out[name] = convert(FIELD_KINDS[name], raw, spec, row, layout.date_formats)
-        except (BadValue, ValueError) as exc:
-            raise InputError(path, str(exc), line=row_no, field=spec.source) from exc
-    return out
+# Kinds whose reading is worth remembering per distinct cell: manifests repeat their
+# dates, countries, codes and parties on every line. Free text is read afresh.
+_MEMO_KINDS = frozenset(
+    {"date", "country", "countries", "hs", "currency", "imo", "mode", "weight", "int"}
+)
+_MEMO_MAX = 200_000
 
 
-def _parties(table: Table, row: Row, path: Path, row_no: int) -> list[Party]:
-    found = []
-    for role, specs in table.parties.items():
-        name = specs["name"].read(row)
-        if name is None or not str(name).strip():
-            continue
-        country = None
-        if "country" in specs and (raw := specs["country"].read(row)) not in (None, ""):
+class TableReader:
+    """Reads one table's fields and parties from rows, remembering each distinct cell's
+    reading (a million lines hold a few thousand distinct dates, countries, parties)."""
+
+    def __init__(self, table: Table, layout: Layout) -> None:
+        self.table = table
+        self.formats = layout.date_formats
+        self.plan: list[tuple[str, FieldSpec, str, dict[Any, Any] | None, str | None]] = []
+        for name, spec in table.fields.items():
+            simple = (
+                spec.columns[0]
+                if spec.how == "column" and spec.value is None and spec.if_column is None
+                else None
+            )
+            kind = FIELD_KINDS[name]
+            self.plan.append((name, spec, kind, {} if kind in _MEMO_KINDS else None, simple))
+        self.party_memo: dict[tuple[Any, ...], Party] = {}
+
+    def fields(self, row: Row, path: Path, row_no: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, spec, kind, memo, simple in self.plan:
+            raw = row.get(simple) if simple is not None else spec.read(row)
+            if raw is None or raw == "":
+                continue
+            if memo is not None:
+                key = raw if spec.unit_column is None else (raw, row.get(spec.unit_column))
+                try:
+                    out[name] = memo[key]
+                    continue
+                except (KeyError, TypeError):  # not seen yet, or a JSON list/object
+                    pass
+            if isinstance(raw, str):
+                if kind == "text" and spec.take is None:  # the common case, inline
+                    text = raw.strip()
+                    if text:
+                        out[name] = spec.prefix + text if spec.prefix else text
+                    continue
+                if not raw.strip():
+                    continue
             try:
-                country = country_code(str(raw))
-            except BadValue as exc:
-                raise InputError(
-                    path, str(exc), line=row_no, field=specs["country"].source
-                ) from exc
-        address = ""
-        if "address" in specs:
-            address = str(specs["address"].read(row) or "").strip()
-        found.append(
-            Party(role=role, name=" ".join(str(name).split()), country=country, address=address)
-        )
-    return found
+                value = convert(kind, raw, spec, row, self.formats)
+            except (BadValue, ValueError) as exc:
+                raise InputError(path, str(exc), line=row_no, field=spec.source) from exc
+            if memo is not None and not isinstance(raw, list | dict):
+                if len(memo) > _MEMO_MAX:
+                    memo.clear()
+                memo[key] = value
+            out[name] = value
+        return out
+
+    def parties(self, row: Row, path: Path, row_no: int) -> list[Party]:
+        found = []
+        for role, specs in self.table.parties.items():
+            cells = tuple(spec.read(row) for spec in specs.values())
+            try:
+                party = self.party_memo.get((role, *cells))
+            except TypeError:  # a JSON list/object in a cell
+                party = None
+            if party is None:
+                one = _party(role, specs, row, path, row_no)
+                if one is None:
+                    continue
+                party = one
+                if len(self.party_memo) > _MEMO_MAX:
+                    self.party_memo.clear()
+                with contextlib.suppress(TypeError):  # a JSON list/object in a cell
+                    self.party_memo[(role, *cells)] = party
+            found.append(party)
+        return found
+
+
+def _party(
+    role: str, specs: dict[str, FieldSpec], row: Row, path: Path, row_no: int
+) -> Party | None:
+    name = specs["name"].read(row)
+    if name is None or isinstance(name, list | dict) or not str(name).strip():
+        return None
+    country = None
+    if "country" in specs and (raw := specs["country"].read(row)) not in (None, ""):
+        try:
+            if isinstance(raw, list | dict):
+                raise BadValue(f"a {type(raw).__name__} where a country belongs")
+            country = country_code(str(raw))
+        except BadValue as exc:
+            raise InputError(path, str(exc), line=row_no, field=specs["country"].source) from exc
+    address = ""
+    if "address" in specs:
+        address = str(specs["address"].read(row) or "").strip()
+    return Party(role=role, name=" ".join(str(name).split()), country=country, address=address)
 
 
 # ---------------------------------------------------------------------------
@@ -361,10 +425,11 @@ def lines_of_file(path: Path, layout: Layout) -> list[ShipmentLine]:
     if not table.matches(columns):
         raise InputError(path, f"not a {layout.name} file: it lacks columns {list(table.match)}")
     name = logical_name(path)
+    reader = TableReader(table, layout)
     lines: list[ShipmentLine] = []
     counters: dict[str, int] = defaultdict(int)
     for row_no, row in rows:
-        values = _fields(table, row, path, row_no, layout)
+        values = reader.fields(row, path, row_no)
         sid = values.get("shipment_id")
         if not sid:
             raise InputError(
@@ -372,7 +437,7 @@ def lines_of_file(path: Path, layout: Layout) -> list[ShipmentLine]:
             )
         counters[sid] += 1
         values.setdefault("line_no", counters[sid])
-        lines.append(_line(values, _parties(table, row, path, row_no), f"{name}:{row_no}", layout))
+        lines.append(_line(values, reader.parties(row, path, row_no), f"{name}:{row_no}", layout))
     return lines
 
 
@@ -418,6 +483,7 @@ def lines_of_set(paths: Sequence[Path], layout: Layout) -> list[ShipmentLine]:
         if table.role == "lines" or table.name not in by_table:
             continue
         _, path, rows = by_table[table.name]
+        reader = TableReader(table, layout)
         seen: set[str] = set()
         for row_no, row in rows:
             k = _key(row, key, path, row_no)
@@ -425,13 +491,13 @@ def lines_of_set(paths: Sequence[Path], layout: Layout) -> list[ShipmentLine]:
                 if k in seen:
                     raise InputError(path, f"{key} {k!r} appears twice", line=row_no, field=key)
                 seen.add(k)
-                headers[k].update(_fields(table, row, path, row_no, layout))
-                parties[k].extend(_parties(table, row, path, row_no))
+                headers[k].update(reader.fields(row, path, row_no))
+                parties[k].extend(reader.parties(row, path, row_no))
             elif table.role == "parties":
-                parties[k].extend(_parties(table, row, path, row_no))
+                parties[k].extend(reader.parties(row, path, row_no))
             else:
                 dk = (k, *(str(row.get(c) or "").strip() for c in table.line_key))
-                values = _fields(table, row, path, row_no, layout)
+                values = reader.fields(row, path, row_no)
                 if dk in details:  # a second tariff row for one line: keep its code as a note
                     if "hs_code" in values:
                         extra_notes[dk].append(f"also declared HS {values['hs_code']}")
@@ -440,13 +506,14 @@ def lines_of_set(paths: Sequence[Path], layout: Layout) -> list[ShipmentLine]:
 
     table, path, rows = by_table[lines_table.name]
     name = logical_name(path)
+    reader = TableReader(table, layout)
     counters: dict[str, int] = defaultdict(int)
     lines: list[ShipmentLine] = []
     for row_no, row in rows:
         k = _key(row, key, path, row_no)
         values = dict(headers.get(k, {}))
         notes = [values.pop("notes")] if "notes" in values else []
-        values.update(_fields(table, row, path, row_no, layout))
+        values.update(reader.fields(row, path, row_no))
         dk = (k, *(str(row.get(c) or "").strip() for c in table.line_key))
         if dk in details:
             values.update(details[dk][0])
@@ -457,7 +524,7 @@ def lines_of_set(paths: Sequence[Path], layout: Layout) -> list[ShipmentLine]:
         counters[k] += 1
         values["line_no"] = counters[k]
         values["notes"] = tuple(notes)
-        line_parties = [*parties.get(k, ()), *_parties(table, row, path, row_no)]
+        line_parties = [*parties.get(k, ()), *reader.parties(row, path, row_no)]
         lines.append(_line(values, line_parties, f"{name}:{row_no}", layout))
     return lines
 
