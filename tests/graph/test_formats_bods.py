@@ -566,3 +566,16 @@ def test_every_code_of_the_standards_codelists_is_known(codelist: str, known: se
     with path.open(encoding="utf-8") as handle:
         codes = {row["code"] for row in csv.DictReader(handle)}
     assert codes and codes <= known, codes - known
+
+
+def test_a_closed_record_without_a_date_leaves_the_current_graph(tmp_path: Path) -> None:
+    statements = json.loads((FIXTURES / "joint-ownership.json").read_text())
+    closing = json.loads(json.dumps(statements[2]))  # the arrangement's 100% of Chrinon
+    closing.update(statementId="closing-statement-without-a-date-0001", recordStatus="closed")
+    del closing["statementDate"]
+    path = tmp_path / "closed.json"
+    path.write_text(json.dumps([*statements, closing]))
+    batch = read_bods([path], "t")
+    current = [r for r in batch.relations if r.id not in batch.replaced]
+    assert [r.held for r in current] == ["t:91b4236a7d89", "t:91b4236a7d89"]  # the halves
+    assert "t:closing-statement-without-a-date-0001#0" in batch.replaced

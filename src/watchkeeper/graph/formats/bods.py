@@ -48,7 +48,8 @@ unspecified party with reason ``noBeneficialOwners`` says no one is there to nam
 node or relation is made for it (counted as ``no_beneficial_owners``).
 
 A 0.4 relationship record closed (``recordStatus`` ``closed``) ends its interests on the
-closing statement's date when they state no end of their own.
+closing statement's date when they state no end of their own (with no statement date,
+those interests are listed in ``replaced``: over, on a date nobody says).
 
 What is rejected (``InputError`` naming the file, the record and the field) is what the
 graph reads: ids and references, record types and statuses, names, identifiers,
@@ -411,6 +412,12 @@ class BodsReader:
                 replaced.update(r.id for r in statement.relations)
             if statement.closed and statement.statement_date is not None:
                 relations.extend(_ended(r, statement.statement_date) for r in statement.relations)
+                self._count("closed_records")
+            elif statement.closed:
+                # Closed on a date it does not say: over, but not datable; out of the
+                # current graph (kept in history) unless an interest states its own end.
+                relations.extend(statement.relations)
+                replaced.update(r.id for r in statement.relations if r.end is None)
                 self._count("closed_records")
             else:
                 relations.extend(statement.relations)
