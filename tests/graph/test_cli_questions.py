@@ -125,3 +125,37 @@ def test_graph_diff_between_the_two_sdn_publications(
     text = _run(monkeypatch, capsys, db, "graph", "diff", "--from", "1", "--to", "2")
     assert text.code == 0 and "SOVCOMFLOT" in text.out
     assert _run(monkeypatch, capsys, db, "graph", "diff", "--from", "99").code == 3
+
+
+def test_paths_over_real_ofac_linked_to(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ARTAVIL and ARK III are each "Linked To: NATIONAL IRANIAN TANKER COMPANY" on the SDN.
+    res = _run(monkeypatch, capsys, db, "paths", "ofac-15036", "ofac-15037", "--json")
+    assert res.code == 0, res.err
+    (path,) = json.loads(res.out)["paths"]
+    assert path["nodes"] == ["ofac-15036", "ofac-15117", "ofac-15037"]
+    assert [s["text"] for s in path["steps"]] == [
+        "ARTAVIL is linked to NATIONAL IRANIAN TANKER COMPANY",
+        "ARK III is linked to NATIONAL IRANIAN TANKER COMPANY",
+    ]
+    assert [s["forward"] for s in path["steps"]] == [True, False]
+
+
+def test_graph_events_command_writes_both_types(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    writable = tmp_path / "w.duckdb"
+    shutil.copy(db, writable)
+    res = _run(monkeypatch, capsys, writable, "graph", "events", "--json")
+    assert res.code == 0, res.err
+    counts = json.loads(res.out)["events"]
+    # Nord Subsidiary and Nord Sub-Subsidiary are blocked through NORD PROJECT LLC;
+    # NP DIKSON (imo:9255270) and other vessels have a listed owner or manager.
+    assert counts["owned_by_blocked"] == 2 and counts["vessel_owner_blocked"] >= 1
+    got = run_main(
+        monkeypatch, capsys, "events", "--type", "owned_by_blocked", "--db", writable, "--json"
+    )
+    assert {e["subjects"][0] for e in json.loads(got.out)} == {"register:sub", "register:subsub"}

@@ -372,6 +372,25 @@ def diff(
     )
 
 
+def graph_events(
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Recompute the events owned_by_blocked and vessel_owner_blocked on the current
+    lists and graph (run after a list or graph load); the earlier ones are replaced."""
+    from watchkeeper.graph.events import write_graph_events
+
+    day = as_of_day(as_of)
+    with open_db(db) as store:
+        counts = write_graph_events(store, day)
+    if json_out:
+        print_json({"as_of": day.isoformat(), "events": counts})
+        return
+    said = ", ".join(f"{k}: {v:,}" for k, v in counts.items())
+    console.print(f"graph events on {day.isoformat()}: {said}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """The questions on the main app; ``diff`` under ``watchkeeper graph``."""
     from watchkeeper.cli.graph import graph_app
@@ -382,3 +401,4 @@ def register(app: typer.Typer) -> None:
     app.command("paths")(paths)
     app.command("network")(network)
     graph_app.command("diff")(diff)
+    graph_app.command("events")(graph_events)
