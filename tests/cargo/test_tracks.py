@@ -670,3 +670,63 @@ def test_same_findings_from_the_shared_csv_loaded_row_by_row(tmp_path: Path) -> 
             "undeclared_port_call",
         ]
         assert only(found, "identity_resolved").subject == "mmsi:211462260"
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def test_cli_cargo_tracks(tmp_path: Path) -> None:
+    """`watchkeeper cargo tracks` on a store holding the real Baltic tracks (detected)
+    and two HAND-MADE lines for STABERHUK: one as it sailed, one declaring Copenhagen."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from watchkeeper.cargo.store import store_batch
+    from watchkeeper.cli import app
+    from watchkeeper.movement.ais.ingest import ingest_paths
+    from watchkeeper.movement.detect import run_detectors
+
+    db = tmp_path / "wk.duckdb"
+    good = line(
+        "GOOD",
+        vessel_imo=STABERHUK,
+        port_of_loading="DEKAP",
+        port_of_discharge="DEECK",
+        loading_date=APRIL_1,
+        discharge_date=APRIL_1,
+    )
+    bad = line(
+        "BAD",
+        vessel_imo=STABERHUK,
+        port_of_loading="DEKAP",
+        port_of_discharge="DKCPH",
+        loading_date=APRIL_1,
+        discharge_date=APRIL_1,
+    )
+    with Store(db) as store:
+        ingest_paths(store, [DATA / "ais" / "argenni"])
+        run_detectors(store, ["port_call", "ais_gap", "encounter", "loitering"])
+        store_batch(
+            store,
+            [good, bad],
+            sources=["handmade.csv"],
+            layout="handmade",
+            source_hash="handmade-test",
+        )
+    runner = CliRunner()
+    result = runner.invoke(app, ["cargo", "tracks", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["lines"] == 2 and out["mismatched_lines"] == ["BAD/1"]
+    [event] = out["events"]
+    assert event["type"] == EVENT_TYPE and event["evidence"][0] == "cargo:BAD/1"
+    with Store(db, read_only=True) as store:
+        stored = store.read_events(types=[EVENT_TYPE])
+    assert [e.subjects[0] for e in stored] == ["cargo:BAD/1"]
+    text = runner.invoke(
+        app, ["cargo", "tracks", "--db", str(db), "--shipment", "GOOD", "--no-save"]
+    )
+    assert text.exit_code == 0 and "0 contradicted by their tracks" in text.output
+    missing = runner.invoke(app, ["cargo", "tracks", "--db", str(db), "--shipment", "NOPE"])
+    assert missing.exit_code == 1 and "no shipment 'NOPE'" in missing.output

@@ -104,4 +104,10 @@ def hs(
 def register(app: typer.Typer) -> None:
     cargo_app.command("ingest")(ingest)
     cargo_app.command("hs")(hs)
+    from watchkeeper.cli import cargo_check
+
+    cargo_check.register(cargo_app)
+    from watchkeeper.cli import cargo_tracks
+
+    cargo_tracks.register(cargo_app)
     app.add_typer(cargo_app, name="cargo")
