@@ -612,7 +612,7 @@ def ingest_files(
     joined layout, which takes all ``paths`` as one extract); a file already stored
     (same bytes) is skipped. Bad input raises InputError and stores nothing of that
     file; files before it stay stored."""
-    from watchkeeper.cargo.store import batch_for_hash, store_batch
+    from watchkeeper.cargo.store import batch_for_hash, paused_gc, store_batch
 
     files = [Path(p) for p in paths]
     for path in files:
@@ -641,8 +641,11 @@ def ingest_files(
                            earlier.shipments, source_hash)
             )  # fmt: skip
             continue
-        lines = lines_of_set(unit, lay) if lay.joined else lines_of_file(unit[0], lay)
-        batch = store_batch(store, lines, sources=names, layout=lay.name, source_hash=source_hash)
+        with paused_gc():
+            lines = lines_of_set(unit, lay) if lay.joined else lines_of_file(unit[0], lay)
+            batch = store_batch(
+                store, lines, sources=names, layout=lay.name, source_hash=source_hash
+            )
         report.files.append(
             FileReport(
                 names,
