@@ -17,7 +17,8 @@ What a register looks like, and how each trait is made (all vectorised numpy, on
   (cross-holdings: cycles);
 - ranges: 10% of shares are ranges (low < high, as "25-50%" in a register), 0.5% are of
   unknown size (0..1); 0.5% of the owners are unknown or anonymous holders;
-- about 0.75% of the nodes are listed (blocked by name), drawn uniformly.
+- about 0.75% of the nodes are listed (blocked by name): three quarters drawn
+  uniformly, a quarter in proportion to their holdings (the conglomerates).
 
 Node ids are shuffled, so neighbours in the graph are not neighbours in memory.
 """
@@ -136,7 +137,12 @@ def generate(edges: int, seed: int = 0) -> OwnershipGraph:
 
     unknown = np.zeros(n, dtype=np.bool_)
     unknown[:owners] = rng.random(owners) < UNKNOWN_HOLDER
-    listed = rng.random(n) < LISTED
+    # Listed: most drawn uniformly, a quarter by holdings (sanctions name the
+    # conglomerates: state holding companies and their big subsidiaries).
+    listed = rng.random(n) < LISTED * 0.75
+    degree = np.bincount(holder, minlength=n).astype(np.float64)
+    big = rng.choice(n, size=int(n * LISTED * 0.25), p=degree / degree.sum())
+    listed[big] = True
     listed &= ~unknown
 
     # Shuffle ids: neighbours in the graph are not neighbours in memory.

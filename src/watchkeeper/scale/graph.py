@@ -205,7 +205,9 @@ def ofac_statuses_spark(
     ``graph.control.ofac_fixpoint`` on the same holdings."""
     from pyspark.sql import functions as F
 
-    edges = edges.persist()
+    # Partitioned by holder once: each round's join then moves only the new nodes,
+    # not the holdings.
+    edges = edges.repartition("holder").persist()
     try:
         blocked = blocked_spark(edges, listed).select("node", F.lit(BLOCKED).alias("status"))
         possible = possibly_blocked_spark(edges, blocked.select("node"), unknown).select(
