@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import io
 import json
 import math
 import re
@@ -61,37 +62,36 @@ def _header(path: Path, names: Sequence[Any], line: int = 1) -> list[str]:
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
-    """Columns (lower case) and rows of a CSV file (plain or gzip, UTF-8, BOM allowed)."""
-    fh = open_text(path, encoding="utf-8-sig")
-    reader = csv.reader(fh)
-    try:
-        first = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        fh.close()
-        raise InputError(path, f"not a readable CSV header: {exc}", line=1) from exc
+    """Columns (lower case) and rows of a CSV file (plain or gzip, UTF-8, BOM allowed).
+    The rows open the file again when first asked for, so columns alone hold no file."""
+    with open_text(path, encoding="utf-8-sig") as fh:
+        try:
+            first = next(csv.reader(fh), None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InputError(path, f"not a readable CSV header: {exc}", line=1) from exc
     if first is None:
-        fh.close()
         raise InputError(path, "the file is empty", line=1)
     columns = _header(path, first)
 
     def rows() -> Iterator[tuple[int, Row]]:
         row_no = 1
-        try:
-            for cells in reader:
-                row_no += 1
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue  # a blank line
-                if len(cells) != len(columns):
-                    raise InputError(
-                        path,
-                        f"{len(cells)} cells where the header has {len(columns)} columns",
-                        line=row_no,
-                    )
-                yield row_no, dict(zip(columns, cells, strict=True))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(path, f"not readable as CSV: {exc}", line=row_no + 1) from exc
-        finally:
-            fh.close()
+        with open_text(path, encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            try:
+                next(reader, None)  # the header, read above
+                for cells in reader:
+                    row_no += 1
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue  # a blank line
+                    if len(cells) != len(columns):
+                        raise InputError(
+                            path,
+                            f"{len(cells)} cells where the header has {len(columns)} columns",
+                            line=row_no,
+                        )
+                    yield row_no, dict(zip(columns, cells, strict=True))
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise InputError(path, f"not readable as CSV: {exc}", line=row_no + 1) from exc
 
     return columns, rows()
 
@@ -129,9 +129,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator
     """Columns and rows of one sheet of an XLSX workbook (the first unless named)."""
     import openpyxl  # type: ignore[import-untyped]
 
-    data = open_binary(path).read()
-    import io
-
+    with open_binary(path) as fh:
+        data = fh.read()
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
@@ -596,9 +595,7 @@ def _layout_for(path: Path, layout: Layout | str | None) -> Layout:
         return layout
     if layout is not None:
         return get_layout(layout)
-    columns, rows = read_rows(path)
-    if hasattr(rows, "close"):
-        rows.close()
+    columns, _ = read_rows(path)
     found = detect_layout(columns)
     if found is None:
         raise InputError(path, "no layout knows these columns: name one with --layout")

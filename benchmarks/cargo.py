@@ -1,0 +1,381 @@
+"""Cargo end to end: generated shipment lines ingested, HS-checked, judged by the rules
+and their parties screened, against a straightforward pandas peer with a per-row
+screening call; same decisions compared in the same run.
+
+Input: a customs-declaration CSV (``customs_declaration`` layout) of N lines with the
+repetition real manifests have: a few thousand distinct shippers and consignees drawn
+with Zipf-like frequencies (a few dozen of them real OFAC SDN names), real goods
+descriptions with their HS codes (public CBP rulings, tests/fixtures/cargo) and the
+goods sanctions programs name (fuel, crude, gold, arms, medicine, flour), some with the
+code missing or contradicting the description; routes through sanctioned and other
+countries; dates 2019-2025.
+
+Watchkeeper: ``ingest_files`` (CSV -> store, one transaction), ``read_lines``, then
+``check_lines`` with the HS 2022 check, the bundled rules and the project's Screener on
+the OFAC SDN 2023-12-28 trio (parties screened once per name and country).
+Peer: ``pandas.read_csv``, then per row the HS check (uncached), a screening call per
+party and the vessel, and the same rule evaluation. The peer runs on the first
+``--peer-lines`` lines (it is too slow for a million); its lines/s is measured there and
+its decisions compared line by line with Watchkeeper's.
+
+Not included: ownership exposure and the papers-against-tracks check (issue 13 items
+4-5), which need the ownership graph and the tracks loaded.
+
+Each measurement runs in its own process so its peak memory (ru_maxrss) is its own.
+
+    python benchmarks/cargo.py [--lines 1000000] [--sizes 100000,300000] [--peer-lines 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _report import table, write_section  # noqa: E402
+
+OFAC_2023 = [
+    ROOT / "data" / "lists" / "ofac" / "sdn_csv_2023-12-28" / name
+    for name in ("sdn.csv.gz", "add.csv.gz", "alt.csv.gz", "sdn_comments.csv.gz")
+]
+RULINGS = ROOT / "tests" / "fixtures" / "cargo" / "hs_rulings.csv"
+
+COLUMNS = [
+    "declaration_number", "item_number", "declaration_date", "transport_mode",
+    "exporter_name", "exporter_country", "consignee_name", "consignee_country",
+    "goods_description", "commodity_code", "quantity", "quantity_unit", "net_mass_kg",
+    "statistical_value", "currency", "vessel_name", "vessel_imo", "country_of_origin",
+    "country_of_destination", "transit_countries", "place_of_loading", "place_of_discharge",
+    "departure_date", "arrival_date", "licence_number", "end_use", "end_user",
+]  # fmt: skip
+
+# Goods sanctions programs name, as papers write them (code as declared, may be empty).
+SANCTIONED_GOODS = [
+    ("GASOLINE 95 RON", "2710.12"), ("JET FUEL A-1", "2710.19"), ("IRANIAN CRUDE OIL", "2709.00"),
+    ("CRUDE OIL", ""), ("GOLD BARS 999.9", "7108.12"), ("GOLD BARS", ""),
+    ("AK-47 ASSAULT RIFLES", "9301.90"), ("7.62MM AMMUNITION", "9306.30"),
+    ("INSULIN PENS", "3004.31"), ("ANTIBIOTICS AMOXICILLIN CAPSULES", "3004.10"),
+    ("WHEAT FLOUR 50KG BAGS", "1101.00"), ("RICE", "1006.30"), ("UREA FERTILIZER", "3102.10"),
+    ("SPARE PARTS FOR AIRCRAFT ENGINES", "8411.91"), ("GOLD BARS", "8508.11"),
+]  # fmt: skip
+COUNTRIES = [
+    "IR",
+    "VE",
+    "SY",
+    "KP",
+    "CU",
+    "RU",
+    "CN",
+    "AE",
+    "TR",
+    "IT",
+    "DE",
+    "US",
+    "IN",
+    "MY",
+    "OM",
+    "PA",
+]
+COUNTRY_WEIGHTS = [6, 6, 2, 1, 1, 4, 12, 10, 6, 4, 4, 8, 6, 4, 3, 3]
+PORTS = {"IR": "IRBND", "VE": "VEPBL", "SY": "SYLTK", "CN": "CNSHA", "AE": "AEJEA", "TR": "TRMER"}
+WORDS = ["Global", "Pacific", "Star", "Delta", "Crescent", "Orient", "Atlas", "Nova", "Royal",
+         "Golden", "Silver", "United", "Eastern", "Western", "Prime", "Alpha", "Sea", "Marine",
+         "Green", "Blue", "Sun", "Falcon", "Eagle", "Cedar", "Pearl", "Coral", "Summit"]  # fmt: skip
+KINDS = ["Trading", "Shipping", "Logistics", "Industries", "Petroleum", "Commodities", "Import Export",
+         "Pharma", "Foods", "Metals", "Machinery", "Chemicals"]  # fmt: skip
+SUFFIXES = ["Co Ltd", "LLC", "FZE", "SA", "GmbH", "Ltd", "Co", "CA", "AS", "Pvt Ltd"]
+
+
+def _sdn_store(workdir: Path) -> Path:
+    """The OFAC SDN 2023-12-28 trio in a store file, with its screening index cached."""
+    path = workdir / "sdn.duckdb"
+    if path.exists():
+        return path
+    from watchkeeper.lists import parse_files
+    from watchkeeper.screening import Screener
+    from watchkeeper.store import Store
+
+    with Store(path) as store:
+        store.add_list_version(parse_files(OFAC_2023, "ofac_sdn"))
+        Screener.from_store(store)  # builds and caches the index beside the file
+    return path
+
+
+def _listed_names(db: Path, n: int) -> list[tuple[str, str | None]]:
+    from watchkeeper.store import Store
+
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute(
+            "SELECT caption FROM entities WHERE schema IN ('Company', 'Organization') "
+            "ORDER BY caption LIMIT 4000"
+        ).fetchall()
+    rng = random.Random(7)
+    picked = rng.sample([str(r[0]) for r in rows], min(n, len(rows)))
+    return [(name, None) for name in picked]
+
+
+def generate(path: Path, n: int, listed: list[tuple[str, str | None]], seed: int = 13) -> None:
+    """Write ``n`` shipment lines (1 to 4 lines per declaration) in the customs layout."""
+    rng = random.Random(seed)
+    with RULINGS.open(encoding="utf-8") as fh:
+        goods = [(r["description"], r["hs6"][:4] + "." + r["hs6"][4:]) for r in csv.DictReader(fh)]
+    goods += SANCTIONED_GOODS * 3
+    goods_w = [1.0 / (i + 1) ** 0.3 for i in range(len(goods))]
+
+    def company() -> tuple[str, str]:
+        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(KINDS)} {rng.choice(SUFFIXES)}"
+        return name, rng.choices(COUNTRIES, COUNTRY_WEIGHTS)[0]
+
+    shippers = [company() for _ in range(3000)] + [
+        (nm, "IR") for nm, _ in listed[: len(listed) // 2]
+    ]
+    consignees = [company() for _ in range(3000)] + [
+        (nm, "VE") for nm, _ in listed[len(listed) // 2 :]
+    ]
+    rng.shuffle(shippers)
+    rng.shuffle(consignees)
+    zipf_s = [1.0 / (i + 1) for i in range(len(shippers))]
+    zipf_c = [1.0 / (i + 1) for i in range(len(consignees))]
+    vessels = [(f"{rng.choice(WORDS).upper()} {rng.choice(WORDS).upper()}", str(9_000_000 + i))
+               for i in range(800)]  # fmt: skip
+    start = date(2019, 1, 1)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        written, decl = 0, 0
+        while written < n:
+            decl += 1
+            shipper = rng.choices(shippers, zipf_s)[0]
+            consignee = rng.choices(consignees, zipf_c)[0]
+            vessel = rng.choice(vessels)
+            day = start + timedelta(days=rng.randrange(2500))
+            arrive = day + timedelta(days=rng.randrange(3, 40))
+            origin, dest = shipper[1], consignee[1]
+            transit = rng.choice(["", "", "AE", "OM;AE", "TR"])
+            for item in range(1, rng.randint(1, 4) + 1):
+                if written == n:
+                    break
+                desc, code = rng.choices(goods, goods_w)[0]
+                if rng.random() < 0.05:
+                    code = ""  # papers often leave the code out
+                licence = "GL-560.530" if rng.random() < 0.1 else ""
+                w.writerow([
+                    f"D{decl:08d}", item, day.isoformat(), "1 - Sea", shipper[0], shipper[1],
+                    consignee[0], consignee[1], desc, code, rng.randint(1, 5000), "units",
+                    rng.randint(10, 90000), rng.randint(100, 9_000_000), "USD", vessel[0],
+                    vessel[1], origin, dest, transit, PORTS.get(origin, ""), PORTS.get(dest, ""),
+                    day.strftime("%d/%m/%Y"), arrive.strftime("%d/%m/%Y"), licence,
+                    rng.choice(["", "", "civilian", "hospital use"]), "",
+                ])  # fmt: skip
+                written += 1
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_watchkeeper(csv_path: Path, sdn_db: Path, out_db: Path) -> dict[str, Any]:
+    """Ingest into a copy of the SDN store, then decide every stored line."""
+    import shutil
+
+    from watchkeeper.cargo.decide import ScreenerChecks, check_lines, nomenclature_hs_check
+    from watchkeeper.cargo.ingest import ingest_files
+    from watchkeeper.cargo.store import read_lines
+    from watchkeeper.screening import Screener
+    from watchkeeper.store import Store
+
+    shutil.copy(sdn_db, out_db)
+    shutil.copytree(
+        sdn_db.parent / f"{sdn_db.name}.screening", out_db.parent / f"{out_db.name}.screening"
+    )
+    with Store(out_db) as store:
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        report = ingest_files(store, [csv_path], "customs_declaration")
+        t1 = time.perf_counter()
+        lines = read_lines(store)
+        t2 = time.perf_counter()
+        checks = ScreenerChecks(Screener.from_store(store))
+        t3 = time.perf_counter()
+        decisions = check_lines(
+            lines, hs_check=nomenclature_hs_check, party_checker=checks.party,
+            vessel_checker=checks.vessel, today=date(2026, 1, 1),
+        )  # fmt: skip
+        t4 = time.perf_counter()
+        c4 = time.process_time()
+    counts: dict[str, int] = {}
+    for d in decisions:
+        counts[d.decision] = counts.get(d.decision, 0) + 1
+    return {
+        "lines": report.lines,
+        "ingest_s": t1 - t0,
+        "read_s": t2 - t1,
+        "screener_load_s": t3 - t2,
+        "decide_s": t4 - t3,
+        "total_s": t4 - t0,
+        "cpu_s": c4 - c0,
+        "screen_calls": checks.calls,
+        "decisions": counts,
+        "by_line": {d.line_id: d.decision for d in decisions},
+        "peak_mb": _peak_mb(),
+    }
+
+
+def run_peer(csv_path: Path, sdn_db: Path, n: int) -> dict[str, Any]:
+    """pandas: read the CSV, then per row the HS check, a screening call per party and
+    the vessel (no cache), and the same rule evaluation."""
+    import pandas as pd
+
+    from watchkeeper.cargo.decide import ScreenerChecks, check_lines, verdict_from_hs_check
+    from watchkeeper.cargo.hs import nomenclature
+    from watchkeeper.cargo.ingest import country_code
+    from watchkeeper.cargo.model import Party, ShipmentLine
+    from watchkeeper.screening import Screener
+    from watchkeeper.store import Store
+
+    with Store(sdn_db, read_only=True) as store:
+        screener = Screener.from_store(store)
+    checks = ScreenerChecks(screener)
+    nom = nomenclature()
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    df = pd.read_csv(csv_path, nrows=n, dtype=str, keep_default_na=False)
+    for col in ("departure_date", "arrival_date"):
+        df[col] = pd.to_datetime(df[col], format="%d/%m/%Y").dt.date
+    df["declaration_date"] = pd.to_datetime(df["declaration_date"], format="%Y-%m-%d").dt.date
+
+    def hs_check(code: str | None, goods: str) -> Any:
+        return verdict_from_hs_check(nom.check(code, goods))  # per row, no cache
+
+    by_line: dict[str, str] = {}
+    for row in df.itertuples(index=False):
+        code = "".join(ch for ch in row.commodity_code if ch.isdigit()) or None
+        line = ShipmentLine(
+            shipment_id=row.declaration_number, line_no=int(row.item_number),
+            source_ref="peer", layout="customs_declaration", mode="sea",
+            parties=(Party("shipper", row.exporter_name, country_code(row.exporter_country)),
+                     Party("consignee", row.consignee_name, country_code(row.consignee_country))),
+            goods=row.goods_description, hs_code=code, quantity=float(row.quantity),
+            quantity_unit=row.quantity_unit, weight_kg=float(row.net_mass_kg),
+            value=float(row.statistical_value), currency=row.currency,
+            vessel_name=row.vessel_name, vessel_imo=row.vessel_imo,
+            origin_country=row.country_of_origin, destination_country=row.country_of_destination,
+            transit_countries=tuple(t for t in row.transit_countries.split(";") if t),
+            port_of_loading=row.place_of_loading or None,
+            port_of_discharge=row.place_of_discharge or None,
+            loading_date=row.departure_date, discharge_date=row.arrival_date,
+            declared_date=row.declaration_date, license_number=row.licence_number or None,
+            end_use=row.end_use,
+        )  # fmt: skip
+        # One check_lines call per row: its screening cache lives for one row only.
+        (decision,) = check_lines(
+            [line], hs_check=hs_check, party_checker=checks.party,
+            vessel_checker=checks.vessel, today=date(2026, 1, 1),
+        )  # fmt: skip
+        by_line[decision.line_id] = decision.decision
+    t1 = time.perf_counter()
+    return {"lines": len(df), "total_s": t1 - t0, "cpu_s": time.process_time() - c0,
+            "screen_calls": checks.calls,
+            "by_line": by_line, "peak_mb": _peak_mb()}  # fmt: skip
+
+
+def _child(argv: list[str]) -> dict[str, Any]:
+    """Run one measurement in a fresh process; its JSON result."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *argv], check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--sizes", default="100000,300000", help="smaller runs for linearity")
+    parser.add_argument("--peer-lines", type=int, default=5000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        kind, csv_path, sdn_db, extra = args.child
+        if kind == "ours":
+            result = run_watchkeeper(Path(csv_path), Path(sdn_db), Path(extra))
+        else:
+            result = run_peer(Path(csv_path), Path(sdn_db), int(extra))
+        print(json.dumps(result))
+        return
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wk-cargo-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    sdn_db = _sdn_store(workdir)
+    listed = _listed_names(sdn_db, 40)
+    sizes = sorted({*(int(s) for s in args.sizes.split(",") if s), args.lines})
+    rows = []
+    results: dict[int, dict[str, Any]] = {}
+    for n in sizes:
+        path = workdir / f"lines_{n}.csv"
+        t = time.perf_counter()
+        generate(path, n, listed)
+        gen_s = time.perf_counter() - t
+        res = _child(["ours", str(path), str(sdn_db), str(workdir / f"ours_{n}.duckdb")])
+        results[n] = res
+        rows.append([
+            f"{n:,}", f"{path.stat().st_size / 1e6:.0f} MB", f"{res['ingest_s']:.1f}",
+            f"{res['read_s']:.1f}", f"{res['decide_s']:.1f}", f"{res['total_s']:.1f}",
+            f"{res['cpu_s']:.1f}", f"{n / res['total_s']:,.0f}", f"{n / res['cpu_s']:,.0f}", f"{res['screen_calls']:,}", f"{res['peak_mb']:,.0f}",
+        ])  # fmt: skip
+        print(f"{n:,} lines: {res['total_s']:.1f} s, {n / res['total_s']:,.0f} lines/s "
+              f"(generated in {gen_s:.1f} s)", flush=True)  # fmt: skip
+    biggest = max(sizes)
+    peer = _child(
+        ["peer", str(workdir / f"lines_{biggest}.csv"), str(sdn_db), str(args.peer_lines)]
+    )
+    ours = results[biggest]["by_line"]
+    same = sum(1 for k, v in peer["by_line"].items() if ours.get(k) == v)
+    ours_rate = biggest / results[biggest]["cpu_s"]
+    peer_rate = peer["lines"] / peer["cpu_s"]
+    counts = results[biggest]["decisions"]
+    body = f"""
+Shipment lines generated in the `customs_declaration` layout (3,000 shippers and 3,000
+consignees with Zipf-like frequencies, 40 of them real OFAC SDN names; goods from 71 real
+CBP-ruling descriptions and 15 sanctioned-goods lines, 5% without a code; routes through
+sanctioned countries), then ingested (CSV -> DuckDB, one transaction), read back,
+HS-checked against HS 2022, judged by the bundled rules, parties and vessels screened by
+the Screener on the OFAC SDN 2023-12-28 trio. Ownership exposure and the track check are
+not in this run. Each row is its own process (peak RSS is that run's).
+
+{table(["lines", "CSV", "ingest s", "read back s", "HS + rules + screening s", "total s",
+        "CPU s", "lines/s", "lines per CPU s", "screening calls", "peak RSS MB"], rows)}
+
+Load average during the run: {os.getloadavg()[0]:.1f} on 2 cores shared with other work, so
+wall-clock lines/s is below what the CPU time alone would give.
+
+Decisions on {biggest:,} lines: {", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))}.
+
+Peer (pandas `read_csv`, then per row: HS check uncached, a screening call per party and
+the vessel, the same rules), on the first {peer['lines']:,} lines:
+{peer['lines'] / peer['total_s']:,.0f} lines/s wall, {peer_rate:,.0f} lines per CPU second,
+{peer['screen_calls']:,} screening calls, peak RSS {peer['peak_mb']:,.0f} MB.
+**Watchkeeper {ours_rate / peer_rate:,.0f}x the peer's lines per CPU second**; same decision on
+{same:,} of {peer['lines']:,} lines.
+"""  # fmt: skip
+    print(body)
+    if not args.no_write:
+        write_section("cargo", body)
+
+
+if __name__ == "__main__":
+    main()
