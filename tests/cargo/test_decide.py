@@ -90,6 +90,10 @@ def test_bella_cargo_is_prohibited_citing_eo13846_and_mobin_is_listed(
         rule.rule.url.startswith("https://") and "petroleum products from Iran" in rule.rule.quote
     )
     assert rule.why[0] == "HS 271012 in 2710"
+    # The listed BELLA (DPRK program) has IMO 8808264: a namesake, not this tanker.
+    bella = party(d, "vessel")
+    assert bella.statuses == ()
+    assert [h.namesake for h in bella.hits if h.caption == "BELLA"] == [True]
 
 
 def test_pandi_without_hs_code_is_read_from_its_description(

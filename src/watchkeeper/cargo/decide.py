@@ -131,10 +131,12 @@ class PartyHit:
     programs: tuple[str, ...] = ()  # "SDGT", "IRAN", "VENEZUELA-EO13850"
     topics: tuple[str, ...] = ()
     detail: str = ""
+    namesake: bool = False  # same name, another identifier (IMO): not this party
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "entity_id": self.entity_id,
+            "namesake": self.namesake,
             "caption": self.caption,
             "score": round(self.score, 4),
             "match": self.match,
@@ -337,6 +339,8 @@ def _party_result(
     statuses: set[str] = set()
     exposures = []
     for hit in hits:
+        if hit.namesake:
+            continue
         statuses.add("listed" if hit.match else "possible_match")
         if STATE_TOPICS.intersection(hit.topics):
             statuses.add("state_owned")
@@ -513,7 +517,7 @@ def _decide(
         facts.destination
         and not line.end_user
         and not line.parties_in("end_user")
-        and (end_user_matters or decision != "allowed")
+        and end_user_matters
     ):
         changes.append(
             "end user not declared: a military, law-enforcement or listed end user "
@@ -579,7 +583,22 @@ class ScreenerChecks:
             props["imoNumber"] = [imo if imo.upper().startswith("IMO") else f"IMO{imo}"]
         self.calls += 1
         query = Query.from_yente({"schema": "Vessel", "properties": props})
-        return [hit_from_screening(h) for h in self.screener.screen(query, limit=self.limit)]
+        declared = "".join(c for c in imo if c.isdigit()) if imo else ""
+        out = []
+        for raw in self.screener.screen(query, limit=self.limit):
+            hit = hit_from_screening(raw)
+            listed = {"".join(c for c in v if c.isdigit()) for v in raw.entity.get("imoNumber")}
+            # An IMO number is the ship's for life: a listed ship with another one is a
+            # namesake, whatever its name score (the engine only lowers it by 0.3).
+            if declared and listed and declared not in listed:
+                hit = replace(
+                    hit,
+                    match=False,
+                    namesake=True,
+                    detail=f"namesake: listed IMO {', '.join(sorted(listed))}, declared {declared}",
+                )
+            out.append(hit)
+        return out
 
 
 _EVENT_OF: Mapping[str, str] = {

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
 
@@ -72,11 +71,12 @@ def check(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Decide each stored shipment line by the cargo rules in force on its date
-    (prohibited, licence required, review, authorised by a general licence, allowed),
-    with every rule that fired, its citation and URL, the parties' and vessel's
-    screening results, and what would change the answer. Run `cargo ingest` (and `lists
-    load`) first. Exit 1 when --shipment names no stored shipment."""
+    """Decide stored shipment lines by the cargo rules in force on their dates.
+
+    Each line gets prohibited, licence required, review, authorised by a general
+    licence or allowed, with every rule that fired, its citation and URL, the parties'
+    and vessel's screening results, and what would change the answer. Run `cargo
+    ingest` (and `lists load`) first. Exit 1 when --shipment names no stored shipment."""
     from watchkeeper.cargo.decide import cargo_events, save_cargo_events
     from watchkeeper.cargo.store import read_lines
 
@@ -99,21 +99,32 @@ def check(
             out["note"] = note
         print_json(out)
         return
-    table = Table("line", "decision", "HS", "rules (citation)", "parties", "what would change")
     for d in decisions:
-        standing = [f for f in d.fired if f.set_aside_by is None]
-        rules = "\n".join(f"{f.rule.citation}" for f in standing) or "-"
-        flagged = [f"{p.role} {p.name}: {', '.join(p.statuses)}" for p in d.parties if p.statuses]
-        table.add_row(
-            d.line_id,
-            d.decision,
-            f"{d.hs.code or '?'} ({d.hs.status})",
-            rules,
-            "\n".join(flagged) or "-",
-            "\n".join(d.what_would_change[:2]) or "-",
-            style=_STYLE.get(d.decision),
+        style = _STYLE.get(d.decision) or "bold"
+        console.print(
+            f"[{style}]{d.line_id}  {d.decision.upper()}[/{style}]  "
+            f"HS {d.hs.code or '?'} ({d.hs.status})  judged on {d.judged_on}  "
+            f"{d.line.goods[:50]}",
+            highlight=False,
         )
-    console.print(table)
+        for f in d.fired:
+            aside = f"  [set aside by {f.set_aside_by}]" if f.set_aside_by else ""
+            console.print(
+                f"  rule {f.rule.id} ({f.rule.effect}): {f.rule.citation} — "
+                f"{'; '.join(f.why)}{aside}",
+                highlight=False,
+            )
+        for p in d.parties:
+            if not p.hits:
+                continue
+            best = max(p.hits, key=lambda h: h.score)
+            console.print(
+                f"  {p.role} {p.name!r}: {', '.join(p.statuses)} — {best.caption} "
+                f"({best.entity_id}, {best.score:.2f})",
+                highlight=False,
+            )
+        for change in d.what_would_change:
+            console.print(f"  would change: {change}", highlight=False)
     counts = Counter(d.decision for d in decisions)
     console.print(
         f"{len(decisions):,} line(s): "
