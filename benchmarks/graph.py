@@ -166,7 +166,8 @@ def worker(
             t1 = time.perf_counter()
             status = arrays.fixpoint()
             _best(result, t1 - t0, time.perf_counter() - t1)
-        result["peak_mib"] = (_proc_kib("VmHWM") - base) / 1024
+            # The first run's peak: later ones overlap the previous arrays' lifetime.
+            result.setdefault("peak_mib", (_proc_kib("VmHWM") - base) / 1024)
         # Exposure: why is this party blocked or possibly blocked -- the statements
         # up to the listed parties (chain) and what its holders hold (tallies).
         rng = np.random.default_rng(seed)
@@ -289,8 +290,8 @@ def main() -> None:
                 results[peer, size] = r
                 theirs = np.load(r["status_file"])
                 r["differ"] = int((theirs != mine).sum())
-                if r["differ"]:
-                    print(f"{peer} at {size}: {r['differ']} statuses differ", file=sys.stderr)
+                if r["differ"]:  # times of different answers mean nothing: stop here
+                    raise SystemExit(f"{peer} at {size:,}: {r['differ']:,} statuses differ")
     load = max(load, os.getloadavg()[0])
 
     order = {"ours": 0, "networkx": 1, "spark": 2}
