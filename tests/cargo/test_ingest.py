@@ -195,6 +195,17 @@ def test_an_ams_set_without_its_cargo_description_is_refused(store: Store) -> No
     assert _count(store) == (0, 0)
 
 
+def test_a_semicolon_csv_reads_as_the_comma_one(store: Store, tmp_path: Path) -> None:
+    with DECLARATION.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    semi = tmp_path / "semicolon.csv"
+    with semi.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+    ingest_files(store, [semi])
+    (first, *_) = read_lines(store)
+    assert first.hs_code == "30043190" and first.transit_countries == ("AE", "OM")
+
+
 def test_a_file_of_no_layout_asks_for_one(store: Store, tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n", encoding="utf-8")

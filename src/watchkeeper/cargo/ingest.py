@@ -66,7 +66,10 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     The rows open the file again when first asked for, so columns alone hold no file."""
     with open_text(path, encoding="utf-8-sig") as fh:
         try:
-            first = next(csv.reader(fh), None)
+            head = fh.readline()
+            # European exports use ';', some tools tabs or '|': the header says which.
+            delimiter = max(",;\t|", key=head.count) if head else ","
+            first = next(csv.reader([head], delimiter=delimiter), None)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise InputError(path, f"not a readable CSV header: {exc}", line=1) from exc
     if first is None:
@@ -76,7 +79,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     def rows() -> Iterator[tuple[int, Row]]:
         row_no = 1
         with open_text(path, encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(fh, delimiter=delimiter)
             try:
                 next(reader, None)  # the header, read above
                 for cells in reader:
