@@ -196,6 +196,8 @@ def run_watchkeeper(csv_path: Path, sdn_db: Path, out_db: Path) -> dict[str, Any
     from watchkeeper.screening import Screener
     from watchkeeper.store import Store
 
+    out_db.unlink(missing_ok=True)  # a fresh store each run
+    shutil.rmtree(out_db.parent / f"{out_db.name}.screening", ignore_errors=True)
     shutil.copy(sdn_db, out_db)
     shutil.copytree(
         sdn_db.parent / f"{sdn_db.name}.screening", out_db.parent / f"{out_db.name}.screening"
@@ -294,8 +296,10 @@ def run_peer(csv_path: Path, sdn_db: Path, n: int) -> dict[str, Any]:
 def _child(argv: list[str]) -> dict[str, Any]:
     """Run one measurement in a fresh process; its JSON result."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", *argv], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--child", *argv], check=False, capture_output=True, text=True
     )
+    if out.returncode:
+        raise SystemExit(f"{argv[0]} run failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
