@@ -10,6 +10,7 @@ They read a graph view as of a date (``graph.view.load_view``): anything with
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -98,15 +99,14 @@ def resolve(view: GraphLike, query: str) -> str:
     canonical: Mapping[str, str] = getattr(view, "canonical", {})
     if query in canonical:
         return canonical[query]
-    for rel in view.relations:
-        if query in (rel.holder, rel.held):
-            return query
+    adj = _index(view)
+    if query in adj.up or query in adj.down:
+        return query
     if any(query in ids for ids in view.listed.values()):
         return query  # a listed party no statement names
     found = _by_identifier(view, query)
     if not found:
-        wanted = _fold(query)
-        found = [n for n in view.nodes.values() if _fold(n.name) == wanted]
+        found = [view.nodes[i] for i in adj.names.get(_fold(query), ())]
     if len(found) == 1:
         return found[0].id
     if found:
@@ -235,27 +235,65 @@ def node_dict(node: NodeLike, listed: Iterable[str] = ()) -> dict[str, Any]:
 
 @dataclass
 class _Adjacency:
+    """Every relation of a view by both ends, and parties by folded name: built once
+    per view (``_index``), so each question walks only the part of the graph it asks
+    about instead of reading every relation again."""
+
     up: dict[str, list[Relation]] = field(default_factory=dict)  # held -> relations
     down: dict[str, list[Relation]] = field(default_factory=dict)  # holder -> relations
+    names: dict[str, list[str]] = field(default_factory=dict)  # folded name -> ids
 
     @classmethod
-    def of(cls, relations: Iterable[Relation], kinds: AbstractSet[str] | None) -> _Adjacency:
+    def build(cls, view: GraphLike) -> _Adjacency:
         adj = cls()
-        for rel in relations:
-            if kinds is not None and rel.kind not in kinds:
-                continue
+        for rel in view.relations:
             adj.up.setdefault(rel.held, []).append(rel)
             adj.down.setdefault(rel.holder, []).append(rel)
         for rels in (*adj.up.values(), *adj.down.values()):
             rels.sort(key=lambda r: (r.kind, r.holder, r.held, r.id))
+        for node in view.nodes.values():
+            adj.names.setdefault(_fold(node.name), []).append(node.id)
         return adj
 
-    def around(self, node_id: str) -> Iterable[tuple[str, Relation]]:
+    def ups(self, node_id: str, kinds: AbstractSet[str] | None) -> list[Relation]:
+        rels = self.up.get(node_id, [])
+        return rels if kinds is None else [r for r in rels if r.kind in kinds]
+
+    def downs(self, node_id: str, kinds: AbstractSet[str] | None) -> list[Relation]:
+        rels = self.down.get(node_id, [])
+        return rels if kinds is None else [r for r in rels if r.kind in kinds]
+
+    def around(
+        self, node_id: str, kinds: AbstractSet[str] | None = None
+    ) -> Iterable[tuple[str, Relation]]:
         """(the party at the other end, the relation), both directions."""
-        for rel in self.down.get(node_id, ()):
+        for rel in self.downs(node_id, kinds):
             yield rel.held, rel
-        for rel in self.up.get(node_id, ()):
+        for rel in self.ups(node_id, kinds):
             yield rel.holder, rel
+
+
+# id(view) -> (a weak reference to it, what its relations and nodes were, the index).
+_INDEXES: dict[int, tuple[weakref.ref[Any], int, int, int, _Adjacency]] = {}
+
+
+def _index(view: GraphLike) -> _Adjacency:
+    """The view's index, built on first use and kept while the view lives (rebuilt if
+    its relations or nodes were replaced or grew)."""
+    key = id(view)
+    rels = view.relations
+    hit = _INDEXES.get(key)
+    if hit is not None:
+        ref, rels_id, n_rels, n_nodes, adj = hit
+        if ref() is view and (rels_id, n_rels, n_nodes) == (id(rels), len(rels), len(view.nodes)):
+            return adj
+    adj = _Adjacency.build(view)
+    try:
+        ref = weakref.ref(view, lambda _dead: _INDEXES.pop(key, None))
+    except TypeError:
+        return adj  # a view that cannot be weakly referenced is indexed every time
+    _INDEXES[key] = (ref, id(rels), len(rels), len(view.nodes), adj)
+    return adj
 
 
 # -- ownership trees ----------------------------------------------------------------
@@ -304,8 +342,8 @@ def _tree(
     if depth < 0:
         raise InputError(None, f"depth {depth} is negative", field="depth")
     root_id = resolve(view, entity)
-    adj = _Adjacency.of(view.relations, kinds)
-    edges = adj.up if upward else adj.down
+    adj = _index(view)
+    step = adj.ups if upward else adj.downs
 
     def build(node_id: str, rel: Relation | None, on_path: frozenset[str], left: int) -> TreeNode:
         node = node_of(view, node_id)
@@ -315,7 +353,7 @@ def _tree(
         if node_id in on_path:
             out.cycle = True
             return out
-        nexts = edges.get(node_id, [])
+        nexts = step(node_id, kinds)
         if left == 0:
             out.cut = bool(nexts)
             return out
@@ -406,7 +444,7 @@ def paths(
     start, goal = resolve(view, a), resolve(view, b)
     if start == goal:
         return []
-    adj = _Adjacency.of(view.relations, kinds)
+    adj = _index(view)
     # Breadth first from start; each party keeps every (previous party, relation) that
     # reaches it at its shortest distance, so all tied shortest chains can be rebuilt.
     dist = {start: 0}
@@ -416,7 +454,7 @@ def paths(
         level = dist[frontier[0]] + 1
         nxt: list[str] = []
         for here in frontier:
-            for there, rel in adj.around(here):
+            for there, rel in adj.around(here, kinds):
                 seen = dist.get(there)
                 if seen is None:
                     dist[there] = level
@@ -494,7 +532,7 @@ def neighbourhood(
     if depth < 0:
         raise InputError(None, f"depth {depth} is negative", field="depth")
     center = resolve(view, entity)
-    adj = _Adjacency.of(view.relations, kinds)
+    adj = _index(view)
     seen = {center: 0}
     queue = deque([center])
     truncated = False
@@ -502,7 +540,7 @@ def neighbourhood(
         here = queue.popleft()
         if seen[here] == depth:
             continue
-        for there, _rel in adj.around(here):
+        for there, _rel in adj.around(here, kinds):
             if there in seen:
                 continue
             if len(seen) >= max_nodes:
@@ -512,7 +550,7 @@ def neighbourhood(
             queue.append(there)
     relations: dict[str, Relation] = {}
     for node_id in seen:
-        for there, rel in adj.around(node_id):
+        for there, rel in adj.around(node_id, kinds):
             if there in seen:
                 relations[rel.id] = rel
     nodes = [node_of(view, n) for n in sorted(seen, key=lambda n: (seen[n], n))]
