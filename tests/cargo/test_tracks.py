@@ -416,6 +416,59 @@ def test_mismatch_events_are_replaced_not_piled_up(baltic: Store) -> None:
     baltic.con.execute("DELETE FROM events WHERE type = ?", [EVENT_TYPE])
 
 
+def test_loitering_during_the_voyage(baltic: Store) -> None:
+    """CONTRADICTS: KAMBR (IMO 9348223) declared Kiel -> Gdansk on 2018-04-01; the real
+    track idles below 2 kn, 36 nm or more from shore, for 10.6 h."""
+    found = check_tracks(
+        baltic,
+        [
+            line(
+                "LOITER",
+                vessel_imo="9348223",
+                port_of_loading="DEKEL",
+                port_of_discharge="PLGDN",
+                loading_date=APRIL_1,
+                discharge_date=APRIL_1,
+            )
+        ],
+    )
+    loiter = only(found, "loitering_during_voyage")
+    assert loiter.mismatch and loiter.evidence[1].startswith("event:loitering-")
+    assert loiter.start is not None and loiter.end is not None
+    assert (loiter.end - loiter.start).total_seconds() > 10 * 3600
+
+
+def test_a_listed_vessel_is_cited_from_the_lists(tmp_path: Path) -> None:
+    """The real tanker PANTELIS (MMSI 209448000) broadcast IMO 9274616 in the Gulf of
+    Finland on 2018-04-01; the real 2024-05-03 SDN lists that IMO as LA PRIDE
+    (ofac-47221). A HAND-MADE declaration Primorsk -> Rotterdam for that day: the
+    mismatch event names the listed vessel among its subjects, as ship events do."""
+    from watchkeeper.movement.ais.ingest import ingest_paths
+    from watchkeeper.movement.detect import run_detectors
+
+    sdn = samples.sdn_rows(DATA / "lists" / "ofac" / "sdn_csv_2024-05-03" / "sdn.csv.gz")
+    with Store(":memory:") as store:
+        ingest_paths(store, [DATA / "ais" / "argenni"])
+        samples.add_list(store, "ofac_sdn", samples.vessel_entities(sdn), tmp_path)
+        run_detectors(store, ["port_call"])
+        decl = line(
+            "LISTED",
+            vessel_imo="9274616",
+            vessel_name="PANTELIS",
+            port_of_loading="RUPRI",
+            port_of_discharge="NLRTM",
+            loading_date=APRIL_1,
+            discharge_date=APRIL_1,
+        )
+        found = check_tracks(store, [decl])
+    ident = only(found, "identity_resolved")
+    assert ident.subject == "mmsi:209448000"
+    assert "linked to listed ofac-47221 (imo, 1.00)" in ident.detail
+    assert ident.params["listed"] == ["ofac-47221"]
+    [event] = mismatch_events([decl], found)
+    assert event.subjects == ("cargo:LISTED/1", "mmsi:209448000", "imo:9274616", "ofac-47221")
+
+
 # ------------------------------------------------------------------ set-based
 
 

@@ -30,7 +30,7 @@ import csv
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -98,6 +98,9 @@ class TrackCheckParams:
     score_departed_elsewhere: float = 0.6
     score_transponder_gap: float = 0.5
     max_evidence: int = 25
+    # Links of a resolved MMSI to listed entities (vessel_links) cited from this score up,
+    # as the ship detectors cite them.
+    min_link_score: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -507,6 +510,7 @@ class Resolution:
     candidates: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    listed: tuple[str, ...] = ()  # listed entities the MMSI is linked to (vessel_links)
 
     @property
     def ref(self) -> str | None:
@@ -638,6 +642,36 @@ def _decide_vessel(v: Voyage, cands: list[Candidate], flag_of: FlagOf | None) ->
         evidence=(c.evidence,),
         names=c.names,
     )
+
+
+def _with_links(store: Store, res: dict[Voyage, Resolution], min_score: float) -> None:
+    """Add to each resolved vessel what ``movement`` linked its MMSI to on the lists
+    (``vessel_links``: the listed vessel itself, or its listed owner or operator)."""
+    mmsis = sorted({int(r.ref) for r in res.values() if r.ref is not None})
+    if not mmsis:
+        return
+    links: dict[int, list[tuple[str, str, float, str]]] = {}
+    for mmsi, entity, method, score, detail in store.con.execute(
+        "SELECT mmsi, entity_id, method, max(score), arg_max(detail, score) FROM vessel_links "
+        "WHERE mmsi IN (SELECT unnest(?)) AND score >= ? GROUP BY ALL "
+        "ORDER BY mmsi, max(score) DESC, entity_id",
+        [mmsis, min_score],
+    ).fetchall():
+        links.setdefault(int(mmsi), []).append((str(entity), str(method), float(score), detail))
+    for v, r in res.items():
+        found = links.get(int(r.ref)) if r.ref is not None else None
+        if not found:
+            continue
+        said = "; ".join(
+            f"{'owned or operated by' if m in ('owner', 'operator') else 'linked to'} listed "
+            f"{e} ({m}, {sc:.2f})"
+            for e, m, sc, _ in found
+        )
+        res[v] = replace(
+            r,
+            reason=f"{r.reason}; {said}",
+            listed=tuple(e for e, m, _, _ in found if m not in ("owner", "operator")),
+        )
 
 
 _REGISTRATION_SQL = """
@@ -1089,6 +1123,7 @@ def _identity_finding(v: Voyage, res: Resolution) -> TrackFinding:
             "mode": v.mode,
             "score": res.score,
             "candidates": list(res.candidates),
+            "listed": list(res.listed),
             "window": [v.w0.isoformat(), v.w1.isoformat()],
         },
         "evidence": res.evidence,
@@ -1517,6 +1552,7 @@ def check_tracks(
     res: dict[Voyage, Resolution] = {}
     if sea:
         res.update(_resolve_vessels(store, sea, flag_of))
+        _with_links(store, res, params.min_link_score)
     if air:
         res.update(_resolve_aircraft(store, air))
     sea_keys = {v: int(r) for v in sea if (r := res[v].ref) is not None}
@@ -1603,8 +1639,13 @@ def mismatch_events(
         ident = next((f for f in found if f.kind.startswith("identity_")), None)
         subject = ident.subject if ident else bad[0].subject
         imo, _ = imo_number(line.vessel_imo)
+        listed = tuple(ident.params.get("listed", ())) if ident else ()
         subjects = tuple(
-            s for s in (f"cargo:{line.line_id}", subject, f"imo:{imo}" if imo else None) if s
+            dict.fromkeys(
+                s
+                for s in (f"cargo:{line.line_id}", subject, f"imo:{imo}" if imo else None, *listed)
+                if s
+            )
         )
         evidence: list[str] = []
         for f in bad:
