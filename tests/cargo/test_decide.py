@@ -406,3 +406,23 @@ def test_cli_cargo_check_decides_stored_lines_and_replaces_its_events(
         assert len(store.read_events(types=list(EVENT_TYPES))) == len(first)
     missing = runner.invoke(app, ["check", "--db", str(db), "--shipment", "NOPE"])
     assert missing.exit_code == 1
+
+
+def test_run_step_ingests_the_sample_and_prints_decisions(
+    sdn_db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`watchkeeper run`'s cargo step, twice: the second run finds the file already
+    ingested and decides the same lines again, with no doubled events."""
+    from tests.conftest import copy_store
+    from watchkeeper.cli.cargo_check import run_step
+
+    db = copy_store(sdn_db_path, tmp_path / "run.duckdb")
+    data_dir = SAMPLE.parents[1]
+    with Store(db) as store:
+        run_step(store, data_dir)
+        first = store.read_events(types=list(EVENT_TYPES))
+        run_step(store, data_dir)
+        assert len(store.read_events(types=list(EVENT_TYPES))) == len(first) == 16
+    out = capsys.readouterr().out
+    assert "DOJ-20-1791-BELLA/1" in out and "E.O. 13846" in out
+    assert out.count("19 shipment line(s)") == 2

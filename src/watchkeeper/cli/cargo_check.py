@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -139,3 +140,43 @@ def check(
 
 def register(cargo_app: typer.Typer) -> None:
     cargo_app.command("check")(check)
+
+
+def run_step(store: Store, data_dir: Path) -> None:
+    """``watchkeeper run``: ingest the bundled sample shipments (hand-made from public
+    enforcement records) and print each line's decision with the rule that decided it."""
+    from watchkeeper.cargo.decide import cargo_events, save_cargo_events
+    from watchkeeper.cargo.ingest import ingest_files
+    from watchkeeper.cargo.store import read_lines
+
+    path = data_dir / "cargo" / "sample_shipments.csv"
+    if not path.exists():
+        console.print(f"  [yellow]skipped: {path} is missing[/yellow]")
+        return
+    report = ingest_files(store, [path], "customs_declaration")
+    batch_ids = {f.batch_id for f in report.files}
+    lines = [ln for b in sorted(batch_ids) for ln in read_lines(store, batch_id=b)]
+    decisions, note = decide_lines(store, lines)
+    events = cargo_events(decisions)
+    save_cargo_events(store, [ln.line_id for ln in lines], events)
+    for d in decisions:
+        standing = [f for f in d.fired if f.set_aside_by is None]
+        deciding = [f for f in standing if f.rule.effect == d.decision] or standing
+        # The goods' own rule first: the party rules hold in every program.
+        deciding.sort(key=lambda f: not f.rule.match.hs)
+        why = deciding[0].rule.citation if deciding else (d.what_would_change or ("",))[0]
+        if len(deciding) > 1:
+            why += f" (+{len(deciding) - 1})"
+        style = _STYLE.get(d.decision) or "default"
+        console.print(
+            f"  {d.line_id:34} [{style}]{d.decision:29}[/{style}] {why[:70]}", highlight=False
+        )
+    counts = Counter(d.decision for d in decisions)
+    console.print(
+        f"  {len(decisions)} shipment line(s): "
+        + ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+        + f"; {len(events)} cargo event(s) (details: watchkeeper cargo check)",
+        highlight=False,
+    )
+    if note:
+        console.print(f"  [yellow]{note}[/yellow]")

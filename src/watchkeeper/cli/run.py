@@ -120,6 +120,12 @@ def read_founding_report(store: Store, data_dir: Path) -> None:
     console.print(f"  {written} report_mention event(s)")
 
 
+def cargo_decisions(store: Store, data_dir: Path) -> None:
+    from watchkeeper.cli.cargo_check import run_step
+
+    run_step(store, data_dir)
+
+
 Step = Callable[["Store", Path], None]
 
 STEPS: list[tuple[str, Step]] = [
@@ -128,6 +134,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Ship events", detect_ship_events),
     ("Flights", flights),
     ("Founding report", read_founding_report),
+    ("Cargo", cargo_decisions),
 ]
 
 
