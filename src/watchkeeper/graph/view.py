@@ -191,7 +191,10 @@ def load_view(
         origins_of[node_id].append(Origin(v.source, vid, v.version, node_id, ref))
         if node_id in graph_nodes:
             continue
-        raw = json.loads(identifiers) if isinstance(identifiers, str) else identifiers
+        if identifiers == "{}":
+            raw = {}
+        else:
+            raw = json.loads(identifiers) if isinstance(identifiers, str) else identifiers
         graph_nodes[node_id] = Node(
             id=node_id,
             name=name,
@@ -329,7 +332,8 @@ def _merge_nodes(
     """One ``ViewNode`` per canonical id: a list entity's own caption and schema when it
     is one, else the first source's; identifiers and provenance of every member."""
     nodes: dict[str, ViewNode] = {}
-    entities = _list_entities(store, sorted(set(canonical.values()) - set(list_nodes)))
+    targets = {canonical[n] for n in graph_nodes if canonical[n] != n}
+    entities = _list_entities(store, sorted(targets - set(list_nodes)))
     for node_id, node in [*list_nodes.items(), *graph_nodes.items()]:
         target = canonical[node_id]
         view = nodes.get(target)
@@ -384,19 +388,25 @@ def _relations(
 ) -> tuple[list[Relation], dict[str, list[Origin]], dict[str, int]]:
     by_id = {v.version_id: v for v in versions}
     ids = sorted(by_id)
+    moved = {k: c for k, c in canonical.items() if k != c}  # most nodes keep their id
     mapping = pa.table(
         {
-            "node_id": pa.array(list(canonical), pa.string()),
-            "canon": pa.array(list(canonical.values()), pa.string()),
+            "node_id": pa.array(list(moved), pa.string()),
+            "canon": pa.array(list(moved.values()), pa.string()),
         }
     )
     con = store.con
     con.register("_graph_canonical", mapping)
     try:
-        cols = ", ".join(f"r.{c.strip()}" for c in RELATION_COLS.split(","))
+        # holder and held come out canonical: no Python pass over the relations maps them.
+        cols = ", ".join(
+            {"holder": "coalesce(h.canon, r.holder)", "held": "coalesce(d.canon, r.held)"}.get(
+                c.strip(), f"r.{c.strip()}"
+            )
+            for c in RELATION_COLS.split(",")
+        )
         rows = con.execute(
-            f"SELECT r.version_id, {cols}, coalesce(h.canon, r.holder), "
-            "coalesce(d.canon, r.held) FROM graph_relations r "
+            f"SELECT r.version_id, {cols} FROM graph_relations r "
             "LEFT JOIN _graph_canonical h ON h.node_id = r.holder "
             "LEFT JOIN _graph_canonical d ON d.node_id = r.held "
             "WHERE r.version_id IN (SELECT unnest(?)) "
@@ -419,7 +429,15 @@ def _relations(
         if rel.holder == rel.held:
             counts["self_loops"] += 1
             return
-        key = (rel.kind, rel.holder, rel.held, rel.share, rel.start, rel.end)
+        share = rel.share
+        key = (
+            rel.kind,
+            rel.holder,
+            rel.held,
+            (share.low, share.high, share.low_exclusive, share.high_exclusive) if share else None,
+            rel.start,
+            rel.end,
+        )
         first = first_of.get(key)
         if first is not None and source_of[first] != origin.source:
             origins[first].append(origin)  # the same statement from another source
@@ -436,22 +454,18 @@ def _relations(
 
     for row in rows:
         vid = row[0]
-        rel = relation_from_row(row[1:-2])
+        rel = relation_from_row(row[1:])
         v = by_id[vid]
-        origin = Origin(v.source, vid, v.version, rel.id, rel.source_ref)
-        keep(_with(rel, holder=row[-2], held=row[-1]), origin)
+        keep(rel, Origin(v.source, vid, v.version, rel.id, rel.source_ref))
     for rel in list_rels:
         if not rel.valid_on(as_of):
             continue
         origin = Origin("lists", None, "", rel.id, rel.source_ref)
-        keep(
-            _with(
-                rel,
-                holder=canonical.get(rel.holder, rel.holder),
-                held=canonical.get(rel.held, rel.held),
-            ),
-            origin,
-        )
+        holder = canonical.get(rel.holder, rel.holder)
+        held = canonical.get(rel.held, rel.held)
+        if (holder, held) != (rel.holder, rel.held):
+            rel = _with(rel, holder=holder, held=held)
+        keep(rel, origin)
     counts["relations"] = len(relations)
     return relations, origins, counts
 
