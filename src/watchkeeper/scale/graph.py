@@ -31,12 +31,11 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from watchkeeper.errors import InputError
+from watchkeeper.graph.control import EPS as TOLERANCE
+from watchkeeper.graph.control import THRESHOLD
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-THRESHOLD = 0.5  # OFAC: 50 percent or more, in the aggregate
-TOLERANCE = 1e-9  # shares summed in another order must not fall off the threshold
 
 BLOCKED, POSSIBLY_BLOCKED, NOT_BLOCKED = 2, 1, 0
 
@@ -202,7 +201,8 @@ def ofac_statuses_spark(
 ) -> DataFrame:
     """``node, status`` for every node that is blocked (2) or possibly blocked (1) under
     the OFAC 50% rule; a node not in the result is not blocked (0). The statuses of
-    ``graph.control.ofac_fixpoint`` on the same holdings."""
+    ``graph.control.ofac_fixpoint`` on the same holdings: ``low``/``high`` are fractions
+    with exclusive bounds already moved inwards (``graph.control.share_bounds``)."""
     from pyspark.sql import functions as F
 
     # Partitioned by holder once: each round's join then moves only the new nodes,
