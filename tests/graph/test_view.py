@@ -14,7 +14,7 @@ from tests.graph._lists_store import copy_lists_store, lists_store
 from watchkeeper.graph.model import GraphBatch, Node, Relation, Share
 from watchkeeper.graph.resolve import Resolution
 from watchkeeper.graph.shadow_fleet import company_node_id, read_shadow_fleet, vessel_node_id
-from watchkeeper.graph.store import store_graph_batch
+from watchkeeper.graph.store import graph_versions, store_graph_batch
 from watchkeeper.graph.view import GraphView, load_view
 from watchkeeper.store import Store
 
@@ -149,6 +149,14 @@ def test_replaced_statements_and_unknown_holders(view: GraphView) -> None:
     # Two loads used the id 'shared-id': both are kept, one renamed by its load.
     shared = [r for r in view.relations if r.id.endswith("shared-id")]
     assert len(shared) == 2 and len({r.id for r in shared}) == 2
+
+
+def test_a_view_of_chosen_graph_loads(store: Store) -> None:
+    fleet = [v.version_id for v in graph_versions(store, "shadow_fleet")]
+    seen = load_view(store, date(2023, 6, 1), graph_version_ids=fleet, with_lists=False)
+    assert {o.source for n in seen.nodes.values() for o in n.provenance} == {"shadow_fleet"}
+    assert seen.canonical_id(company_node_id("5206051")) == STERLING
+    assert not any(r.id.startswith("ofac-") for r in seen.relations)
 
 
 def test_list_relations_are_in_the_view(view: GraphView) -> None:

@@ -30,7 +30,6 @@ from watchkeeper.graph.lists import REGIMES, Regime, list_relations, listed_ids
 from watchkeeper.graph.model import Node, Relation
 from watchkeeper.graph.resolve import Resolution, normal_identifier, resolve_nodes
 from watchkeeper.graph.store import (
-    CURRENT_GRAPH_VERSIONS,
     RELATION_COLS,
     GraphVersion,
     current_graph_versions,
@@ -413,9 +412,9 @@ def _relations(
             "AND (r.start_date IS NULL OR r.start_date <= ?) "
             "AND (r.end_date IS NULL OR ? < r.end_date) "
             "AND r.id NOT IN (SELECT statement_id FROM graph_replaced "
-            f"  WHERE version_id IN ({CURRENT_GRAPH_VERSIONS})) "
+            "  WHERE version_id IN (SELECT unnest(?))) "
             "ORDER BY r.version_id, r.rowid",
-            [ids, as_of, as_of],
+            [ids, as_of, as_of, ids],
         ).fetchall()
     finally:
         con.unregister("_graph_canonical")
