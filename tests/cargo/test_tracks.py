@@ -557,6 +557,90 @@ def test_identity_valid_during_the_voyage_picks_the_mmsi_hand_made() -> None:
         assert kinds(both) == ["identity_ambiguous"]
 
 
+def test_the_voyage_ends_at_the_call_at_the_port_of_discharge_hand_made() -> None:
+    """HAND-MADE events (the samples hold no vessel calling at three ports in a day):
+    calls at Kappeln 00-01 h, Schleswig 01:30-02 h, Kappeln again 02:30-03 h, Eckernforde
+    05-06 h, Kiel 10-11 h and a gap 07-09 h. Declared Kappeln -> Eckernforde: the voyage
+    runs from the last departure from Kappeln to the arrival at Eckernforde; Schleswig
+    before it and the gap and Kiel after it are other voyages. Declared Kappeln -> Kiel: Eckernforde and the gap are in it."""
+    from datetime import timedelta
+
+    from watchkeeper.events import Event
+
+    mmsi = 211000001
+    t0 = samples.utc(2018, 4, 1)
+
+    def at(h: float) -> Any:
+        return t0 + timedelta(hours=h)
+
+    def call(h0: float, h1: float, locode: str, name: str, lat: float, lon: float) -> Event:
+        return Event(
+            "port_call",
+            (f"mmsi:{mmsi}",),
+            at(h0),
+            at(h1),
+            0.3,
+            f"call at {name}",
+            (),
+            lat,
+            lon,
+            {"port_locode": locode, "port_name": name, "port_country": "de"},
+        )
+
+    with Store(":memory:") as store:
+        hours = [0.5, 3, 5.5, 7, 9, 10.5]
+        samples.insert(
+            store,
+            pd.DataFrame({"mmsi": mmsi, "time": [at(h) for h in hours], "lat": 54.5, "lon": 10.0}),
+            pd.DataFrame({"mmsi": [mmsi], "time": [at(0.5)], "msg_type": [5], "imo": [9452086]}),
+        )
+        store.write_events(
+            [
+                call(0, 1, "DE KAP", "Kappeln", 54.6667, 9.9333),
+                call(1.5, 2, "DE SLS", "Schleswig", 54.5, 9.5667),
+                call(2.5, 3, "DE KAP", "Kappeln", 54.6667, 9.9333),
+                call(5, 6, "DE ECK", "Eckernforde", 54.4667, 9.8333),
+                call(10, 11, "DE KEL", "Kiel", 54.3167, 10.1333),
+                Event(
+                    "ais_gap",
+                    (f"mmsi:{mmsi}",),
+                    at(7),
+                    at(9),
+                    0.4,
+                    "gap",
+                    (),
+                    54.5,
+                    10.0,
+                    {"gap_h": 2.0},
+                ),
+            ]
+        )
+
+        def mismatches(pod: str) -> list[str]:
+            found = check_tracks(
+                store,
+                [
+                    line(
+                        pod,
+                        vessel_imo=STABERHUK,
+                        port_of_loading="DEKAP",
+                        port_of_discharge=pod,
+                        loading_date=APRIL_1,
+                        discharge_date=APRIL_1,
+                    )
+                ],
+            )
+            return [
+                f.kind
+                + (" " + f.detail.split(" at ")[1][:4] if f.kind == "undeclared_port_call" else "")
+                for f in found
+                if f.mismatch
+            ]
+
+        assert mismatches("DEECK") == []
+        assert mismatches("DEKEL") == ["undeclared_port_call Ecke", "ais_gap_during_voyage"]
+
+
 # ------------------------------------------------------------------ aircraft
 
 
@@ -614,6 +698,22 @@ def test_real_flight_as_declared_and_contradicted(air: Store) -> None:
     )
     landed = only([f for f in found if f.line_id == "DL2/1"], "flight_landed_elsewhere")
     assert "KDEN" in landed.detail and landed.score == 0.7 and not landed.params["sanctioned"]
+    # Declared from Chicago O'Hare: it took off from Minneapolis.
+    ord_ = check_tracks(
+        air,
+        [
+            line(
+                "DL3",
+                mode="air",
+                flight_number="DL2927",
+                port_of_loading="ORD",
+                port_of_discharge="DEN",
+                loading_date=date(2025, 2, 5),
+            )
+        ],
+    )
+    assert [f.kind for f in ord_ if f.mismatch] == ["flight_departed_elsewhere"]
+    assert "took off from KMSP" in ord_[-1].detail
 
 
 def test_transponder_gap_during_the_declared_flight_hand_made_track(air: Store) -> None:
