@@ -426,3 +426,42 @@ def test_run_step_ingests_the_sample_and_prints_decisions(
     out = capsys.readouterr().out
     assert "DOJ-20-1791-BELLA/1" in out and "E.O. 13846" in out
     assert out.count("19 shipment line(s)") == 2
+
+
+def test_graph_ownership_blocks_an_unlisted_consignee(sdn_db_path: Path, tmp_path: Path) -> None:
+    """Hand-made register (edge condition): an unlisted company 60% owned by the listed
+    MOBIN INTERNATIONAL LIMITED is blocked by OFAC's 50% rule; at 40% it is not."""
+    from typer.testing import CliRunner
+
+    from tests.conftest import copy_store
+    from watchkeeper.cli import app
+    from watchkeeper.cli.cargo_check import decide_lines
+
+    db = copy_store(sdn_db_path, tmp_path / "graph.duckdb")
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "owner,owned,share\n"
+        "MOBIN INTERNATIONAL LIMITED,Caspian Fuel Trading FZE,60\n"
+        "MOBIN INTERNATIONAL LIMITED,Kish Bunker Supply LLC,40\n",
+        encoding="utf-8",
+    )
+    loaded = CliRunner().invoke(app, ["graph", "load", str(register), "--db", str(db)])
+    assert loaded.exit_code == 0, loaded.output
+    line = ShipmentLine(
+        "EDGE-GRAPH", 1, "edge:4", "test", goods="Machinery parts", hs_code="848180",
+        origin_country="AE", destination_country="TR", loading_date=date(2024, 2, 1),
+        parties=(Party("consignee", "Caspian Fuel Trading FZE", "AE"),),
+    )  # fmt: skip
+    minority = replace(
+        line, line_no=2, parties=(Party("consignee", "Kish Bunker Supply LLC", "AE"),)
+    )
+    with Store(db, read_only=True) as store:
+        (owned, under), note = decide_lines(store, [line, minority], today=date(2026, 12, 5))
+    assert "no ownership graph" not in note
+    consignee = owned.parties[0]
+    assert "blocked_by_ownership" in consignee.statuses
+    assert "MOBIN" in consignee.exposure[0][2] and "60" in consignee.exposure[0][2]
+    assert owned.decision == "prohibited"
+    assert "us-blocking-50-percent-rule" in fired(owned)
+    assert under.decision == "allowed"
+    assert under.parties[0].statuses == ()

@@ -132,11 +132,13 @@ class PartyHit:
     topics: tuple[str, ...] = ()
     detail: str = ""
     namesake: bool = False  # same name, another identifier (IMO): not this party
+    kind: str = "list"  # "list": a list entry; "graph": an ownership-graph party
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "entity_id": self.entity_id,
             "namesake": self.namesake,
+            "kind": self.kind,
             "caption": self.caption,
             "score": round(self.score, 4),
             "match": self.match,
@@ -154,9 +156,9 @@ class PartyChecker(Protocol):
 
 
 class Exposure(Protocol):
-    """What the ownership graph says about a listed entity's network: ``status`` is
-    ``blocked_by_ownership``, ``state_owned``, ``listed`` or ``clear``; ``chain`` the
-    ownership path in words."""
+    """What the ownership graph says about a party: ``status`` is
+    ``blocked_by_ownership``, ``possibly_blocked_by_ownership``, ``state_owned``,
+    ``listed`` or ``clear``; ``chain`` the ownership path in words."""
 
     @property
     def status(self) -> str: ...
@@ -341,11 +343,12 @@ def _party_result(
     for hit in hits:
         if hit.namesake:
             continue
-        statuses.add("listed" if hit.match else "possible_match")
-        if STATE_TOPICS.intersection(hit.topics):
-            statuses.add("state_owned")
-        if not hit.match:
-            continue
+        if hit.kind == "list":
+            statuses.add("listed" if hit.match else "possible_match")
+            if STATE_TOPICS.intersection(hit.topics):
+                statuses.add("state_owned")
+            if not hit.match:
+                continue
         found = exposure(hit.entity_id)
         if found is not None and found.status != "clear":
             statuses.add(found.status)

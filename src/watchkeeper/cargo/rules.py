@@ -30,7 +30,13 @@ from watchkeeper.errors import InputError
 
 RULES_DIR = Path(__file__).with_name("rules")
 
-PARTY_STATUSES = ("listed", "possible_match", "blocked_by_ownership", "state_owned")
+PARTY_STATUSES = (
+    "listed",
+    "possible_match",
+    "blocked_by_ownership",
+    "possibly_blocked_by_ownership",
+    "state_owned",
+)
 EFFECTS: tuple[str, ...] = get_args(Effect)
 
 _RULE_KEYS = {
