@@ -469,6 +469,30 @@ def test_a_listed_vessel_is_cited_from_the_lists(tmp_path: Path) -> None:
     assert event.subjects == ("cargo:LISTED/1", "mmsi:209448000", "imo:9274616", "ofac-47221")
 
 
+def test_positions_without_detection_claim_nothing() -> None:
+    """The real Baltic positions ingested but `detect` never run: no port call is
+    stored, which must not read as 'the declared port was not called'."""
+    from watchkeeper.movement.ais.ingest import ingest_paths
+
+    with Store(":memory:") as store:
+        ingest_paths(store, [DATA / "ais" / "argenni"])
+        found = check_tracks(
+            store,
+            [
+                line(
+                    "RAW",
+                    vessel_imo=STABERHUK,
+                    port_of_loading="DEKAP",
+                    port_of_discharge="DKCPH",
+                    loading_date=APRIL_1,
+                    discharge_date=APRIL_1,
+                )
+            ],
+        )
+    assert kinds(found) == ["identity_resolved", "tracks_not_analysed"]
+    assert "watchkeeper detect" in found[1].detail
+
+
 # ------------------------------------------------------------------ set-based
 
 

@@ -7,7 +7,10 @@ registration, else flight number), then the declared route is compared with what
 ``movement`` wrote to the store: positions, port calls, AIS gaps, ship-to-ship
 encounters, loitering, flights and transponder gaps. ``cargo`` does not import
 ``movement`` (same layer): it reads those tables with SQL, and anything else it needs
-from there (the flag an MMSI claims) is a plain function passed in by the caller.
+from there (the flag an MMSI claims) is a plain function passed in by the caller. The
+events are those the detectors stored (`watchkeeper detect`, `flights detect`); on a
+store where the ship detectors never ran, lines say so (``tracks_not_analysed``) rather
+than report every declared port as missed.
 
 Every query runs once over all lines at once: lines with the same declared carrier,
 route and dates share one voyage, and the store is asked about the distinct voyages in
@@ -58,6 +61,7 @@ FINDING_KINDS: dict[str, tuple[bool, str]] = {
     "identity_ambiguous": (False, "several transponders used the declared identity then"),
     "vessel_name_differs": (True, "the vessel broadcast another name than the papers give"),
     "tracks_absent": (False, "no position of the vessel or aircraft in the declared window"),
+    "tracks_not_analysed": (False, "positions are stored, but the ship detectors never ran"),
     "declared_port_called": (False, "the track shows a call at the declared port"),
     "declared_port_not_called": (True, "heard on the declared day, but no call at the port"),
     "declared_port_unobserved": (False, "not heard on the declared day: cannot tell"),
@@ -458,13 +462,6 @@ def _who(subject: str) -> str:
     """``'mmsi:211462260'`` -> ``'MMSI 211462260'``; ``'icao24:7300f1'`` -> ``'aircraft 7300f1'``."""
     kind, _, ref = subject.partition(":")
     return f"MMSI {ref}" if kind == "mmsi" else f"aircraft {ref}" if kind == "icao24" else subject
-
-
-def _has_table(store: Store, name: str) -> bool:
-    row = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _register(store: Store, name: str, columns: dict[str, pa.Array]) -> None:
@@ -987,6 +984,16 @@ def _sea_tracks(
     return seen, events
 
 
+def _ships_detected(store: Store) -> bool:
+    """Whether the ship detectors ever wrote to this store (else silence about port calls
+    would read as 'no call')."""
+    row = store.con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM events WHERE type IN "
+        "('port_call', 'ais_gap', 'encounter', 'loitering', 'voyage') LIMIT 1)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _air_tracks(
     store: Store, voyages: dict[Voyage, str]
 ) -> tuple[dict[tuple[Voyage, str], list[_Flight]], dict[tuple[Voyage, str], list[_Ev]]]:
@@ -1141,6 +1148,7 @@ def _sea_findings(
     seen: _Seen | None,
     evs: list[_Ev],
     p: TrackCheckParams,
+    detected: bool = True,
 ) -> list[TrackFinding]:
     out = [_identity_finding(v, res)]
     if res.subject is None:
@@ -1167,6 +1175,20 @@ def _sea_findings(
                 f"no AIS position of {_who(mmsi)} from {v.w0:%Y-%m-%d} to {v.w1:%Y-%m-%d} "
                 f"(the declared dates +/- {p.sea_tolerance_days} days): the voyage cannot be "
                 "checked against its track",
+                subject=mmsi,
+                start=v.w0,
+                end=v.w1,
+            )
+        )
+        return out
+    if not detected:
+        out.append(
+            _finding(
+                "tracks_not_analysed",
+                0.0,
+                f"{_who(mmsi)} was heard {seen.n} time(s) in the window, but the ship "
+                "detectors have not been run on this store (`watchkeeper detect`): there are "
+                "no port calls, gaps or encounters to compare the papers with",
                 subject=mmsi,
                 start=v.w0,
                 end=v.w1,
@@ -1558,6 +1580,7 @@ def check_tracks(
     sea_keys = {v: int(r) for v in sea if (r := res[v].ref) is not None}
     air_keys = {v: r for v in air if (r := res[v].ref) is not None}
     seen, sea_evs = _sea_tracks(store, sea_keys) if sea_keys else ({}, {})
+    detected = (bool(sea_evs) or _ships_detected(store)) if sea_keys else True
     flights, air_evs = _air_tracks(store, air_keys) if air_keys else ({}, {})
     shared: dict[Voyage, list[TrackFinding]] = {}
     for v in sea:
@@ -1568,6 +1591,7 @@ def check_tracks(
             seen.get((v, m)) if m is not None else None,
             sea_evs.get((v, m), []) if m is not None else [],
             params,
+            detected,
         )
     for v in air:
         a = air_keys.get(v)
