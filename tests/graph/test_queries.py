@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.graph._views import own, shadow_fleet_view, view
 from watchkeeper.errors import InputError
-from watchkeeper.graph.model import Node
+from watchkeeper.graph.model import Node, Relation, RelationKind
 from watchkeeper.graph.queries import (
     AmbiguousEntity,
     EntityNotFound,
@@ -193,3 +196,42 @@ def test_real_fleet_manager_holdings_are_its_vessels_on_the_date() -> None:
     ]
     assert len(ism) == 38
     assert all(r.valid_on(date(2024, 6, 1)) for r in around.relations)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 9), st.sampled_from(["ownership", "family"])),
+        max_size=25,
+    ),
+    a=st.integers(0, 9),
+    b=st.integers(0, 9),
+)
+def test_paths_agree_with_networkx_all_shortest_paths(
+    edges: list[tuple[int, int, RelationKind]], a: int, b: int
+) -> None:
+    rels = [own(f"e{i}", f"n{h}", f"n{d}", 0.3, k) for i, (h, d, k) in enumerate(edges) if h != d]
+    g = view(rels, names={f"n{i}": f"N{i}" for i in range(10)})
+    found = paths(g, f"n{a}", f"n{b}", max_len=10, limit=10_000)
+    ref = nx.MultiGraph()
+    ref.add_nodes_from(f"n{i}" for i in range(10))
+    ref.add_edges_from((r.holder, r.held) for r in rels)
+    if a == b or not nx.has_path(ref, f"n{a}", f"n{b}"):
+        assert found == []
+        return
+    expected = {tuple(p) for p in nx.all_shortest_paths(ref, f"n{a}", f"n{b}")}
+    assert {tuple(p.nodes) for p in found} == expected
+    # Parallel statements between two parties are separate chains.
+    per_nodes = {tuple(p): _count_chains(rels, p) for p in expected}
+    assert len(found) == sum(per_nodes.values())
+    for p in found:
+        for s in p.steps:
+            assert {s.source, s.target} == {s.relation.holder, s.relation.held}
+            assert s.forward == (s.relation.holder == s.source)
+
+
+def _count_chains(rels: list[Relation], nodes: tuple[str, ...]) -> int:
+    count = 1
+    for x, y in zip(nodes, nodes[1:], strict=False):
+        count *= sum(1 for r in rels if {r.holder, r.held} == {x, y})
+    return count

@@ -445,48 +445,83 @@ def paths(
     if start == goal:
         return []
     adj = _index(view)
-    # Breadth first from start; each party keeps every (previous party, relation) that
-    # reaches it at its shortest distance, so all tied shortest chains can be rebuilt.
-    dist = {start: 0}
-    preds: dict[str, list[tuple[str, Relation]]] = {}
-    frontier = [start]
-    while frontier and goal not in dist and dist[frontier[0]] < max_len:
-        level = dist[frontier[0]] + 1
-        nxt: list[str] = []
-        for here in frontier:
-            for there, rel in adj.around(here, kinds):
-                seen = dist.get(there)
-                if seen is None:
-                    dist[there] = level
-                    nxt.append(there)
-                    preds[there] = [(here, rel)]
-                elif seen == level:
-                    preds[there].append((here, rel))
-        frontier = nxt
-    if goal not in dist:
+    # Breadth first from both ends, a whole level at a time, always the smaller
+    # frontier. Each party keeps every (neighbour one step nearer its end, relation)
+    # that reaches it at its shortest distance, so every tied chain can be rebuilt.
+    ends = (_Search(start), _Search(goal))
+    meets: list[str] = []
+    while not meets and ends[0].frontier and ends[1].frontier:
+        if ends[0].depth + ends[1].depth >= max_len:
+            return []
+        side, other = ends if len(ends[0].frontier) <= len(ends[1].frontier) else ends[::-1]
+        side.expand(adj, kinds)
+        meets = sorted(x for x in side.frontier if x in other.dist)
+    if not meets:
         return []
-    names = {n: node_of(view, n).name for n in dist}
 
     def step(here: str, there: str, rel: Relation) -> Step:
         forward = rel.holder == here and rel.held == there
-        text = describe(
-            rel,
-            names.get(rel.holder, rel.holder),
-            names.get(rel.held, rel.held),
-        )
+        text = describe(rel, node_of(view, rel.holder).name, node_of(view, rel.held).name)
         return Step(source=here, target=there, relation=rel, forward=forward, text=text)
 
     found: list[Path] = []
-    # Depth first back from goal, stopping at ``limit`` chains.
-    stack: list[tuple[str, tuple[Step, ...]]] = [(goal, ())]
-    while stack and len(found) < limit:
-        here, tail = stack.pop()
-        if here == start:
-            found.append(Path(tail))
-            continue
-        for prev, rel in reversed(preds[here]):
-            stack.append((prev, (step(prev, here, rel), *tail)))
+    for meet in meets:
+        for head in ends[0].chains(meet, limit):
+            for tail in ends[1].chains(meet, limit):
+                steps = [*head, *((b, a, r) for a, b, r in reversed(tail))]
+                found.append(Path(tuple(step(x, y, r) for x, y, r in steps)))
+                if len(found) >= limit:
+                    break
+            if len(found) >= limit:
+                break
+        if len(found) >= limit:
+            break
     return sorted(found, key=lambda p: [s.relation.id for s in p.steps])
+
+
+@dataclass
+class _Search:
+    """One end of a two-ended breadth-first search: distances from ``origin``, and for
+    each party reached, every (party one step nearer ``origin``, relation) at that
+    distance."""
+
+    origin: str
+    dist: dict[str, int] = field(default_factory=dict)
+    preds: dict[str, list[tuple[str, Relation]]] = field(default_factory=dict)
+    frontier: list[str] = field(default_factory=list)
+    depth: int = 0
+
+    def __post_init__(self) -> None:
+        self.dist[self.origin] = 0
+        self.frontier = [self.origin]
+
+    def expand(self, adj: _Adjacency, kinds: AbstractSet[str] | None) -> None:
+        level = self.depth + 1
+        nxt: list[str] = []
+        for here in self.frontier:
+            for there, rel in adj.around(here, kinds):
+                seen = self.dist.get(there)
+                if seen is None:
+                    self.dist[there] = level
+                    self.preds[there] = [(here, rel)]
+                    nxt.append(there)
+                elif seen == level:
+                    self.preds[there].append((here, rel))
+        self.frontier = nxt
+        self.depth = level
+
+    def chains(self, node: str, limit: int) -> list[list[tuple[str, str, Relation]]]:
+        """Up to ``limit`` chains of (from, to, relation) from ``origin`` to ``node``."""
+        out: list[list[tuple[str, str, Relation]]] = []
+        stack: list[tuple[str, list[tuple[str, str, Relation]]]] = [(node, [])]
+        while stack and len(out) < limit:
+            here, tail = stack.pop()
+            if here == self.origin:
+                out.append(tail)
+                continue
+            for prev, rel in reversed(self.preds[here]):
+                stack.append((prev, [(prev, here, rel), *tail]))
+        return out
 
 
 # -- neighbourhood ------------------------------------------------------------------
