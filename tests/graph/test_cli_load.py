@@ -142,3 +142,30 @@ def test_a_damaged_history_names_file_and_line_and_stores_nothing(
     assert result.code == 2
     assert f"{folder / 'vessel_company.csv'}:3001" in result.message
     assert tables(db) == before
+
+
+def test_resolve_again_after_the_lists_changed(db: Path) -> None:
+    """A graph loaded before the lists resolved nothing; ``graph resolve`` places it."""
+    from watchkeeper.graph.shadow_fleet import read_shadow_fleet
+    from watchkeeper.graph.store import graph_versions, store_graph_batch
+
+    with Store(db) as store:
+        version, _ = store_graph_batch(store, read_shadow_fleet(FLEET))
+        assert graph_versions(store)[0].counts.get("resolved") is None
+    out = json.loads(cli_ok("graph", "resolve", "--db", db, "--json").stdout)
+    assert out == [
+        {
+            "version_id": version.version_id,
+            "source": "shadow_fleet",
+            "resolved": {"imo": 43, "imo_company": 16},
+        }
+    ]
+    with Store(db, read_only=True) as store:
+        assert graph_versions(store)[0].counts["resolved"] == {"imo": 43, "imo_company": 16}
+        row = store.con.execute(
+            "SELECT entity_id FROM graph_resolutions WHERE node_id = ?",
+            ["shadow_fleet:company:5206051"],
+        ).fetchone()
+    assert row == ("ofac-46608",)
+    again = cli_ok("graph", "resolve", "--version", str(version.version_id), "--db", db)
+    assert "resolved 59 (imo 43, imo_company 16)" in again.stdout

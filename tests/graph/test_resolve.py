@@ -117,6 +117,21 @@ def test_a_name_with_another_imo_number_is_another_party(store: Store, names: Na
     assert resolve_nodes(store, [bare], name_screen=names)["x:s2"].entity_id == "ofac-15724"
 
 
+def test_a_company_name_with_another_company_number_is_another_company(
+    store: Store, names: NameScreen
+) -> None:
+    # STERLING SHIPPING INCORPORATED is listed with IMO company number 5206051.
+    other = Node(
+        "x:o",
+        "Sterling Shipping Incorporated",
+        "Company",
+        identifiers={"imo_company": ("1234567",)},
+    )
+    same = Node("x:s", "Sterling Shipping Incorporated", "Company")
+    found = resolve_nodes(store, [other, same], name_screen=names)
+    assert set(found) == {"x:s"} and found["x:s"].entity_id == "ofac-46608"
+
+
 def test_identifiers_naming_two_entities_resolve_nothing(store: Store) -> None:
     both = Node("x:both", "", "Company", identifiers={"imo_company": ("5206051", "6396404")})
     unknown = Node("x:u", "Unknown owner", "Person", unknown=True)

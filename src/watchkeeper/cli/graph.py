@@ -144,6 +144,57 @@ def load(
     )
 
 
+def resolve(
+    version: Annotated[
+        list[int] | None,
+        typer.Option("--version", help="Graph version id(s) (default: every current one)."),
+    ] = None,
+    names: Annotated[
+        bool,
+        typer.Option("--names/--no-names", help="Also resolve nodes by name (screening)."),
+    ] = True,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Resolve the nodes of graph loads again, against the lists as they are now (after
+    a list was loaded), replacing the resolutions stored with them."""
+    from watchkeeper.graph.resolve import resolve_nodes
+    from watchkeeper.graph.store import (
+        current_graph_versions,
+        find_graph_version,
+        read_graph_version,
+        store_resolutions,
+    )
+
+    out: list[dict[str, Any]] = []
+    with open_db(db) as store:
+        chosen = (
+            [find_graph_version(store, v) for v in version]
+            if version
+            else current_graph_versions(store)
+        )
+        for v in chosen:
+            batch = read_graph_version(store, v.version_id)
+            with console.status(f"resolving {v.source} {v.version}", spinner="dots"):
+                found = resolve_nodes(store, batch.nodes, by_name=names)
+            store_resolutions(store, v.version_id, found)
+            reasons: dict[str, int] = {}
+            for res in found.values():
+                reasons[res.reason] = reasons.get(res.reason, 0) + 1
+            out.append({"version_id": v.version_id, "source": v.source, "resolved": reasons})
+    if json_out:
+        print_json(out)
+        return
+    for item in out:
+        by_reason = ", ".join(f"{k} {n:,}" for k, n in sorted(item["resolved"].items()))
+        console.print(
+            f"{item['source']} (graph version id {item['version_id']}): resolved "
+            f"{sum(item['resolved'].values()):,} ({by_reason or 'none'})",
+            markup=False,
+            highlight=False,
+        )
+
+
 def versions(db: DbOption = None, json_out: JsonOption = False) -> None:
     """Every graph load, with counts; the newest of each source is current."""
     from watchkeeper.graph.store import current_graph_versions, graph_versions
@@ -177,4 +228,5 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     graph_app.command("load")(load)
     graph_app.command("versions")(versions)
+    graph_app.command("resolve")(resolve)
     app.add_typer(graph_app, name="graph")

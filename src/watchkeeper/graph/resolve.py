@@ -216,6 +216,9 @@ def screen_by_name(screener: Screener, *, threshold: float = NAME_THRESHOLD) -> 
     def screen(node: Node) -> Resolution | None:
         if node.unknown or not node.name.strip() or _PLACEHOLDER.match(node.name):
             return None
+        if node.schema == "Vessel" and "imo" in node.identifiers:
+            # A ship is its IMO number; its name is reused by many ships and changes.
+            return None
         properties: dict[str, list[str]] = {"name": [node.name]}
         if node.country:
             prop = "nationality" if node.schema == "Person" else "country"

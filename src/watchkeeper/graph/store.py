@@ -223,10 +223,17 @@ def _loaded(store: Store, source: str, file_hash: str, digest: str) -> GraphVers
 
 
 def store_resolutions(store: Store, version_id: int, resolutions: Mapping[str, Resolution]) -> None:
-    """Replace the resolutions stored with one version (after the lists changed)."""
+    """Replace the resolutions stored with one version (after the lists changed), and
+    its ``counts["resolved"]``."""
+    counts = dict(find_graph_version(store, version_id).counts)
+    counts["resolved"] = _reason_counts(resolutions.values())
     with store.transaction() as con:
         con.execute("DELETE FROM graph_resolutions WHERE version_id = ?", [version_id])
         _write_resolutions(con, version_id, resolutions)
+        con.execute(
+            "UPDATE graph_versions SET counts = ? WHERE version_id = ?",
+            [json.dumps(counts), version_id],
+        )
 
 
 def graph_versions(store: Store, source: str | None = None) -> list[GraphVersion]:
