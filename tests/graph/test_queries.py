@@ -100,9 +100,30 @@ def test_unknown_entity_is_not_found() -> None:
         owners(CHAIN, "Entity Z")
 
 
-def test_negative_depth_is_bad_input() -> None:
+def test_depth_out_of_range_is_bad_input() -> None:
     with pytest.raises(InputError, match="depth"):
         holdings(CHAIN, "X", depth=-1)
+    with pytest.raises(InputError, match="depth"):
+        holdings(CHAIN, "X", depth=101)
+
+
+def test_a_big_holding_tree_is_cut_at_max_nodes_nearest_first() -> None:
+    # A conglomerate holding 30 companies, each holding 30 more: 931 parties.
+    rels = [own(f"a{i}", "G", f"c{i}", 1.0) for i in range(30)]
+    rels += [own(f"b{i}-{j}", f"c{i}", f"d{i}-{j}", 1.0) for i in range(30) for j in range(30)]
+    g = view(rels)
+    assert sum(1 for _ in holdings(g, "G", depth=2).walk()) == 931
+    tree = holdings(g, "G", depth=2, max_nodes=100)
+    walked = list(tree.walk())
+    assert len(walked) == 100
+    assert len(tree.children) == 30  # every direct holding before any deeper one
+    assert all(c.cut for c in tree.children[3:])  # whose holdings were left out
+
+
+def test_a_long_chain_is_walked_without_recursion() -> None:
+    g = view([own(str(i), f"p{i + 1}", f"p{i}", 0.9) for i in range(2000)])
+    tree = owners(g, "p0", depth=100)
+    assert max(d for d, _ in tree.walk()) == 100
 
 
 MIXED = view(

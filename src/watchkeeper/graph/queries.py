@@ -21,6 +21,9 @@ from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.graph.model import CONTROL_KINDS, Node, Relation, RelationKind
 from watchkeeper.graph.resolve import normal_identifier
 
+# Deepest tree asked: registers' chains run about 10 deep; a tree is walked recursively
+# when printed, so thousands of levels would not print.
+MAX_TREE_DEPTH = 100
 # Relations whose holder sits "above" the held party in an ownership tree.
 TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS
 
@@ -337,48 +340,78 @@ class TreeNode:
 
 
 def _tree(
-    view: GraphLike, entity: str, depth: int, *, upward: bool, kinds: AbstractSet[str]
+    view: GraphLike,
+    entity: str,
+    depth: int,
+    *,
+    upward: bool,
+    kinds: AbstractSet[str],
+    max_nodes: int,
 ) -> TreeNode:
-    if depth < 0:
-        raise InputError(None, f"depth {depth} is negative", field="depth")
+    if not 0 <= depth <= MAX_TREE_DEPTH:
+        raise InputError(None, f"depth {depth} is not within 0..{MAX_TREE_DEPTH}", field="depth")
     root_id = resolve(view, entity)
     adj = _index(view)
     step = adj.ups if upward else adj.downs
 
-    def build(node_id: str, rel: Relation | None, on_path: frozenset[str], left: int) -> TreeNode:
-        node = node_of(view, node_id)
-        out = TreeNode(node=node, listed=listed_regimes(view, node_id), relation=rel)
+    def grow(node_id: str, rel: Relation | None) -> TreeNode:
+        out = TreeNode(node=node_of(view, node_id), listed=listed_regimes(view, node_id))
         if rel is not None:
+            out.relation = rel
             out.text = describe(rel, node_of(view, rel.holder).name, node_of(view, rel.held).name)
-        if node_id in on_path:
-            out.cycle = True
-            return out
-        nexts = step(node_id, kinds)
-        if left == 0:
-            out.cut = bool(nexts)
-            return out
-        path = on_path | {node_id}
-        for r in nexts:
-            out.children.append(build(r.holder if upward else r.held, r, path, left - 1))
         return out
 
-    return build(root_id, None, frozenset(), depth)
+    root = grow(root_id, None)
+    count = 1
+    # Level by level, so a tree cut at ``max_nodes`` keeps the nearest parties.
+    queue = deque([(root, root_id, frozenset[str](), depth)])
+    while queue:
+        tree, node_id, on_path, left = queue.popleft()
+        if node_id in on_path:
+            tree.cycle = True
+            continue
+        nexts = step(node_id, kinds)
+        if left == 0 or count >= max_nodes:
+            tree.cut = bool(nexts)
+            continue
+        path = on_path | {node_id}
+        for i, rel in enumerate(nexts):
+            if count >= max_nodes:
+                tree.cut = i < len(nexts)
+                break
+            other = rel.holder if upward else rel.held
+            child = grow(other, rel)
+            tree.children.append(child)
+            count += 1
+            queue.append((child, other, path, left - 1))
+    return root
 
 
 def owners(
-    view: GraphLike, entity: str, depth: int = 3, *, kinds: AbstractSet[str] = TREE_KINDS
+    view: GraphLike,
+    entity: str,
+    depth: int = 3,
+    *,
+    kinds: AbstractSet[str] = TREE_KINDS,
+    max_nodes: int = 5000,
 ) -> TreeNode:
     """Who holds ``entity`` (an id or an exact name), up to ``depth`` levels: holders of
     shares, votes or control, each with the statement, share, dates and source. A party
-    met again on its own branch is marked ``cycle`` and not followed."""
-    return _tree(view, entity, depth, upward=True, kinds=kinds)
+    met again on its own branch is marked ``cycle`` and not followed; a party whose
+    holders lie beyond ``depth`` or beyond ``max_nodes`` parties is marked ``cut``."""
+    return _tree(view, entity, depth, upward=True, kinds=kinds, max_nodes=max_nodes)
 
 
 def holdings(
-    view: GraphLike, entity: str, depth: int = 3, *, kinds: AbstractSet[str] = TREE_KINDS
+    view: GraphLike,
+    entity: str,
+    depth: int = 3,
+    *,
+    kinds: AbstractSet[str] = TREE_KINDS,
+    max_nodes: int = 5000,
 ) -> TreeNode:
     """What ``entity`` holds, down to ``depth`` levels; as ``owners``, the other way."""
-    return _tree(view, entity, depth, upward=False, kinds=kinds)
+    return _tree(view, entity, depth, upward=False, kinds=kinds, max_nodes=max_nodes)
 
 
 # -- paths --------------------------------------------------------------------------
