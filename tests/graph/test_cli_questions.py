@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli._lists_stores import Guarded, run_main
 from tests.graph._views import NORD, questions_store
+from watchkeeper.cli.network import as_of_day
+from watchkeeper.errors import InputError
 
 DAY = "2024-06-01"
 
@@ -159,3 +164,14 @@ def test_graph_events_command_writes_both_types(
         monkeypatch, capsys, "events", "--type", "owned_by_blocked", "--db", writable, "--json"
     )
     assert {e["subjects"][0] for e in json.loads(got.out)} == {"register:sub", "register:subsub"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.text(max_size=20))
+def test_as_of_is_a_date_or_bad_input_naming_the_option(value: str) -> None:
+    try:
+        day = as_of_day(value)
+    except InputError as exc:
+        assert exc.field == "as-of" and repr(value) in exc.message
+    else:
+        assert day.isoformat() == date.fromisoformat(value).isoformat()

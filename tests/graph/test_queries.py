@@ -256,3 +256,21 @@ def _count_chains(rels: list[Relation], nodes: tuple[str, ...]) -> int:
     for x, y in zip(nodes, nodes[1:], strict=False):
         count *= sum(1 for r in rels if {r.holder, r.held} == {x, y})
     return count
+
+
+@settings(max_examples=200, deadline=None)
+@given(query=st.text(max_size=40))
+def test_any_query_resolves_or_says_why(query: str) -> None:
+    # Whatever a user types: a party's id, "not found", or bad input naming the field.
+    g = view(
+        [own("1", "c1", "c2", 0.5)],
+        names={"c1": "Acme Ltd", "c2": "ACME LTD", "c3": "Beta"},
+    )
+    try:
+        got = resolve(g, query)
+    except AmbiguousEntity as exc:
+        assert exc.field == "entity" and len(exc.candidates) == 2
+    except EntityNotFound:
+        pass
+    else:
+        assert got in g.nodes
