@@ -770,6 +770,30 @@ def test_aircraft_absent_in_the_window(air: Store) -> None:
     assert kinds(unknown) == ["identity_unresolved"]
 
 
+def test_bundled_declarations_match_or_contradict_as_they_say(baltic: Store, air: Store) -> None:
+    """data/cargo/handmade_track_declarations.csv (HAND-MADE declarations, real tracks):
+    read through the customs_declaration layout, each row is contradicted by its track
+    exactly when its `source` column says CONTRADICTS."""
+    import csv
+
+    from watchkeeper.cargo.ingest import lines_of_file
+    from watchkeeper.cargo.layouts import get_layout
+
+    path = DATA / "cargo" / "handmade_track_declarations.csv"
+    with path.open(encoding="utf-8") as fh:
+        says = {
+            f"{r['declaration_number']}/{r['item_number']}": "CONTRADICTS" in r["source"]
+            for r in csv.DictReader(fh)
+        }
+    lines = lines_of_file(path, get_layout("customs_declaration"))
+    found = check_tracks(baltic, [x for x in lines if x.mode == "sea"], flag_of=flag_of)
+    found += check_tracks(air, [x for x in lines if x.mode == "air"])
+    contradicted = {f.line_id for f in found if f.mismatch}
+    assert {ln.line_id for ln in lines} == set(says)
+    assert contradicted == {k for k, v in says.items() if v}
+    assert "identity_ambiguous" not in kinds(found) and "tracks_absent" not in kinds(found)
+
+
 # ------------------------------------------------------------------ malformed declarations
 
 TEXT = st.one_of(
