@@ -478,7 +478,7 @@ def paths(
     if start == goal:
         return []
     adj = _index(view)
-    # Breadth first from both ends, a whole level at a time, always the smaller
+    # Breadth first from both ends, a whole level at a time, always the cheaper
     # frontier. Each party keeps every (neighbour one step nearer its end, relation)
     # that reaches it at its shortest distance, so every tied chain can be rebuilt.
     ends = (_Search(start), _Search(goal))
@@ -486,7 +486,9 @@ def paths(
     while not meets and ends[0].frontier and ends[1].frontier:
         if ends[0].depth + ends[1].depth >= max_len:
             return []
-        side, other = ends if len(ends[0].frontier) <= len(ends[1].frontier) else ends[::-1]
+        # The end whose next level costs less to read (hubs hold thousands of statements).
+        first = ends[0].cost(adj) <= ends[1].cost(adj)
+        side, other = ends if first else ends[::-1]
         side.expand(adj, kinds)
         meets = sorted(x for x in side.frontier if x in other.dist)
     if not meets:
@@ -527,6 +529,10 @@ class _Search:
     def __post_init__(self) -> None:
         self.dist[self.origin] = 0
         self.frontier = [self.origin]
+
+    def cost(self, adj: _Adjacency) -> int:
+        """How many statements the next level reads."""
+        return sum(len(adj.up.get(x, ())) + len(adj.down.get(x, ())) for x in self.frontier)
 
     def expand(self, adj: _Adjacency, kinds: AbstractSet[str] | None) -> None:
         level = self.depth + 1
