@@ -665,6 +665,40 @@ def test_the_voyage_ends_at_the_call_at_the_port_of_discharge_hand_made() -> Non
         assert mismatches("DEKEL") == ["undeclared_port_call Ecke", "ais_gap_during_voyage"]
 
 
+def test_identity_history_resolves_an_imo_no_ais_report_carried(baltic: Store) -> None:
+    """A HAND-MADE identity history (the shadow-fleet registry's shape; none of its
+    tankers is in the bundled AIS): IMO 9000003 used MMSI 209405000 in 2016. That MMSI's
+    real Gibraltar track (2016-06-01) never broadcast an IMO; through the history the
+    declared voyage resolves to it, and its real 13.4 h AIS gap falls in the voyage."""
+
+    def history(imo: int, first: date, last: date) -> list[tuple[int, str]]:
+        if imo == 9000003 and first <= date(2016, 12, 31) and last >= date(2016, 1, 1):
+            return [(209405000, "2016-01-01 to 2016-12-31, hand-made history")]
+        return []
+
+    decl = line(
+        "HIST",
+        vessel_imo="9000003",
+        port_of_loading="ESALG",
+        port_of_discharge="MAPTM",
+        loading_date=date(2016, 6, 1),
+        discharge_date=date(2016, 6, 1),
+    )
+    assert kinds(check_tracks(baltic, [decl])) == ["identity_unresolved"]
+    found = check_tracks(baltic, [decl], history=history)
+    ident = only(found, "identity_resolved")
+    assert ident.subject == "mmsi:209405000" and ident.score == 0.8
+    assert "identity history gives IMO 9000003 the MMSI 209405000" in ident.detail
+    assert "13.36 h" in only(found, "ais_gap_during_voyage").detail
+    # An IMO broadcast during the voyage by the MMSI the history names: confirmed.
+    agree = check_tracks(
+        baltic,
+        [line("AGREE", vessel_imo=STABERHUK, loading_date=APRIL_1)],
+        history=lambda imo, a, b: [(211462260, "hand-made")] if imo == 9452086 else [],
+    )
+    assert "the identity history agrees" in only(agree, "identity_resolved").detail
+
+
 # ------------------------------------------------------------------ aircraft
 
 
@@ -931,3 +965,15 @@ def test_cli_cargo_tracks(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "0 contradicted by their tracks" in text.output
     missing = runner.invoke(app, ["cargo", "tracks", "--db", str(db), "--shipment", "NOPE"])
     assert missing.exit_code == 1 and "no shipment 'NOPE'" in missing.output
+
+
+def test_cli_identity_history_reads_the_real_shadow_fleet_registry() -> None:
+    """The history the CLI passes in: the bundled shadow-fleet registry's real periods
+    (IMO 8727965 used MMSI 273346700 from 2024-07-26 to 2024-08-31)."""
+    from watchkeeper.cli.cargo_tracks import _identity_history
+
+    history = _identity_history()
+    [(mmsi, span)] = history(8727965, date(2024, 8, 1), date(2024, 8, 3))
+    assert mmsi == 273346700 and span.startswith("2024-07-26 to 2024-08-31")
+    assert history(8727965, date(2020, 1, 1), date(2020, 1, 5)) == []
+    assert history(9452086, date(2018, 4, 1), date(2018, 4, 2)) == []

@@ -52,6 +52,9 @@ EVENT_TYPE = "manifest_track_mismatch"
 # The flag state (ISO alpha-2) an MMSI claims by its MID, or None; passed in by cli/api
 # (``movement.vessels.mmsi_flag``), so cargo does not import movement.
 FlagOf = Callable[[int], str | None]
+# The MMSIs an IMO number used between two dates by a registry's identity history (the
+# shadow-fleet data set), with each period as text; passed in like ``FlagOf``.
+IdentityHistory = Callable[[int, date, date], list[tuple[int, str]]]
 
 # kind -> (is it a mismatch, what it means)
 FINDING_KINDS: dict[str, tuple[bool, str]] = {
@@ -543,7 +546,10 @@ FROM hits GROUP BY kid, method, mmsi
 
 
 def _resolve_vessels(
-    store: Store, voyages: Sequence[Voyage], flag_of: FlagOf | None
+    store: Store,
+    voyages: Sequence[Voyage],
+    flag_of: FlagOf | None,
+    history: IdentityHistory | None = None,
 ) -> dict[Voyage, Resolution]:
     keys = sorted({(v.imo, v.name_key, v.w0, v.w1) for v in voyages}, key=repr)
     kid = {k: i for i, k in enumerate(keys)}
@@ -578,9 +584,47 @@ def _resolve_vessels(
     finally:
         store.con.unregister("_wk_vkeys")
     return {
-        v: _decide_vessel(v, found.get(kid[(v.imo, v.name_key, v.w0, v.w1)], []), flag_of)
+        v: _with_history(
+            v,
+            _decide_vessel(v, found.get(kid[(v.imo, v.name_key, v.w0, v.w1)], []), flag_of),
+            history,
+        )
         for v in voyages
     }
+
+
+def _with_history(v: Voyage, r: Resolution, history: IdentityHistory | None) -> Resolution:
+    """What a registry's identity history says of the declared IMO during the window:
+    it confirms the AIS resolution, or resolves an IMO no AIS report carried then."""
+    if not v.imo or history is None:
+        return r
+    periods = history(v.imo, v.w0.date(), v.w1.date())
+    if not periods:
+        return r
+    said = "; ".join(f"MMSI {m} ({span})" for m, span in periods)
+    if r.subject in {f"mmsi:{m}" for m, _ in periods}:
+        return replace(r, reason=f"{r.reason}; the identity history agrees: {said}")
+    if r.subject is not None and r.score >= 1.0:
+        # Broadcast during the voyage by another MMSI than the history's: say both.
+        return replace(r, reason=f"{r.reason}; but the identity history gives the IMO {said}")
+    before = f"; {r.reason}" if r.reason else ""
+    if len(periods) > 1:
+        return replace(
+            r,
+            subject=None,
+            ambiguous=True,
+            score=round(0.8 / len(periods), 3),
+            reason=f"ambiguous: the identity history gives IMO {v.imo} {said}{before}",
+            candidates=tuple(f"mmsi:{m}" for m, _ in periods),
+        )
+    m, span = periods[0]
+    return Resolution(
+        f"mmsi:{m}",
+        0.8,
+        f"the identity history gives IMO {v.imo} the MMSI {m} ({span}), covering the "
+        f"declared voyage{before}",
+        candidates=(f"mmsi:{m}", *r.candidates),
+    )
 
 
 def _decide_vessel(v: Voyage, cands: list[Candidate], flag_of: FlagOf | None) -> Resolution:
@@ -1532,13 +1576,17 @@ def check_tracks(
     params: TrackCheckParams | None = None,
     *,
     flag_of: FlagOf | None = None,
+    history: IdentityHistory | None = None,
     places: PlaceLookup = default_places,
 ) -> list[TrackFinding]:
     """Every finding for every line, in line order: how its carrier resolved, then what
     the tracks show against the declared route and dates. Nothing is written.
 
     ``flag_of`` (MMSI -> ISO alpha-2 flag) lets a vessel declared by name and flag be
-    told from namesakes; without it the flag is not checked (and says so)."""
+    told from namesakes; without it the flag is not checked (and says so).
+    ``history`` (IMO, first day, last day -> MMSIs with their periods) resolves an IMO
+    that no AIS report carried during the voyage through a registry's identity history
+    (the shadow-fleet data set), and confirms or questions one that did."""
     params = params or TrackCheckParams()
     known: dict[tuple[str | None, str], Place | None] = {}
 
@@ -1573,7 +1621,7 @@ def check_tracks(
     air = [v for v in voyages if v.mode == "air"]
     res: dict[Voyage, Resolution] = {}
     if sea:
-        res.update(_resolve_vessels(store, sea, flag_of))
+        res.update(_resolve_vessels(store, sea, flag_of, history))
         _with_links(store, res, params.min_link_score)
     if air:
         res.update(_resolve_aircraft(store, air))

@@ -11,7 +11,9 @@ from rich.table import Table
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json, settings
 
 if TYPE_CHECKING:
-    from watchkeeper.cargo.tracks import FlagOf
+    from datetime import date
+
+    from watchkeeper.cargo.tracks import FlagOf, IdentityHistory
 
 
 def _flag_of() -> FlagOf:
@@ -24,6 +26,26 @@ def _flag_of() -> FlagOf:
         return entry.country if entry else None
 
     return flag_of
+
+
+def _identity_history() -> IdentityHistory:
+    """The MMSIs an IMO used in a period, from the shadow-fleet registry ``movement``
+    reads (bundled ``data/shadow_fleet``)."""
+    from watchkeeper.movement.vessels import shadow_fleet
+
+    registry = shadow_fleet()
+
+    def history(imo: int, first: date, last: date) -> list[tuple[int, str]]:
+        vessel = registry.get(f"{imo:07d}")
+        if vessel is None:
+            return []
+        return [
+            (int(p.value), f"{p.span()}, shadow-fleet registry")
+            for p in vessel.mmsis
+            if (p.start is None or p.start <= last) and (p.end is None or first < p.end)
+        ]
+
+    return history
 
 
 def tracks(
@@ -61,7 +83,9 @@ def tracks(
         if shipment is not None and not lines:
             console.print(f"no shipment {shipment!r} is stored", highlight=False)
             raise typer.Exit(1)
-        findings = check_tracks(store, lines, params, flag_of=_flag_of())
+        findings = check_tracks(
+            store, lines, params, flag_of=_flag_of(), history=_identity_history()
+        )
         events = mismatch_events(lines, findings, params)
         if save:
             save_mismatch_events(store, [ln.line_id for ln in lines], events)
