@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA, shared_path
@@ -853,15 +853,17 @@ TEXT = st.one_of(
                 "port_of_loading": TEXT,
                 "port_of_discharge": TEXT,
                 "transit_countries": st.lists(st.text(max_size=3), max_size=2).map(tuple),
-                "loading_date": st.one_of(st.none(), st.dates(date(1900, 1, 1), date(2100, 1, 1))),
-                "discharge_date": st.one_of(
-                    st.none(), st.dates(date(1900, 1, 1), date(2100, 1, 1))
-                ),
+                "loading_date": st.one_of(st.none(), st.dates()),
+                "discharge_date": st.one_of(st.none(), st.dates()),
             }
         ),
         min_size=1,
         max_size=5,
     )
+)
+@example(
+    [{"mode": "sea", "vessel_imo": "9452086", "loading_date": date.min}]
+    + [{"mode": "air", "flight_number": "W5 7150", "discharge_date": date.max}]
 )
 def test_any_declaration_gives_findings_never_a_traceback(
     baltic: Store, decls: list[dict[str, Any]]

@@ -228,6 +228,10 @@ def imo_number(text: str | None) -> tuple[int | None, str]:
     return int(digits), ""
 
 
+# Declared dates outside these are typos (0001-01-01, 9999-12-31), not voyages.
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def _day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
@@ -266,6 +270,8 @@ def declared_voyage(
     end = line.discharge_date or line.loading_date or line.declared_date
     assert start is not None and end is not None
     start, end = min(start, end), max(start, end)
+    if start < _FIRST_DAY or end > _LAST_DAY:
+        return f"the line's dates ({start} to {end}) are outside any track (1900 to 2199)"
     tol = timedelta(days=params.air_tolerance_days if mode == "air" else params.sea_tolerance_days)
     if mode == "sea":
         imo, imo_note = imo_number(line.vessel_imo)
