@@ -465,3 +465,15 @@ def test_graph_ownership_blocks_an_unlisted_consignee(sdn_db_path: Path, tmp_pat
     assert "us-blocking-50-percent-rule" in fired(owned)
     assert under.decision == "allowed"
     assert under.parties[0].statuses == ()
+
+
+def test_repeated_lines_share_a_decision_but_keep_their_own_line() -> None:
+    lines = [medicine_to_iran(line_no=i) for i in range(1, 4)]
+    lines.append(medicine_to_iran(line_no=4, loading_date=date(2001, 1, 1)))  # before 560.530
+    decisions = check_lines(lines, hs_check=hs, party_checker=lambda n, c: [], rules=RULES)
+    assert [d.line_id for d in decisions] == ["EDGE/1", "EDGE/2", "EDGE/3", "EDGE/4"]
+    assert [d.decision for d in decisions] == ["authorized_by_general_license"] * 3 + ["prohibited"]
+    assert decisions[0].fired == decisions[2].fired
+    assert [e.subjects[0] for e in cargo_events(decisions)] == [
+        f"cargo:EDGE/{i}" for i in range(1, 5)
+    ]

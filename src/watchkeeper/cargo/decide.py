@@ -285,6 +285,8 @@ def check_lines(
     screened: dict[tuple[str, str | None], tuple[tuple[PartyHit, ...], str]] = {}
     exposed: dict[str, Exposure | None] = {}
     hs_cache: dict[tuple[str | None, str], HsVerdict] = {}
+    in_force: dict[date, list[Rule]] = {}
+    decided: dict[tuple[Any, ...], LineDecision] = {}
 
     def screen(
         kind: str,
@@ -321,7 +323,26 @@ def check_lines(
             hits, note = screen("vessel", vessel_checker, line.vessel_name, line.vessel_imo)
             vessel = Party("vessel", line.vessel_name, None)
             parties.append(_party_result(vessel, hits, note, exposure))
-        out.append(_decide(line, verdict, tuple(parties), ruleset, today))
+        facts = _facts(line, verdict, parties)
+        judged_on = line.judged_on or today
+        # Real manifests repeat whole lines (same goods, route, parties, day): a line
+        # whose decision inputs were seen before takes that decision.
+        key = (
+            facts,
+            line.judged_on,
+            line.license_number,
+            bool(line.end_user or line.parties_in("end_user")),
+            bool(line.parties_in("consignee")),
+            verdict,
+            tuple(parties),
+        )
+        seen = decided.get(key)
+        if seen is None:
+            if judged_on not in in_force:
+                in_force[judged_on] = ruleset.in_force(judged_on)
+            seen = _decide(line, verdict, tuple(parties), facts, in_force[judged_on], today)
+            decided[key] = seen
+        out.append(seen if seen.line is line else replace(seen, line=line))
     return out
 
 
@@ -430,7 +451,8 @@ def _decide(
     line: ShipmentLine,
     verdict: HsVerdict,
     parties: tuple[PartyResult, ...],
-    ruleset: RuleSet,
+    facts: LineFacts,
+    in_force: Sequence[Rule],
     today: date,
 ) -> LineDecision:
     changes: list[str] = []
@@ -441,8 +463,6 @@ def _decide(
             f"no loading, declaration or discharge date: judged by the rules in force on "
             f"{today.isoformat()}; a date may bring other rules (general licences expire)"
         )
-    facts = _facts(line, verdict, parties)
-    in_force = ruleset.in_force(judged_on)
     outcomes, fired_rules, decision = _evaluate(in_force, facts)
     standing = [f for f in fired_rules if f.set_aside_by is None]
     fired = [o for o in outcomes if o.fired]
@@ -490,7 +510,7 @@ def _decide(
 
     undetermined = tuple(o.rule.id for o in outcomes if o.needs_hs)
     if undetermined:
-        strongest_missing = _strongest(ruleset.get(r).effect for r in undetermined)
+        strongest_missing = _strongest(o.rule.effect for o in outcomes if o.needs_hs)
         changes.append(
             f"HS code {verdict.status}: {', '.join(undetermined)} would apply if the goods "
             f"fall in their HS ranges ({verdict.detail or 'declare a code'})"

@@ -188,6 +188,16 @@ class LineFacts:
     parties: tuple[PartyFact, ...]
     end_use: str
 
+    # Every status and list programme any party has: a quick no for party rules.
+    party_statuses: frozenset[str] = field(init=False, compare=False, repr=False)
+    party_programs: frozenset[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        statuses: frozenset[str] = frozenset().union(*(p.statuses for p in self.parties))
+        programs: frozenset[str] = frozenset().union(*(p.programs for p in self.parties))
+        object.__setattr__(self, "party_statuses", statuses)
+        object.__setattr__(self, "party_programs", programs)
+
     def countries(self) -> set[str]:
         out = set(self.transit)
         for c in (self.origin, self.destination):
@@ -228,6 +238,31 @@ def _party_statuses(party: PartyFact) -> frozenset[str]:
     return party.statuses
 
 
+_NOT_FIRED: dict[str, RuleOutcome] = {}
+
+
+def _rejects(m: RuleMatch, facts: LineFacts) -> bool:
+    """A quick no on the route and goods alone, before any reason is put in words (most
+    rules do not fire on most lines)."""
+    if m.origin and facts.origin not in m.origin:
+        return True
+    if m.destination and facts.destination not in m.destination:
+        return True
+    if m.countries and not (
+        facts.origin in m.countries
+        or facts.destination in m.countries
+        or any(c in m.countries for c in facts.transit)
+    ):
+        return True
+    if m.transit and not any(c in m.transit for c in facts.transit):
+        return True
+    if m.hs and facts.hs is not None and not facts.hs.startswith(m.hs):
+        return True
+    if m.party_status and facts.party_statuses.isdisjoint(m.party_status):
+        return True
+    return bool(m.party_programs and facts.party_programs.isdisjoint(m.party_programs))
+
+
 def match_rule(rule: Rule, facts: LineFacts) -> RuleOutcome:
     """Whether ``rule`` fires on ``facts`` (dates are checked by the caller), with the
     reasons in words: ``("HS 271012 in 2710", "destination VE")``."""
@@ -235,7 +270,13 @@ def match_rule(rule: Rule, facts: LineFacts) -> RuleOutcome:
     why: list[str] = []
 
     def no() -> RuleOutcome:
-        return RuleOutcome(rule, False)
+        found = _NOT_FIRED.get(rule.id)
+        if found is None or found.rule is not rule:
+            found = _NOT_FIRED[rule.id] = RuleOutcome(rule, False)
+        return found
+
+    if _rejects(m, facts):
+        return no()
 
     if m.origin:
         if facts.origin not in m.origin:
