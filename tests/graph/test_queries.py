@@ -72,6 +72,19 @@ def test_trees_follow_only_ownership_and_control_kinds() -> None:
     assert [c.node.id for c in owners(g, "A").children] == ["V"]
 
 
+def test_a_vessels_owners_are_its_registered_owner_and_that_owners_holders() -> None:
+    g = view(
+        [
+            own("1", "O", "imo:1", None, "vessel_owner"),
+            own("2", "M", "imo:1", None, "vessel_manager", role="ISM Manager"),
+            own("3", "X", "O", 1.0),
+        ]
+    )
+    walked = [(d, n.node.id) for d, n in owners(g, "imo:1").walk()]
+    assert walked == [(0, "imo:1"), (1, "O"), (2, "X")]
+    assert [n.node.id for _d, n in holdings(g, "X").walk()] == ["X", "O", "imo:1"]
+
+
 def test_entity_by_exact_name_case_and_spacing_ignored() -> None:
     assert resolve(CHAIN, "  entity   a ") == "A"
     assert owners(CHAIN, "ENTITY B").node.id == "B"

@@ -24,8 +24,9 @@ from watchkeeper.graph.resolve import normal_identifier
 # Deepest tree asked: registers' chains run about 10 deep; a tree is walked recursively
 # when printed, so thousands of levels would not print.
 MAX_TREE_DEPTH = 100
-# Relations whose holder sits "above" the held party in an ownership tree.
-TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS
+# Relations whose holder sits "above" the held party in an ownership tree: shares,
+# votes, control, and a vessel's registered owner.
+TREE_KINDS: frozenset[RelationKind] = CONTROL_KINDS | {"vessel_owner"}
 
 
 class NodeLike(Protocol):
@@ -396,7 +397,7 @@ def owners(
     max_nodes: int = 5000,
 ) -> TreeNode:
     """Who holds ``entity`` (an id or an exact name), up to ``depth`` levels: holders of
-    shares, votes or control, each with the statement, share, dates and source. A party
+    shares, votes or control (and a vessel's registered owner), each with the statement, share, dates and source. A party
     met again on its own branch is marked ``cycle`` and not followed; a party whose
     holders lie beyond ``depth`` or beyond ``max_nodes`` parties is marked ``cut``."""
     return _tree(view, entity, depth, upward=True, kinds=kinds, max_nodes=max_nodes)
