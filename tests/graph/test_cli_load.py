@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,22 @@ def test_the_bods_examples_load(db: Path) -> None:
     out = json.loads(cli_ok("graph", "load", example, "--db", db, "--json").stdout)
     assert out["new"] and out["relations"] == 3
     assert out["counts"]["kinds"] == {"ownership": 3}
+    # All of the standard's examples as one load, then the view reads them.
+    examples = sorted(example.parent.glob("*.json"))
+    assert len(examples) == 19
+    out = json.loads(
+        cli_ok(
+            "graph", "load", *examples, "--source", "bods_examples", "--no-names",
+            "--db", db, "--json",
+        ).stdout
+    )  # fmt: skip
+    assert (out["nodes"], out["relations"]) == (54, 78)
+    from watchkeeper.graph.view import load_view
+
+    with Store(db, read_only=True) as store:
+        view = load_view(store, date(2024, 1, 1), with_lists=False)
+    sources = {o.source for rid in [r.id for r in view.relations] for o in view.origins[rid]}
+    assert sources == {"joint-ownership", "bods_examples"}
 
 
 @pytest.mark.parametrize(
