@@ -237,6 +237,10 @@ def node_dict(node: NodeLike, listed: Iterable[str] = ()) -> dict[str, Any]:
 # -- adjacency ------------------------------------------------------------------------
 
 
+def _relation_order(rel: Relation) -> tuple[str, str, str, str]:
+    return (rel.kind, rel.holder, rel.held, rel.id)
+
+
 @dataclass
 class _Adjacency:
     """Every relation of a view by both ends, and parties by folded name: built once
@@ -253,19 +257,18 @@ class _Adjacency:
         for rel in view.relations:
             adj.up.setdefault(rel.held, []).append(rel)
             adj.down.setdefault(rel.holder, []).append(rel)
-        for rels in (*adj.up.values(), *adj.down.values()):
-            rels.sort(key=lambda r: (r.kind, r.holder, r.held, r.id))
         for node in view.nodes.values():
             adj.names.setdefault(_fold(node.name), []).append(node.id)
         return adj
 
+    # Sorted when read, not when built: a question reads a few parties' statements.
     def ups(self, node_id: str, kinds: AbstractSet[str] | None) -> list[Relation]:
-        rels = self.up.get(node_id, [])
-        return rels if kinds is None else [r for r in rels if r.kind in kinds]
+        rels = self.up.get(node_id, ())
+        return sorted((r for r in rels if kinds is None or r.kind in kinds), key=_relation_order)
 
     def downs(self, node_id: str, kinds: AbstractSet[str] | None) -> list[Relation]:
-        rels = self.down.get(node_id, [])
-        return rels if kinds is None else [r for r in rels if r.kind in kinds]
+        rels = self.down.get(node_id, ())
+        return sorted((r for r in rels if kinds is None or r.kind in kinds), key=_relation_order)
 
     def around(
         self, node_id: str, kinds: AbstractSet[str] | None = None
