@@ -149,6 +149,25 @@ def test_a_bad_value_names_file_row_and_column_and_stores_nothing(
     assert _count(store) == (0, 0)
 
 
+def test_a_bad_row_after_the_first_chunk_still_stores_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchkeeper.cargo.store as cargo_store
+
+    monkeypatch.setattr(cargo_store, "CHUNK_LINES", 2)  # rows 2-3 are written before row 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        DECLARATION.read_text(encoding="utf-8").replace("10.05.2024", "31.02.2024"),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        ingest_files(store, [bad])
+    assert info.value.line == 4
+    assert _count(store) == (0, 0)
+    ingest_files(store, [DECLARATION])  # and a good file in chunks is whole
+    assert _count(store) == (3, 1)
+
+
 def test_a_file_before_a_bad_one_stays_stored(store: Store, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(

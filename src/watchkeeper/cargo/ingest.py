@@ -422,13 +422,17 @@ def _party(
 
 def lines_of_file(path: Path, layout: Layout) -> list[ShipmentLine]:
     """The shipment lines of one file of a one-table layout."""
+    return list(iter_lines_of_file(path, layout))
+
+
+def iter_lines_of_file(path: Path, layout: Layout) -> Iterator[ShipmentLine]:
+    """The shipment lines of one file of a one-table layout, as they are read."""
     columns, rows = read_rows(path, layout)
     table = layout.tables[0]
     if not table.matches(columns):
         raise InputError(path, f"not a {layout.name} file: it lacks columns {list(table.match)}")
     name = logical_name(path)
     reader = TableReader(table, layout)
-    lines: list[ShipmentLine] = []
     counters: dict[str, int] = defaultdict(int)
     for row_no, row in rows:
         values = reader.fields(row, path, row_no)
@@ -439,8 +443,7 @@ def lines_of_file(path: Path, layout: Layout) -> list[ShipmentLine]:
             )
         counters[sid] += 1
         values.setdefault("line_no", counters[sid])
-        lines.append(_line(values, reader.parties(row, path, row_no), f"{name}:{row_no}", layout))
-    return lines
+        yield _line(values, reader.parties(row, path, row_no), f"{name}:{row_no}", layout)
 
 
 def _line(
@@ -642,7 +645,7 @@ def ingest_files(
             )  # fmt: skip
             continue
         with paused_gc():
-            lines = lines_of_set(unit, lay) if lay.joined else lines_of_file(unit[0], lay)
+            lines = lines_of_set(unit, lay) if lay.joined else iter_lines_of_file(unit[0], lay)
             batch = store_batch(
                 store, lines, sources=names, layout=lay.name, source_hash=source_hash
             )

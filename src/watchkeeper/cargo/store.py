@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import itertools
 import json
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -49,73 +50,90 @@ def _parties_json(parties: tuple[Party, ...], cache: dict[tuple[Party, ...], str
     return text
 
 
+# Lines are written in chunks of this many, inside the batch's one transaction, so a
+# million-line file never holds all its records (or their Arrow copy) at once.
+CHUNK_LINES = 50_000
+
+
 def store_batch(
     store: Store,
-    lines: Sequence[ShipmentLine],
+    lines: Iterable[ShipmentLine],
     *,
     sources: Sequence[str],
     layout: str,
     source_hash: str,
 ) -> CargoBatch:
-    """Write one batch of lines in one transaction. A line id twice in the batch, or
-    already stored from another batch, is InputError naming the line's source row;
-    nothing of the batch is then stored."""
+    """Write one batch of lines in one transaction (``lines`` may be a generator: they
+    are read and written a chunk at a time). A line id twice in the batch, or already
+    stored from another batch, is InputError naming the line's source row; any error,
+    the reader's included, leaves nothing of the batch stored."""
+    seen: dict[str, str] = {}
+    shipments: set[str] = set()
+    cache: dict[tuple[Party, ...], str] = {}
+    now = datetime.now(UTC)
+    with store.transaction() as con:
+        top = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM cargo_batches").fetchone()
+        batch_id = int(top[0]) if top else 1
+        it = iter(lines)
+        while chunk := list(itertools.islice(it, CHUNK_LINES)):
+            for line in chunk:
+                line_id = line.line_id
+                if (first := seen.get(line_id)) is not None:
+                    path, _, row = line.source_ref.rpartition(":")
+                    raise InputError(
+                        path or line.source_ref,
+                        f"shipment line {line_id} is already in this file at {first}",
+                        line=int(row) if row.isdigit() else None,
+                    )
+                seen[line_id] = line.source_ref
+                shipments.add(line.shipment_id)
+            _insert_chunk(con, chunk, batch_id, cache, sources)
+        con.execute(
+            "INSERT INTO cargo_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, layout, list(sources), source_hash, len(seen), len(shipments), now],
+        )
+    return CargoBatch(batch_id, layout, tuple(sources), source_hash, len(seen), len(shipments), now)
+
+
+def _insert_chunk(
+    con: Any,
+    chunk: list[ShipmentLine],
+    batch_id: int,
+    cache: dict[tuple[Party, ...], str],
+    sources: Sequence[str],
+) -> None:
     import pyarrow as pa
 
-    seen: dict[str, str] = {}
-    for line in lines:
-        if (first := seen.get(line.line_id)) is not None:
-            path, _, row = line.source_ref.rpartition(":")
-            raise InputError(
-                path or line.source_ref,
-                f"shipment line {line.line_id} is already in this file at {first}",
-                line=int(row) if row.isdigit() else None,
-            )
-        seen[line.line_id] = line.source_ref
-    cache: dict[tuple[Party, ...], str] = {}
-    # One C-level attrgetter per line, then columns: a million lines in seconds.
-    rows = list(map(operator.attrgetter(*_FIELDS), lines))
-    columns: dict[str, list[Any]] = {"line_id": list(seen)}
-    for name, values in zip(
-        _FIELDS, zip(*rows, strict=True) if rows else [()] * len(_FIELDS), strict=True
-    ):
+    # One C-level attrgetter per line, then columns.
+    rows = list(map(operator.attrgetter(*_FIELDS), chunk))
+    columns: dict[str, list[Any]] = {"line_id": [ln.line_id for ln in chunk]}
+    for name, values in zip(_FIELDS, zip(*rows, strict=True), strict=True):
         if name == "parties":
             columns[name] = [_parties_json(p, cache) for p in values]
         elif name in ("transit_countries", "notes"):
             columns[name] = [list(v) for v in values]
         else:
             columns[name] = list(values)
-    shipments = len({ln.shipment_id for ln in lines})
-    now = datetime.now(UTC)
-    with store.transaction() as con:
-        top = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM cargo_batches").fetchone()
-        batch_id = int(top[0]) if top else 1
+    table = pa.table(_arrow_columns(columns))
+    con.register("_cargo_incoming", table)
+    try:
+        clash = con.execute(
+            "SELECT i.line_id, i.source_ref FROM _cargo_incoming i "
+            "JOIN shipment_lines s USING (line_id) LIMIT 1"
+        ).fetchone()
+        if clash is not None:
+            path, _, row_no = str(clash[1]).rpartition(":")
+            raise InputError(
+                sources[0] if len(sources) == 1 else path,
+                f"shipment line {clash[0]} is already stored (from an earlier file)",
+                line=int(row_no) if row_no.isdigit() else None,
+            )
         con.execute(
-            "INSERT INTO cargo_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, layout, list(sources), source_hash, len(lines), shipments, now],
+            f"INSERT INTO shipment_lines (line_id, batch_id, {', '.join(_FIELDS)}) "
+            f"SELECT line_id, {batch_id}, {', '.join(_FIELDS)} FROM _cargo_incoming"
         )
-        if lines:
-            table = pa.table(_arrow_columns(columns))
-            con.register("_cargo_incoming", table)
-            try:
-                clash = con.execute(
-                    "SELECT i.line_id, i.source_ref FROM _cargo_incoming i "
-                    "JOIN shipment_lines s USING (line_id) LIMIT 1"
-                ).fetchone()
-                if clash is not None:
-                    path, _, row_no = str(clash[1]).rpartition(":")
-                    raise InputError(
-                        sources[0] if len(sources) == 1 else path,
-                        f"shipment line {clash[0]} is already stored (from an earlier file)",
-                        line=int(row_no) if row_no.isdigit() else None,
-                    )
-                con.execute(
-                    f"INSERT INTO shipment_lines (line_id, batch_id, {', '.join(_FIELDS)}) "
-                    f"SELECT line_id, {batch_id}, {', '.join(_FIELDS)} FROM _cargo_incoming"
-                )
-            finally:
-                con.unregister("_cargo_incoming")
-    return CargoBatch(batch_id, layout, tuple(sources), source_hash, len(lines), shipments, now)
+    finally:
+        con.unregister("_cargo_incoming")
 
 
 def _arrow_columns(columns: dict[str, list[Any]]) -> dict[str, Any]:
