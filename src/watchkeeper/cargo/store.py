@@ -229,15 +229,18 @@ def read_lines(
     parsed: dict[str, tuple[Party, ...]] = {}  # lines repeat their parties: parse once
     out = []
     with paused_gc():
-        columns = [table.column(name).to_pylist() for name in _FIELDS]
-        for row in zip(*columns, strict=True):
-            values = list(row)
-            raw = values[parties_at]
-            if (parties := parsed.get(raw)) is None:
-                parties = tuple(Party(**p) for p in json.loads(raw))
-                parsed[raw] = parties
-            values[parties_at] = parties
-            for i in lists_at:
-                values[i] = tuple(values[i] or ())
-            out.append(ShipmentLine(*values))
+        # A chunk of rows at a time: Python copies of every column at once would be
+        # tens of millions of objects for a million lines.
+        for batch in table.to_batches(max_chunksize=CHUNK_LINES):
+            columns = [batch.column(name).to_pylist() for name in _FIELDS]
+            for row in zip(*columns, strict=True):
+                values = list(row)
+                raw = values[parties_at]
+                if (parties := parsed.get(raw)) is None:
+                    parties = tuple(Party(**p) for p in json.loads(raw))
+                    parsed[raw] = parties
+                values[parties_at] = parties
+                for i in lists_at:
+                    values[i] = tuple(values[i] or ())
+                out.append(ShipmentLine(*values))
     return out
