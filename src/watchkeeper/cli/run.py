@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -120,10 +121,116 @@ def read_founding_report(store: Store, data_dir: Path) -> None:
     console.print(f"  {written} report_mention event(s)")
 
 
+def ownership(store: Store, data_dir: Path) -> None:
+    """Load the shadow-fleet ownership and management history, join it with the lists'
+    own relations, apply the OFAC 50% rule as of today and print who is blocked by
+    ownership or by a listed owner or manager without being named on a list."""
+    from watchkeeper.graph.control import assess
+    from watchkeeper.graph.events import write_graph_events
+    from watchkeeper.graph.resolve import resolve_nodes
+    from watchkeeper.graph.shadow_fleet import read_shadow_fleet
+    from watchkeeper.graph.store import loaded_graph_version, store_graph_batch
+    from watchkeeper.graph.view import load_view
+
+    folder = data_dir / "shadow_fleet"
+    if folder.exists():
+        batch = read_shadow_fleet(folder)
+        known = loaded_graph_version(store, batch)
+        if known is None:
+            version, _ = store_graph_batch(
+                store, batch, resolutions=resolve_nodes(store, batch.nodes, by_name=False)
+            )
+            state = "loaded"
+        else:
+            version, state = known, "already loaded"
+        console.print(
+            f"  {version.source}: {version.node_count:,} nodes, "
+            f"{version.relation_count:,} relations ({state})",
+            highlight=False,
+        )
+    else:
+        console.print(f"  [yellow]skipped the shadow fleet: {folder} is missing[/yellow]")
+    day = datetime.now(UTC).date()
+    view = load_view(store, day)
+    kinds = Counter(r.kind for r in view.relations)
+    console.print(
+        f"  graph on {day}: {len(view.nodes):,} nodes, {len(view.relations):,} relations in "
+        "force (" + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())) + ")",
+        highlight=False,
+    )
+    result = assess(view.relations, view.listed["ofac"], "ofac", as_of=day, unknown=view.unknown)
+    blocked = result.blocked_unlisted()
+    possibly = result.possibly_blocked()
+    console.print(
+        f"  OFAC 50% rule: {len(blocked):,} blocked and {len(possibly):,} possibly blocked "
+        "by ownership without being named on a list",
+        highlight=False,
+    )
+    for entity in [*blocked, *possibly][:15]:
+        exp = result.exposure(entity)
+        node = view.nodes.get(entity)
+        name = node.name if node is not None else entity
+        console.print(
+            f"    {name} ({entity}): {exp.status}, {exp.aggregate.describe()} held by blocked "
+            f"persons; {exp.margin}",
+            highlight=False,
+        )
+    counts = write_graph_events(store, day)
+    console.print(
+        "  events: " + ", ".join(f"{k} {n:,}" for k, n in counts.items()), highlight=False
+    )
+    owned = store.read_events(types=["vessel_owner_blocked"])
+    listed = set().union(*view.listed.values())
+    unnamed = [e for e in owned if not listed.intersection(e.subjects)]
+    console.print(
+        f"  {len(owned):,} vessel(s) with a listed registered owner or manager, "
+        f"{len(unnamed):,} of them not on a list themselves",
+        highlight=False,
+    )
+    for e in [*unnamed, *(e for e in owned if e not in unnamed)][:8]:
+        mark = "" if e in unnamed else " (vessel listed too)"
+        console.print(f"    {e.detail}{mark}", highlight=False)
+    if len(owned) > 8:
+        console.print("    ... (all: watchkeeper events --type vessel_owner_blocked)")
+
+
 def cargo_decisions(store: Store, data_dir: Path) -> None:
     from watchkeeper.cli.cargo_check import run_step
 
     run_step(store, data_dir)
+
+
+def papers_against_tracks(store: Store, data_dir: Path) -> None:
+    """The hand-made declarations written against the bundled real tracks: which the
+    tracks contradict, and how."""
+    from watchkeeper.cargo.ingest import ingest_files
+    from watchkeeper.cargo.store import read_lines
+    from watchkeeper.cargo.tracks import (
+        TrackCheckParams,
+        check_tracks,
+        mismatch_events,
+        save_mismatch_events,
+    )
+    from watchkeeper.cli.cargo_tracks import _flag_of, _identity_history
+
+    path = data_dir / "cargo" / "handmade_track_declarations.csv"
+    if not path.exists():
+        console.print(f"  [yellow]skipped: {path} is missing[/yellow]")
+        return
+    report = ingest_files(store, [path], "customs_declaration")
+    batch_ids = sorted({f.batch_id for f in report.files})
+    lines = [ln for b in batch_ids for ln in read_lines(store, batch_id=b)]
+    params = TrackCheckParams(sanctioned=settings(None).sanctioned_countries)
+    findings = check_tracks(store, lines, params, flag_of=_flag_of(), history=_identity_history())
+    events = mismatch_events(lines, findings, params)
+    save_mismatch_events(store, [ln.line_id for ln in lines], events)
+    for e in events:
+        console.print(f"  {e.detail[:150]}", highlight=False)
+    console.print(
+        f"  {len(lines)} declared voyage line(s) (hand-made against real tracks): "
+        f"{len(events)} manifest_track_mismatch event(s) (details: watchkeeper cargo tracks)",
+        highlight=False,
+    )
 
 
 Step = Callable[["Store", Path], None]
@@ -134,7 +241,9 @@ STEPS: list[tuple[str, Step]] = [
     ("Ship events", detect_ship_events),
     ("Flights", flights),
     ("Founding report", read_founding_report),
+    ("Ownership and control", ownership),
     ("Cargo", cargo_decisions),
+    ("Papers against tracks", papers_against_tracks),
 ]
 
 
