@@ -176,3 +176,14 @@ def parse_time(value: str | None, field: str = "since") -> datetime | None:
     except ValueError as exc:
         raise InputError(None, f"{value!r} is not an ISO date or time", field=field) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def recompute_graph_events(store: Store) -> dict[str, int]:
+    """After a list or graph load: ``owned_by_blocked`` and ``vessel_owner_blocked``
+    recomputed as of today (UTC) on the new data, replacing the earlier ones."""
+    from datetime import UTC, datetime
+
+    from watchkeeper.graph.events import write_graph_events
+
+    with console.status("recomputing ownership events", spinner="dots"):
+        return write_graph_events(store, datetime.now(UTC).date())

@@ -9,7 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
+from watchkeeper.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    open_db,
+    print_json,
+    recompute_graph_events,
+)
 from watchkeeper.errors import InputError
 
 if TYPE_CHECKING:
@@ -119,6 +126,8 @@ def load(
                 resolutions = resolve_nodes(store, batch.nodes, by_name=names)
             with console.status("storing", spinner="dots"):
                 version, new = store_graph_batch(store, batch, label=label, resolutions=resolutions)
+            if new:
+                recompute_graph_events(store)
             resolved = version.counts.get("resolved", {})
     if json_out:
         print_json({**version.to_dict(), "new": new, "resolved": resolved})

@@ -16,6 +16,7 @@ from watchkeeper.cli.common import (
     err_console,
     open_db,
     print_json,
+    recompute_graph_events,
     settings,
 )
 
@@ -65,6 +66,8 @@ def load(
             parsed = parser.parse(paths)
         with open_db(db) as store, console.status("storing", spinner="dots"):
             version, new = store.add_list_version(parsed, max_shrink=_max_shrink(db, allow_shrink))
+            if new:
+                recompute_graph_events(store)
     if json_out:
         print_json({**version.to_dict(), "new": new})
         return
@@ -198,6 +201,9 @@ def fetch(
                 for item, publication in parsed:
                     version, new = store.add_list_version(publication, max_shrink=max_shrink)
                     item.update(version=version.version, entities=version.entity_count, new=new)
+            if any(item["new"] for item, _ in parsed):
+                with open_db(db) as store:
+                    recompute_graph_events(store)
     if json_out:
         print_json(results)
         return
