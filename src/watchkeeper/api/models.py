@@ -72,6 +72,11 @@ class ScoredEntityResponse(EntityResponse):
     explanations: list[ExplanationModel] = Field(
         [], description="Watchkeeper: per-feature reasons for the score."
     )
+    derived: dict[str, Any] | None = Field(
+        None,
+        description="Watchkeeper: set when no list names this party but a regime blocks it "
+        "through its owners: the rule ('kind': 'ofac_50_percent', ...), status and chain.",
+    )
     decision: DecisionModel | None = Field(
         None,
         description="Watchkeeper: set when a reviewer decided this result is not a match; "

@@ -121,6 +121,13 @@ def owned_by_blocked(
                 evidence=tuple(chain.evidence()),
                 params={
                     "as_of": as_of.isoformat(),
+                    # What screening needs to find this party by name (screening.derived).
+                    "name": node_of(view, entity).name,
+                    "schema": node_of(view, entity).schema,
+                    "country": node_of(view, entity).country,
+                    "identifiers": {
+                        k: list(v) for k, v in node_of(view, entity).identifiers.items()
+                    },
                     "regimes": {
                         r: {
                             "status": e.status,

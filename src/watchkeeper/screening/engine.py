@@ -210,6 +210,9 @@ class Hit:
     score: float
     match: bool
     explanations: list[Explanation] = field(default_factory=list)
+    # Set on a party no list names but a regime blocks through its owners (the OFAC
+    # 50% rule...): the rule ("kind": "ofac_50_percent"), the status and the chain.
+    derived: dict[str, Any] | None = None
 
     def to_yente(self) -> dict[str, Any]:
         seen = [p.first_seen for p in self.entity.provenance if p.first_seen]
@@ -229,7 +232,7 @@ class Hit:
             "match": self.match,
             "features": {e.feature: round(e.score, 4) for e in self.explanations},
             "explanations": [e.to_dict() for e in self.explanations],
-        }
+        } | ({"derived": self.derived} if self.derived is not None else {})
 
 
 # ---- the screener ------------------------------------------------------------------------
@@ -303,6 +306,9 @@ class Screener:
 
     def __init__(self, index: CandidateIndex) -> None:
         self.index = index
+        # Parties blocked by ownership (screening.derived), screened beside the lists.
+        self.derived: Screener | None = None
+        self.derived_info: dict[str, dict[str, Any]] = {}
         if "_sorted_forms" not in index.__dict__:
             index.prepare()
 
@@ -345,7 +351,18 @@ class Screener:
         if cache_dir is not None:
             cls._memory[memo] = index
         settle_gc()
-        return cls(index)
+        screener = cls(index)
+        screener.add_derived(store)
+        return screener
+
+    def add_derived(self, store: Store) -> None:
+        """Screen, beside the lists, the parties the ownership graph found blocked by
+        their owners (``owned_by_blocked`` events); none when there are none."""
+        from watchkeeper.screening.derived import derived_entities
+
+        entities, info = derived_entities(store)
+        self.derived = Screener.from_entities(entities) if entities else None
+        self.derived_info = info
 
     def forget_caches(self) -> None:
         """Forget every memoised word, word pair and query form, as a fresh process that
@@ -623,7 +640,42 @@ class Screener:
         cutoff: float = DEFAULT_CUTOFF,
     ) -> list[Hit]:
         """The best-scoring listed entities for this query (at most ``limit``, each
-        scoring at least ``min(cutoff, threshold)``), best first."""
+        scoring at least ``min(cutoff, threshold)``), best first; with them the parties
+        blocked by ownership (``Hit.derived`` set) when no dataset filter is given."""
+        hits = self._screen_index(
+            query,
+            threshold=threshold,
+            limit=limit,
+            datasets=datasets,
+            exclude_datasets=exclude_datasets,
+            exclude_ids=exclude_ids,
+            changed_since=changed_since,
+            cutoff=cutoff,
+        )
+        if self.derived is None or datasets is not None or changed_since is not None:
+            return hits
+        extra = self.derived._screen_index(
+            query, threshold=threshold, limit=limit, exclude_ids=exclude_ids, cutoff=cutoff
+        )
+        for hit in extra:
+            hit.derived = self.derived_info.get(hit.entity.id)
+        if not extra:
+            return hits
+        merged = sorted([*hits, *extra], key=lambda h: -h.score)
+        return merged[:limit]
+
+    def _screen_index(
+        self,
+        query: Query,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        limit: int = 5,
+        datasets: set[str] | None = None,
+        exclude_datasets: set[str] | None = None,
+        exclude_ids: set[str] | None = None,
+        changed_since: set[str] | None = None,
+        cutoff: float = DEFAULT_CUTOFF,
+    ) -> list[Hit]:
         index = self.index
         prepared = self._prepare(query)
 
