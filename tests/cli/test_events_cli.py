@@ -48,8 +48,18 @@ def test_typo_in_type_is_bad_input_with_the_closest(
     assert res.code == 2, res.out
     assert "unknown event type 'portcall'" in res.message
     assert "did you mean 'port_call'?" in res.message
-    # Every type an analysis writes is named: ships, aircraft, reports.
-    for known in ("ais_gap", "encounter", "transponder_gap", "air_bridge", "report_mention"):
+    # Every type an analysis writes is named: ships, aircraft, reports, cargo, ownership.
+    for known in (
+        "ais_gap",
+        "encounter",
+        "transponder_gap",
+        "air_bridge",
+        "report_mention",
+        "prohibited_cargo",
+        "manifest_track_mismatch",
+        "owned_by_blocked",
+        "vessel_owner_blocked",
+    ):
         assert known in res.message
     assert res.out == ""  # no empty table printed as if it were an answer
     far = run_main(monkeypatch, capsys, "events", "--type", "zzz", "--db", ships_db)

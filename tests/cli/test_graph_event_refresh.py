@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli._lists_stores import cli_ok
@@ -32,3 +33,15 @@ def test_list_load_then_graph_load_recompute_the_events(tmp_path: Path) -> None:
     assert set(after_list) <= set(after_graph)
     cli_ok("--db", db, "graph", "load", DATA / "shadow_fleet", "--no-names")
     assert _vessel_events(db) == after_graph  # already loaded: nothing recomputed or added
+
+
+def test_vessels_show_flags_a_vessel_whose_manager_is_listed(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    cli_ok("--db", db, "lists", "load", "--source", "ofac_sdn", SDN_2024)
+    cli_ok("--db", db, "graph", "load", DATA / "shadow_fleet", "--no-names")
+    shown = json.loads(cli_ok("--db", db, "vessels", "show", "9255270", "--json").stdout)
+    flags = shown["owner_blocked"]
+    assert flags and all("NP DIKSON" in f["detail"] for f in flags)
+    assert any("NORD PROJECT" in f["detail"] for f in flags)
+    text = cli_ok("--db", db, "vessels", "show", "9255270").stdout
+    assert "owner blocked:" in text

@@ -20,12 +20,25 @@ REPORT_MENTION = "report_mention"
 
 
 def known_event_types(store: Store) -> list[str]:
-    """Every type an analysis can write (ships, aircraft, reports) and any other type
+    """Every type an analysis can write (ships, aircraft, reports, cargo, ownership) and any other type
     already stored."""
+    from watchkeeper.cargo.decide import EVENT_TYPES as CARGO_TYPES
+    from watchkeeper.cargo.tracks import EVENT_TYPE as TRACK_MISMATCH
+    from watchkeeper.graph.events import EVENT_TYPES as GRAPH_TYPES
     from watchkeeper.movement.air.detectors import EVENT_TYPES as AIR_TYPES
     from watchkeeper.movement.detectors import EVENT_TYPES as SHIP_TYPES
 
-    return sorted({*SHIP_TYPES, *AIR_TYPES, REPORT_MENTION, *_stored_types(store)})
+    return sorted(
+        {
+            *SHIP_TYPES,
+            *AIR_TYPES,
+            REPORT_MENTION,
+            *CARGO_TYPES,
+            TRACK_MISMATCH,
+            *GRAPH_TYPES,
+            *_stored_types(store),
+        }
+    )
 
 
 def _stored_types(store: Store) -> set[str]:

@@ -159,7 +159,14 @@ def show(
         listings = [
             found for e in dict.fromkeys(entity_ids) if (found := listing(store, e)) is not None
         ]
-    if not reports and not records and not listings and not candidates:
+        # Owner or manager listed or blocked by ownership (graph.events, kept current).
+        owner_flags = [
+            e.to_dict()
+            for subject in [*(f"imo:{i}" for i in sorted(imos)), *dict.fromkeys(entity_ids)]
+            for e in store.read_events(types=["vessel_owner_blocked"], subject=subject)
+        ]
+        owner_flags = list({f["id"]: f for f in owner_flags}.values())
+    if not reports and not records and not listings and not candidates and not owner_flags:
         if kind == "name":
             console.print(f"no listed vessel and no AIS name like {value!r}", markup=False)
         else:
@@ -176,6 +183,7 @@ def show(
                 "listed": listings,
                 "registry": [r.to_dict() for r in records],
                 "listed_by_imo": listed_by_imo,
+                "owner_blocked": owner_flags,
                 **({"candidates": [c.to_dict() for c in candidates]} if kind == "name" else {}),
             }
         )
@@ -187,6 +195,8 @@ def show(
             console.print(f"IMO {imo} is listed: {', '.join(names)}", markup=False)
     for found in listings:
         _print_listing(found)
+    for flag in owner_flags:
+        console.print(f"[bold red]owner blocked:[/bold red] {flag['detail']}", highlight=False)
     for rec in records:
         _print_registry(rec)
     if kind == "name":
