@@ -171,6 +171,25 @@ class ExposureChecker(Protocol):
     def __call__(self, entity_id: str) -> Exposure | None: ...
 
 
+def with_graph_parties(
+    screen: Callable[[str, str | None], Sequence[PartyHit]],
+    exposed_party: Callable[[str], tuple[str, str] | None],
+) -> Callable[[str, str | None], Sequence[PartyHit]]:
+    """A party check that adds the ownership-graph party named exactly like the party
+    (``exposed_party`` gives its node id and name, when exposed) as a ``graph`` hit
+    when no list entry matches: a subsidiary no list names is still looked up."""
+
+    def party_and_graph(name: str, country: str | None) -> Sequence[PartyHit]:
+        hits = list(screen(name, country))
+        if not any(h.match for h in hits):
+            found = exposed_party(name)
+            if found is not None:
+                hits.append(PartyHit(found[0], found[1], 1.0, False, "graph", kind="graph"))
+        return hits
+
+    return party_and_graph
+
+
 # ---- what comes out --------------------------------------------------------------------
 
 
@@ -309,40 +328,72 @@ def check_lines(
             exposed[entity_id] = exposure_checker(entity_id)
         return exposed[entity_id]
 
+    # A party no list or graph says anything of ("clean") reaches a decision only as
+    # its role and country, unless a rule matches parties by role or country alone
+    # (then its name can appear in the rule's reasons): decisions are shared by lines
+    # that differ only in such parties, their date within the same rules in force.
+    names_matter = any(
+        (r.match.party_roles or r.match.party_countries)
+        and not (r.match.party_status or r.match.party_programs)
+        for r in ruleset
+    )
+    party_results: dict[tuple[str, str, str, str | None], PartyResult] = {}
+    rules_key: dict[date, tuple[int, ...]] = {}
+
+    def party_result(kind: str, party: Party, key2: str | None) -> PartyResult:
+        pkey = (kind, party.role, party.name, key2)
+        found = party_results.get(pkey)
+        if found is None:
+            checker = party_checker if kind == "party" else vessel_checker
+            assert checker is not None
+            hits, note = screen(kind, checker, party.name, key2)
+            found = party_results[pkey] = _party_result(party, hits, note, exposure)
+        return found
+
     out = []
     for line in lines:
         hs_key = (line.hs_code, line.goods)
-        if hs_key not in hs_cache:
-            hs_cache[hs_key] = hs_check(line.hs_code, line.goods)
-        verdict = hs_cache[hs_key]
-        parties = []
-        for party in _parties_of(line):
-            hits, note = screen("party", party_checker, party.name, party.country)
-            parties.append(_party_result(party, hits, note, exposure))
+        verdict = hs_cache.get(hs_key)
+        if verdict is None:
+            verdict = hs_cache[hs_key] = hs_check(line.hs_code, line.goods)
+        parties = [party_result("party", p, p.country) for p in _parties_of(line)]
         if vessel_checker is not None and line.vessel_name:
-            hits, note = screen("vessel", vessel_checker, line.vessel_name, line.vessel_imo)
             vessel = Party("vessel", line.vessel_name, None)
-            parties.append(_party_result(vessel, hits, note, exposure))
-        facts = _facts(line, verdict, parties)
+            parties.append(party_result("vessel", vessel, line.vessel_imo))
         judged_on = line.judged_on or today
-        # Real manifests repeat whole lines (same goods, route, parties, day): a line
+        in_force_key = rules_key.get(judged_on)
+        if in_force_key is None:
+            if judged_on not in in_force:
+                in_force[judged_on] = ruleset.in_force(judged_on)
+            in_force_key = rules_key[judged_on] = tuple(id(r) for r in in_force[judged_on])
+        # Real manifests repeat whole lines (same goods, route, parties, rules): a line
         # whose decision inputs were seen before takes that decision.
         key = (
-            facts,
-            line.judged_on,
+            verdict,
+            line.origin_country or _country_of_port(line.port_of_loading),
+            line.destination_country or _country_of_port(line.port_of_discharge),
+            line.transit_countries,
+            line.end_use,
+            in_force_key,
+            line.judged_on is None,
             line.license_number,
             bool(line.end_user or line.parties_in("end_user")),
             bool(line.parties_in("consignee")),
-            verdict,
-            tuple(parties),
+            tuple(
+                (p.role, p.country)
+                if not (names_matter or p.statuses or p.note or p.exposure)
+                else p
+                for p in parties
+            ),
         )
         seen = decided.get(key)
         if seen is None:
-            if judged_on not in in_force:
-                in_force[judged_on] = ruleset.in_force(judged_on)
+            facts = _facts(line, verdict, parties)
             seen = _decide(line, verdict, tuple(parties), facts, in_force[judged_on], today)
             decided[key] = seen
-        out.append(seen if seen.line is line else replace(seen, line=line))
+        if seen.line is not line:
+            seen = replace(seen, line=line, judged_on=judged_on, parties=tuple(parties))
+        out.append(seen)
     return out
 
 
