@@ -128,3 +128,33 @@ def test_damaged_lines_never_crash_the_server(
     line = {**sample_json[12], **damage}
     response = client.post("/cargo/check", json={"lines": [line]})
     assert response.status_code in (200, 422), response.text
+
+
+def test_consignee_blocked_only_by_ownership_changes_the_decision(
+    tmp_path_factory: pytest.TempPathFactory, sdn_db_path: Path
+) -> None:
+    from tests.graph._views import questions_store
+
+    line = {
+        "shipment_id": "OWN-1",
+        "goods": "WHEAT FLOUR",
+        "hs_code": "110100",
+        "origin_country": "TR",
+        "destination_country": "AE",
+        "parties": [{"role": "consignee", "name": "Nord Subsidiary"}],
+        "declared_date": "2025-01-10",
+    }
+    with Store(sdn_db_path, read_only=True) as store:
+        app = create_app(Settings(audit_api=False), store, screener=Screener.from_store(store))
+        plain = TestClient(app).post("/cargo/check", json={"lines": [line]}).json()
+    path = questions_store(sdn_db_path, tmp_path_factory.mktemp("cargo-own") / "o.duckdb")
+    with Store(path, read_only=True) as store:
+        screener = Screener.from_store(store, cache_dir=path.parent / "idx")
+        app = create_app(Settings(audit_api=False), store, screener=screener)
+        owned = TestClient(app).post("/cargo/check", json={"lines": [line]}).json()
+    assert plain["decisions"][0]["decision"] == "allowed"
+    decided = owned["decisions"][0]
+    assert decided["decision"] == "prohibited"
+    (party,) = decided["parties"]
+    assert party["statuses"] == ["blocked_by_ownership"]
+    assert "Nord Subsidiary" in party["exposure"][0]["chain"]

@@ -1,17 +1,26 @@
 """``POST /cargo/check``: decide shipment lines sent as JSON, by the bundled cargo rules in
 force on each line's date, with the parties and vessel screened against the loaded lists.
-Nothing is stored: the CLI's ``cargo check`` writes the events."""
+Parties are also looked up in the ownership graph when one is loaded (OFAC's 50% rule,
+as of today UTC): a consignee no list names but blocked persons own is
+``blocked_by_ownership``. Nothing is stored: the CLI's ``cargo check`` writes the events."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from watchkeeper.api.deps import StateDep, ValidBody
 from watchkeeper.api.models import ErrorResponse
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from watchkeeper.api.state import ApiState
+    from watchkeeper.cargo.decide import PartyHit
+    from watchkeeper.graph.exposure import GraphOwnership
 
 router = APIRouter(tags=["Cargo"])
 
@@ -148,7 +157,7 @@ class CargoCheckResponse(BaseModel):
     },
     dependencies=[ValidBody],
 )
-def cargo_check(body: CargoCheckRequest, state: StateDep) -> dict[str, Any]:
+def cargo_check(body: CargoCheckRequest, state: StateDep, request: Request) -> dict[str, Any]:
     """For each line: the decision, every rule that fired (citation, the regulation's
     words, URL, why), the general licences that would apply but for a party or end use,
     the parties' and vessel's screening results, and what would change the answer."""
@@ -159,6 +168,7 @@ def cargo_check(body: CargoCheckRequest, state: StateDep) -> dict[str, Any]:
         cargo_events,
         check_lines,
         nomenclature_hs_check,
+        with_graph_parties,
     )
     from watchkeeper.cargo.model import Party, ShipmentLine
     from watchkeeper.cargo.rules import bundled_rules
@@ -176,11 +186,16 @@ def cargo_check(body: CargoCheckRequest, state: StateDep) -> dict[str, Any]:
             )
         )
     checks = ScreenerChecks(state.screener)
+    party: Callable[[str, str | None], Sequence[PartyHit]] = checks.party
+    graph = _ownership(request, state, datetime.now(UTC).date())
+    if graph is not None:
+        party = with_graph_parties(checks.party, graph.exposed_party)
     decisions = check_lines(
         lines,
         hs_check=nomenclature_hs_check,
-        party_checker=checks.party,
+        party_checker=party,
         vessel_checker=checks.vessel,
+        exposure_checker=graph.exposure if graph is not None else None,
         rules=bundled_rules(),
     )
     return {
@@ -188,3 +203,16 @@ def cargo_check(body: CargoCheckRequest, state: StateDep) -> dict[str, Any]:
         "counts": dict(Counter(d.decision for d in decisions)),
         "events": [e.to_dict() for e in cargo_events(decisions)],
     }
+
+
+def _ownership(request: Request, state: ApiState, day: date) -> GraphOwnership | None:
+    """The ownership graph as of ``day``, from the /graph endpoints' per-day cache of
+    views and OFAC assessments on app state; None when no graph is loaded."""
+    from watchkeeper.api.routers.graph import _assessed, _view
+    from watchkeeper.graph.exposure import GraphOwnership
+    from watchkeeper.graph.store import current_graph_versions
+
+    if not current_graph_versions(state.store):
+        return None
+    view = _view(request, state, day)
+    return GraphOwnership(view, _assessed(request, view, "ofac", day))
