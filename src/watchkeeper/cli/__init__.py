@@ -9,6 +9,7 @@ import typer
 from watchkeeper.cli import (
     aircraft,
     ais,
+    alerts,
     api,
     cargo,
     events,
@@ -46,6 +47,7 @@ for module in (
     graph,
     network,
     cargo,
+    alerts,
 ):
     module.register(app)
 
