@@ -9,11 +9,6 @@ from rich.table import Table
 
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, parse_time, print_json
 
-alerts_app = typer.Typer(
-    help="Alerts: rules (alerts/rules/*.toml) firing on events, deduplicated.",
-    invoke_without_command=True,
-)
-
 
 def list_command(
     ctx: typer.Context,
@@ -114,6 +109,10 @@ def raise_command(
 
 
 def register(app: typer.Typer) -> None:
+    alerts_app = typer.Typer(
+        help="Alerts: rules (alerts/rules/*.toml) firing on events, deduplicated.",
+        invoke_without_command=True,
+    )
     alerts_app.callback()(list_command)
     alerts_app.command("show")(show)
     alerts_app.command("raise")(raise_command)
