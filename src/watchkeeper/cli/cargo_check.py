@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,72 +31,20 @@ def _not_screened(name: str, country: str | None) -> Sequence[PartyHit]:
     return []
 
 
-@dataclass(frozen=True)
-class _Owned:
-    status: str
-    chain: str
-
-
-class GraphOwnership:
-    """Ownership exposure from the graph (issue 8) under OFAC's 50% rule, as of one day:
-    a listed hit's entity id or a party the graph names exactly is looked up, and a
-    party no list names but blocked persons own (or may own) is reported with the
-    chain of holdings. Built only when graph data is loaded (``graph load``)."""
-
-    def __init__(self, store: Store, as_of: date) -> None:
-        from watchkeeper.graph.control import assess
-        from watchkeeper.graph.view import load_view
-
-        self.view = load_view(store, as_of)
-        listed = self.view.listed.get("ofac", set())
-        self.result = assess(
-            self.view.relations, listed, "ofac", as_of=as_of, unknown=self.view.unknown
-        )
-
-    def exposure(self, entity_id: str) -> _Owned | None:
-        node = self.view.canonical_id(entity_id)
-        found = self.result.exposure(node)
-        if found.listed or found.status == "not_blocked":
-            return None
-        status = (
-            "blocked_by_ownership" if found.status == "blocked" else "possibly_blocked_by_ownership"
-        )
-        steps = "; ".join(
-            f"{self._name(st.holder)} ({st.holder}) holds {st.share} of {self._name(st.held)}"
-            if st.kind == "ownership"
-            else f"{self._name(st.holder)} ({st.holder}) {st.kind} of {self._name(st.held)}"
-            for st in found.chain
-        )
-        return _Owned(status, f"{steps} ({found.margin})" if steps else found.margin)
-
-    def _name(self, node: str) -> str:
-        found = self.view.nodes.get(node)
-        return found.name if found is not None else node
-
-    def party(self, name: str) -> list[PartyHit]:
-        """The graph party named exactly ``name``, when it is exposed (else none)."""
-        from watchkeeper.cargo.decide import PartyHit
-        from watchkeeper.errors import WatchkeeperError
-        from watchkeeper.graph.queries import resolve
-
-        try:
-            node = resolve(self.view, name)
-        except WatchkeeperError:
-            return []
-        if self.exposure(node) is None:
-            return []
-        caption = self.view.nodes[node].name if node in self.view.nodes else node
-        return [PartyHit(node, caption, 1.0, False, "graph", kind="graph")]
-
-
 def decide_lines(
     store: Store, lines: Sequence[ShipmentLine], *, today: date | None = None
 ) -> tuple[list[LineDecision], str]:
     """Decisions on ``lines`` with the store's lists (screened), the ownership graph
     when one is loaded (as of ``today``: current lists, current ownership) and the
     bundled rules; the note says what could not be checked."""
-    from watchkeeper.cargo.decide import ScreenerChecks, check_lines, nomenclature_hs_check
+    from watchkeeper.cargo.decide import (
+        ScreenerChecks,
+        check_lines,
+        nomenclature_hs_check,
+        with_graph_parties,
+    )
     from watchkeeper.cargo.rules import bundled_rules
+    from watchkeeper.graph.exposure import GraphOwnership
     from watchkeeper.graph.store import current_graph_versions
 
     notes = []
@@ -113,16 +60,9 @@ def decide_lines(
         party, vessel = checks.party, checks.vessel
     exposure = None
     if current_graph_versions(store):
-        graph = GraphOwnership(store, today or datetime.now(UTC).date())
-        screen = party
-
-        def party_and_graph(name: str, country: str | None) -> Sequence[PartyHit]:
-            hits = list(screen(name, country))
-            if not any(h.match for h in hits):
-                hits.extend(graph.party(name))
-            return hits
-
-        party, exposure = party_and_graph, graph.exposure
+        graph = GraphOwnership.from_store(store, today or datetime.now(UTC).date())
+        party = with_graph_parties(party, graph.exposed_party)
+        exposure = graph.exposure
     else:
         notes.append("no ownership graph is loaded: blocked_by_ownership was not checked")
     decisions = check_lines(
