@@ -171,3 +171,28 @@ def test_list_filters_and_unknown_alert() -> None:
         list_alerts(store, severity="urgent")
     with pytest.raises(InputError, match="no alert"):
         get_alert(store, "nope")
+
+
+def test_mmsi_listed_through_vessel_links_and_shared_identity() -> None:
+    store = Store(":memory:")
+    store.con.execute(
+        "INSERT INTO vessel_links VALUES (273000009, 'ofac-9', 'imo', 1.0, 'broadcast IMO', "
+        "[], now())"
+    )
+    store.write_events(
+        [
+            owner_blocked("imo:9000001", "ofac-1"),
+            # a voyage names MMSI 273000001 and the blocked IMO: the same vessel
+            event("voyage", ("mmsi:273000001", "imo:9000001"), 0, 5, score=0.2),
+            event("ais_gap", ("mmsi:273000001",), 10, 20, score=0.4),
+            event("ais_gap", ("mmsi:273000009",), 10, 20, score=0.4),
+            event("ais_gap", ("mmsi:273000002",), 10, 20, score=0.4),
+        ]
+    )
+    raise_alerts(store)
+    gaps = {a.subjects[0]: a for a in _rule_alerts(store, "listed-vessel-ais-gap")}
+    assert set(gaps) == {"mmsi:273000001", "mmsi:273000009"}
+    (why_linked,) = gaps["mmsi:273000009"].why.values()
+    assert any("linked to listed ofac-9" in w for w in why_linked)
+    (why_same,) = gaps["mmsi:273000001"].why.values()
+    assert any("is the vessel imo:9000001" in w for w in why_same)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,32 @@ def read_stored_events(store: StoreBase) -> list[StoredEvent]:
     ]
 
 
+def listed_subjects(store: StoreBase, events: list[StoredEvent]) -> dict[str, str]:
+    """Subjects that count as listed or blocked, each with why: subjects of a blocking
+    event, MMSIs linked to a listed entity (``vessel_links``), and an MMSI seen as the same
+    vessel as a blocked IMO (one event naming exactly one of each)."""
+    reasons: dict[str, str] = {}
+    for e in events:
+        if e.type in BLOCKING_TYPES:
+            for s in e.subjects:
+                reasons.setdefault(s, f"{s} is a subject of {e.type} {e.event_id}")
+    for mmsi, entity, method, score in store.con.execute(
+        "SELECT mmsi, entity_id, method, score FROM vessel_links ORDER BY mmsi, score DESC"
+    ).fetchall():
+        reasons.setdefault(
+            f"mmsi:{mmsi}", f"mmsi:{mmsi} is linked to listed {entity} ({method}, {score:.2f})"
+        )
+    for e in events:
+        mmsis = [s for s in e.subjects if s.startswith("mmsi:")]
+        imos = [s for s in e.subjects if s.startswith("imo:")]
+        if len(mmsis) == 1 and len(imos) == 1 and imos[0] in reasons:
+            reasons.setdefault(
+                mmsis[0],
+                f"{mmsis[0]} is the vessel {imos[0]} ({e.type} {e.event_id}): " + reasons[imos[0]],
+            )
+    return reasons
+
+
 def _params_match(wanted: dict[str, tuple[Any, ...]], params: dict[str, Any]) -> list[str] | None:
     why: list[str] = []
     for key, allowed in wanted.items():
@@ -102,7 +129,7 @@ def hours_apart(a: StoredEvent, b: StoredEvent) -> float:
 def evaluate(
     rule: Rule,
     event: StoredEvent,
-    blocked: set[str],
+    blocked: Mapping[str, str],
     by_subject: dict[str, list[StoredEvent]],
 ) -> Match | None:
     """The rule's verdict on one event: a Match with the conditions that held, or None."""
@@ -113,7 +140,7 @@ def evaluate(
         listed = [s for s in event.subjects if is_listed_id(s) or s in blocked]
         if not listed:
             return None
-        why.append(f"listed or blocked subject(s): {', '.join(listed)}")
+        why.extend(blocked.get(s, f"{s} is a list entity") for s in listed)
     if event.score < rule.min_score:
         return None
     if rule.min_score:
@@ -147,10 +174,13 @@ def evaluate(
 
 
 def match_events(
-    rules: list[Rule], events: list[StoredEvent], since: datetime | None = None
+    rules: list[Rule],
+    events: list[StoredEvent],
+    blocked: Mapping[str, str],
+    since: datetime | None = None,
 ) -> list[Match]:
-    """Every (rule, event) that fires, over all events or those created at/after ``since``."""
-    blocked = {s for e in events if e.type in BLOCKING_TYPES for s in e.subjects}
+    """Every (rule, event) that fires, over all events or those created at/after ``since``;
+    ``blocked``: the listed or blocked subjects and why (``listed_subjects``)."""
     by_subject: dict[str, list[StoredEvent]] = defaultdict(list)
     for e in events:
         for s in e.subjects:
@@ -219,7 +249,7 @@ def raise_alerts(
     now = datetime.now(UTC)
     with store.transaction() as con:
         events = read_stored_events(store)
-        matches = match_events(rules, events, since)
+        matches = match_events(rules, events, listed_subjects(store, events), since)
         run.events_read = len({m.event.event_id for m in matches})
         existing: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = defaultdict(list)
         for row in con.execute(
