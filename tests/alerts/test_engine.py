@@ -196,3 +196,23 @@ def test_mmsi_listed_through_vessel_links_and_shared_identity() -> None:
     assert any("linked to listed ofac-9" in w for w in why_linked)
     (why_same,) = gaps["mmsi:273000001"].why.values()
     assert any("is the vessel imo:9000001" in w for w in why_same)
+
+
+def test_since_reevaluates_older_events_a_new_one_completes() -> None:
+    store = Store(":memory:")
+    store.write_events(
+        [
+            event("ais_gap", ("mmsi:273000001",), 100, 110, score=0.4),
+            event("ais_gap", ("mmsi:273000002",), 100, 110, score=0.4),
+        ]
+    )
+    assert raise_alerts(store).created == []
+    since = datetime.now(UTC)
+    store.write_events(
+        [event("port_call", ("mmsi:273000001",), 120, 130, params={"sanctioned": True})]
+    )
+    run = raise_alerts(store, since=since)
+    (alert,) = list_alerts(store)
+    assert run.created == [alert.alert_id]
+    assert alert.rule_id == "ais-gap-near-sanctioned-port"
+    assert alert.subjects == ["mmsi:273000001"]

@@ -179,13 +179,21 @@ def match_events(
     blocked: Mapping[str, str],
     since: datetime | None = None,
 ) -> list[Match]:
-    """Every (rule, event) that fires, over all events or those created at/after ``since``;
+    """Every (rule, event) that fires, over all events or those created at/after ``since``
+    and the events sharing a subject with those;
     ``blocked``: the listed or blocked subjects and why (``listed_subjects``)."""
     by_subject: dict[str, list[StoredEvent]] = defaultdict(list)
     for e in events:
         for s in e.subjects:
             by_subject[s].append(e)
-    candidates = [e for e in events if since is None or e.created_at >= since]
+    candidates = events
+    if since is not None:
+        # A new event can make an older one fire: a port call near an earlier gap, a new
+        # blocked owner of a vessel: re-evaluate every event sharing a subject with one.
+        touched = {s for e in events if e.created_at >= since for s in e.subjects}
+        candidates = [
+            e for e in events if e.created_at >= since or not touched.isdisjoint(e.subjects)
+        ]
     matches: list[Match] = []
     for rule in rules:
         for e in candidates:
