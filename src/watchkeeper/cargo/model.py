@@ -45,10 +45,11 @@ class Party:
     address: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShipmentLine:
     """One goods line. ``shipment_id`` groups the lines of one bill, waybill or
-    declaration; ``line_id`` is unique in the store (``<shipment_id>/<line_no>``)."""
+    declaration; ``line_id`` is unique in the store (``<shipment_id>/<line_no>``).
+    Slotted: a million of them are held at once when a large batch is checked."""
 
     shipment_id: str
     line_no: int
