@@ -183,6 +183,15 @@ def generate(path: Path, n: int, listed: list[tuple[str, str | None]], seed: int
 
 
 def _peak_mb() -> float:
+    """This process's own peak RSS. Linux carries ru_maxrss over fork and exec, so a
+    child would report at least its parent's peak; VmHWM belongs to the process's own
+    address space, which exec starts afresh."""
+    try:
+        for row in Path("/proc/self/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
