@@ -233,6 +233,27 @@ def papers_against_tracks(store: Store, data_dir: Path) -> None:
     )
 
 
+def alerts(store: Store, data_dir: Path) -> None:
+    """The alert rules (alerts/rules/*.toml) over every event stored so far: one alert
+    per rule, subjects and window, the same ids on a re-run."""
+    from collections import Counter
+
+    from watchkeeper.alerts.engine import raise_alerts
+    from watchkeeper.alerts.store import list_alerts
+
+    run = raise_alerts(store)
+    found = list_alerts(store)
+    for a in found[:8]:
+        console.print(f"  {a.severity:8} {a.rule_id:26} {a.title[:100]}", highlight=False)
+    by_rule = Counter((a.severity, a.rule_id) for a in found)
+    console.print(
+        f"  {len(found)} alert(s) ({len(run.created)} new, {len(run.updated)} updated): "
+        + ", ".join(f"{rule} {n} ({sev})" for (sev, rule), n in sorted(by_rule.items()))
+        + "  (see them: watchkeeper alerts)",
+        highlight=False,
+    )
+
+
 Step = Callable[["Store", Path], None]
 
 STEPS: list[tuple[str, Step]] = [
@@ -244,6 +265,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Ownership and control", ownership),
     ("Cargo", cargo_decisions),
     ("Papers against tracks", papers_against_tracks),
+    ("Alerts", alerts),
 ]
 
 
