@@ -60,6 +60,9 @@ class Settings:
     # file may expand (times its own size; see watchkeeper.io).
     input_max_bytes: int = 4 << 30
     input_max_ratio: float = 100.0
+    # The web map's base layer: a raster tile URL template ({z}/{x}/{y}) of a tile server
+    # the user runs; unset, the map draws the bundled Natural Earth countries offline.
+    tile_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -120,7 +123,7 @@ def _convert(name: str, raw: str) -> object:
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise ValueError("must be true or false")
-    if name == "api_token":
+    if name in ("api_token", "tile_url"):
         return raw or None
     if name == "sanctioned_countries":
         return tuple(c.strip().lower() for c in raw.split(",") if c.strip())
