@@ -15,6 +15,7 @@ from watchkeeper.api.state import ApiState
 from watchkeeper.screening import Screener
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
+from watchkeeper.web import web_router
 
 DESCRIPTION = """Screening against official sanctions lists, compatible with yente's
 `/match` and `/search` (OpenSanctions clients work unchanged), with explanations for every
@@ -61,4 +62,5 @@ def create_app(
     app.include_router(system.router)
     app.include_router(graph.router)
     app.include_router(cargo.router)
+    app.include_router(web_router())  # the web pages at / and /static/
     return app
