@@ -16,6 +16,7 @@ from watchkeeper.cli import (
     graph,
     lists,
     network,
+    notify,
     reports,
     run,
     screening,
@@ -48,6 +49,7 @@ for module in (
     network,
     cargo,
     alerts,
+    notify,
 ):
     module.register(app)
 
