@@ -1,21 +1,33 @@
 """Raise alerts: evaluate the rules over stored events and upsert the ``alerts`` table.
 
-An alert is one rule on one set of subjects over one window. Its id is
-``<rule_id>-<sha1(rule, sorted subjects, first window start)[:16]>``; events of the same
-rule and subjects whose windows overlap an alert's window join that alert (revision + 1,
-event ids merged), so re-running over the same events changes nothing.
+An alert is one rule on one thing over one window. Matches of a rule are grouped by the
+typed subjects of their events (``mmsi:..``, ``imo:..``, ``icao24:..``, ``doc:..``; all
+subjects when an event has none): within a group, matches whose windows overlap and
+whose subjects contain one another's (the flight of a listed operator, and the same
+flight of that operator's listed aircraft) are one alert naming every subject. Its id is
+``<rule_id>-<sha1(rule, sorted subjects, first window start)[:16]>``; later matches that
+overlap an alert's window join it (revision + 1, event ids merged), so re-running over the
+same events changes nothing. Review columns (state, assignee, case_id) are never written
+here after an alert is created.
+
+Selection runs in DuckDB: per rule only the events of its types, score and string or
+boolean parameters filtered in SQL, the listed subjects and the ``near`` condition joined
+in SQL; Python sees the candidate rows page by page, so memory stays bounded by a page
+and the alerts of one subject group, not by the number of stored events.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import duckdb
+import pyarrow as pa
 
 from watchkeeper.alerts.rules import Rule, load_rules, render_title
 from watchkeeper.store.base import StoreBase
@@ -23,28 +35,15 @@ from watchkeeper.store.base import StoreBase
 # Event types whose subjects are blocked parties or their property.
 BLOCKING_TYPES = ("vessel_owner_blocked", "owned_by_blocked")
 
+# Rows of candidate matches fetched per query, and clusters written per batch.
+PAGE_ROWS = 50_000
+FLUSH_CLUSTERS = 20_000
 
-@dataclass(frozen=True)
-class StoredEvent:
-    event_id: str
-    type: str
-    subjects: tuple[str, ...]
-    start: datetime
-    end: datetime
-    score: float
-    detail: str
-    params: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass
-class Match:
-    """One event on which one rule fired, and why."""
-
-    rule: Rule
-    event: StoredEvent
-    why: list[str]
-    near_ids: list[str] = field(default_factory=list)
+# The typed subjects of a subjects list (all of them when none is typed), sorted.
+_ANCHOR_SQL = (
+    "CASE WHEN len(list_filter({c}, s -> contains(s, ':'))) > 0 "
+    "THEN list_sort(list_filter({c}, s -> contains(s, ':'))) ELSE list_sort({c}) END"
+)
 
 
 @dataclass
@@ -74,41 +73,16 @@ def is_listed_id(subject: str) -> bool:
     return ":" not in subject
 
 
-def read_stored_events(store: StoreBase) -> list[StoredEvent]:
-    rows = store.con.execute(
-        "SELECT event_id, type, subjects, start_time, end_time, score, detail, params, "
-        "created_at FROM events ORDER BY start_time, event_id"
-    ).fetchall()
-    return [
-        StoredEvent(r[0], r[1], tuple(r[2]), r[3], r[4], float(r[5]), r[6], json.loads(r[7]), r[8])
-        for r in rows
-    ]
+def anchor(subjects: Sequence[str]) -> tuple[str, ...]:
+    """What an alert is about: the typed subjects, or all subjects when none is typed."""
+    typed = [s for s in subjects if not is_listed_id(s)]
+    return tuple(sorted(typed or subjects))
 
 
-def listed_subjects(store: StoreBase, events: list[StoredEvent]) -> dict[str, str]:
-    """Subjects that count as listed or blocked, each with why: subjects of a blocking
-    event, MMSIs linked to a listed entity (``vessel_links``), and an MMSI seen as the same
-    vessel as a blocked IMO (one event naming exactly one of each)."""
-    reasons: dict[str, str] = {}
-    for e in events:
-        if e.type in BLOCKING_TYPES:
-            for s in e.subjects:
-                reasons.setdefault(s, f"{s} is a subject of {e.type} {e.event_id}")
-    for mmsi, entity, method, score in store.con.execute(
-        "SELECT mmsi, entity_id, method, score FROM vessel_links ORDER BY mmsi, score DESC"
-    ).fetchall():
-        reasons.setdefault(
-            f"mmsi:{mmsi}", f"mmsi:{mmsi} is linked to listed {entity} ({method}, {score:.2f})"
-        )
-    for e in events:
-        mmsis = [s for s in e.subjects if s.startswith("mmsi:")]
-        imos = [s for s in e.subjects if s.startswith("imo:")]
-        if len(mmsis) == 1 and len(imos) == 1 and imos[0] in reasons:
-            reasons.setdefault(
-                mmsis[0],
-                f"{mmsis[0]} is the vessel {imos[0]} ({e.type} {e.event_id}): " + reasons[imos[0]],
-            )
-    return reasons
+def hours_apart(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> float:
+    """Hours between two intervals; 0 when they overlap."""
+    gap = max((b_start - a_end).total_seconds(), (a_start - b_end).total_seconds(), 0.0)
+    return gap / 3600.0
 
 
 def _params_match(wanted: dict[str, tuple[Any, ...]], params: dict[str, Any]) -> list[str] | None:
@@ -120,93 +94,241 @@ def _params_match(wanted: dict[str, tuple[Any, ...]], params: dict[str, Any]) ->
     return why
 
 
-def hours_apart(a: StoredEvent, b: StoredEvent) -> float:
-    """Hours between two events' intervals; 0 when they overlap."""
-    gap = max((b.start - a.end).total_seconds(), (a.start - b.end).total_seconds(), 0.0)
-    return gap / 3600.0
+def _params_sql(wanted: dict[str, tuple[Any, ...]], column: str) -> tuple[str, list[Any]]:
+    """A SQL pre-filter that keeps every event the exact Python check could accept:
+    string and boolean values only (Python's ``True == 1`` keeps 1 and 1.0 too)."""
+    where: list[str] = []
+    args: list[Any] = []
+    for key, allowed in wanted.items():
+        if '"' in key or "\\" in key:
+            continue
+        texts: list[str] = []
+        for v in allowed:
+            if isinstance(v, bool):
+                texts.extend(["true", "1", "1.0"] if v else ["false", "0", "0.0", "-0.0"])
+            elif isinstance(v, str):
+                texts.append(v)
+            else:
+                texts = []
+                break
+        if texts:
+            where.append(f"json_extract_string({column}, ?) IN (SELECT unnest(?))")
+            args.extend([f'$."{key}"', texts])
+    return (" AND ".join(where) or "TRUE"), args
 
 
-def evaluate(
-    rule: Rule,
-    event: StoredEvent,
-    blocked: Mapping[str, str],
-    by_subject: dict[str, list[StoredEvent]],
-) -> Match | None:
-    """The rule's verdict on one event: a Match with the conditions that held, or None."""
-    if event.type not in rule.types:
-        return None
-    why = [f"event type {event.type}"]
+def prepare_listed(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``_wk_listed(subject, why)``: subjects that count as listed or blocked,
+    each with why, in this order of precedence: subjects of a blocking event (the first
+    by start time), MMSIs linked to a listed entity (``vessel_links``, best score), and
+    an MMSI seen as the same vessel as a blocked IMO (the first event naming exactly one
+    of each)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _wk_listed AS "
+        "SELECT s AS subject, s || ' is a subject of ' || type || ' ' || event_id AS why FROM ("
+        "  SELECT s, type, event_id, row_number() OVER "
+        "    (PARTITION BY s ORDER BY start_time, event_id) AS rn FROM ("
+        "    SELECT unnest(subjects) AS s, type, event_id, start_time FROM events "
+        "    WHERE type IN (SELECT unnest(?)))) WHERE rn = 1",
+        [list(BLOCKING_TYPES)],
+    )
+    con.execute(
+        "INSERT INTO _wk_listed SELECT subject, subject || ' is linked to listed ' || entity_id "
+        "|| ' (' || method || ', ' || printf('%.2f', score) || ')' FROM ("
+        "  SELECT 'mmsi:' || mmsi AS subject, entity_id, method, score, row_number() OVER "
+        "    (PARTITION BY mmsi ORDER BY score DESC, entity_id) AS rn FROM vessel_links) "
+        "WHERE rn = 1 AND subject NOT IN (SELECT subject FROM _wk_listed)"
+    )
+    con.execute(
+        "INSERT INTO _wk_listed SELECT m, m || ' is the vessel ' || imo || ' (' || type || ' ' "
+        "|| event_id || '): ' || why FROM ("
+        "  SELECT e.m, e.imo, e.type, e.event_id, l.why, row_number() OVER "
+        "    (PARTITION BY e.m ORDER BY e.start_time, e.event_id) AS rn FROM ("
+        "    SELECT list_filter(subjects, s -> starts_with(s, 'mmsi:'))[1] AS m, "
+        "      list_filter(subjects, s -> starts_with(s, 'imo:'))[1] AS imo, "
+        "      type, event_id, start_time FROM events "
+        "    WHERE len(list_filter(subjects, s -> starts_with(s, 'mmsi:'))) = 1 "
+        "      AND len(list_filter(subjects, s -> starts_with(s, 'imo:'))) = 1) e "
+        "  JOIN _wk_listed l ON l.subject = e.imo) "
+        "WHERE rn = 1 AND m NOT IN (SELECT subject FROM _wk_listed)"
+    )
+
+
+def listed_subjects(store: StoreBase) -> dict[str, str]:
+    """The listed or blocked subjects and why (see ``prepare_listed``)."""
+    prepare_listed(store.con)
+    rows = store.con.execute("SELECT subject, why FROM _wk_listed").fetchall()
+    return {str(s): str(w) for s, w in rows}
+
+
+def _prepare_candidates(con: duckdb.DuckDBPyConnection, since: datetime | None) -> bool:
+    """Temp table ``_wk_cand(event_id)`` of the events to evaluate with ``since``: those
+    created at/after it and every event sharing a subject with one of them (a port call
+    stored after the gap it completes, a newly blocked owner of a vessel). False without
+    ``since``: every event is a candidate."""
+    if since is None:
+        return False
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _wk_cand AS "
+        "SELECT event_id FROM events WHERE created_at >= $since UNION "
+        "SELECT u.event_id FROM (SELECT event_id, unnest(subjects) AS s FROM events) u "
+        "JOIN (SELECT DISTINCT unnest(subjects) AS s FROM events WHERE created_at >= $since) t "
+        "ON u.s = t.s",
+        {"since": since},
+    )
+    return True
+
+
+def _match_sql(rule: Rule, restricted: bool) -> tuple[str, list[Any]]:
+    """SQL of the rule's candidate rows, ordered by subject group, start, id. Each row:
+    event_id, type, subjects, start, end, score, detail, params, listed_why, near."""
+    params_where, args = _params_sql(rule.params, "params")
+    cand = (
+        "SELECT event_id, type, subjects, start_time, end_time, score, detail, params "
+        "FROM events WHERE type IN (SELECT unnest(?)) AND score >= ? AND " + params_where
+    )
+    args = [list(rule.types), rule.min_score, *args]
+    if restricted:
+        cand += " AND event_id IN (SELECT event_id FROM _wk_cand)"
+    parts = [f"cand AS ({cand})"]
+    select = "SELECT c.*, "
+    joins = ""
     if rule.listed:
-        listed = [s for s in event.subjects if is_listed_id(s) or s in blocked]
-        if not listed:
+        parts.append(
+            "lst AS (SELECT event_id, list(coalesce(l.why, u.s || ' is a list entity') "
+            "ORDER BY u.pos) AS listed_why FROM ("
+            "SELECT event_id, unnest(subjects) AS s, generate_subscripts(subjects, 1) AS pos "
+            "FROM cand) u LEFT JOIN _wk_listed l ON l.subject = u.s "
+            "WHERE NOT contains(u.s, ':') OR l.subject IS NOT NULL GROUP BY event_id)"
+        )
+        select += "lst.listed_why, "
+        joins += " JOIN lst USING (event_id)"
+    else:
+        select += "NULL::VARCHAR[] AS listed_why, "
+    if rule.near is not None:
+        near = rule.near
+        near_where, near_args = _params_sql(near.params, "params")
+        window = timedelta(hours=near.within_hours)
+        parts.append(
+            "nr AS (SELECT event_id, list({'id': near_id, 'start': n_start, 'end': n_end, "
+            "'detail': n_detail, 'params': n_params}) AS near FROM ("
+            "SELECT DISTINCT u.event_id, o.event_id AS near_id, o.start_time AS n_start, "
+            "o.end_time AS n_end, o.detail AS n_detail, o.params::VARCHAR AS n_params FROM "
+            "(SELECT event_id, unnest(subjects) AS s, start_time, end_time FROM cand) u JOIN "
+            "(SELECT event_id, unnest(subjects) AS s, start_time, end_time, detail, params "
+            f"FROM events WHERE type = ? AND {near_where}) o "
+            "ON o.s = u.s AND o.event_id <> u.event_id "
+            "AND o.start_time <= u.end_time + ? AND o.end_time >= u.start_time - ?) "
+            "GROUP BY event_id)"
+        )
+        args.extend([near.type, *near_args, window, window])
+        select += "nr.near, "
+        joins += " JOIN nr USING (event_id)"
+    else:
+        select += "NULL AS near, "
+    sql = (
+        "WITH "
+        + ", ".join(parts)
+        + " "
+        + select
+        + _ANCHOR_SQL.format(c="c.subjects")
+        + " AS anchor FROM cand c"
+        + joins
+    )
+    return sql, args
+
+
+def _candidate_rows(
+    con: duckdb.DuckDBPyConnection, rule: Rule, restricted: bool
+) -> Iterator[tuple[Any, ...]]:
+    """The rule's candidate rows in (subject group, start, id) order, a page at a time:
+    materialised once in a temp table so writes can run between pages."""
+    sql, args = _match_sql(rule, restricted)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _wk_rows AS SELECT row_number() OVER "
+        "(ORDER BY anchor, start_time, event_id) AS rn, * FROM (" + sql + ") ORDER BY rn",
+        args,
+    )
+    last = 0
+    while True:
+        page = con.execute(
+            "SELECT event_id, type, subjects, start_time, end_time, score, detail, params, "
+            "listed_why, near FROM _wk_rows WHERE rn > ? AND rn <= ? ORDER BY rn",
+            [last, last + PAGE_ROWS],
+        ).fetchall()
+        if not page:
+            break
+        yield from page
+        last += PAGE_ROWS
+    con.execute("DROP TABLE IF EXISTS _wk_rows")
+
+
+@dataclass
+class Match:
+    """One event on which one rule fired, and why."""
+
+    rule: Rule
+    event_id: str
+    type: str
+    subjects: tuple[str, ...]
+    start: datetime
+    end: datetime
+    score: float
+    detail: str
+    params: dict[str, Any]
+    why: list[str]
+    near_ids: list[str] = field(default_factory=list)
+
+
+def evaluate(rule: Rule, row: tuple[Any, ...]) -> Match | None:
+    """The rule's verdict on one candidate row (``_match_sql``): a Match with the
+    conditions that held, or None. SQL only pre-filters; every condition is checked here."""
+    event_id, etype, subjects, start, end, score, detail, params_text, listed_why, near = row
+    if etype not in rule.types:
+        return None
+    why = [f"event type {etype}"]
+    if rule.listed:
+        if not listed_why:
             return None
-        why.extend(blocked.get(s, f"{s} is a list entity") for s in listed)
-    if event.score < rule.min_score:
+        why.extend(listed_why)
+    if float(score) < rule.min_score:
         return None
     if rule.min_score:
-        why.append(f"score {event.score:.2f} >= {rule.min_score:.2f}")
-    held = _params_match(rule.params, event.params)
+        why.append(f"score {float(score):.2f} >= {rule.min_score:.2f}")
+    params: dict[str, Any] = json.loads(params_text)
+    held = _params_match(rule.params, params)
     if held is None:
         return None
     why.extend(held)
-    match = Match(rule, event, why)
+    match = Match(
+        rule, event_id, etype, tuple(subjects), start, end, float(score), detail, params, why
+    )
     if rule.near is not None:
-        near = rule.near
-        found: dict[str, StoredEvent] = {}
-        for subject in event.subjects:
-            for other in by_subject.get(subject, ()):
-                if other.type != near.type or other.event_id == event.event_id:
-                    continue
-                if hours_apart(event, other) > near.within_hours:
-                    continue
-                if _params_match(near.params, other.params) is None:
-                    continue
-                found[other.event_id] = other
+        within = rule.near.within_hours
+        found: dict[str, tuple[datetime, str, float, str]] = {}
+        for other in near or ():
+            apart = hours_apart(start, end, other["start"], other["end"])
+            if apart > within or other["id"] == event_id:
+                continue
+            if _params_match(rule.near.params, json.loads(other["params"])) is None:
+                continue
+            found[other["id"]] = (other["start"], other["id"], apart, other["detail"])
         if not found:
             return None
-        for other in sorted(found.values(), key=lambda e: (e.start, e.event_id)):
-            match.near_ids.append(other.event_id)
+        for _, other_id, apart, other_detail in sorted(found.values()):
+            match.near_ids.append(other_id)
             why.append(
-                f"{near.type} {other.event_id} {hours_apart(event, other):.1f} h away "
-                f"(within {near.within_hours:g} h): {other.detail}"
+                f"{rule.near.type} {other_id} {apart:.1f} h away "
+                f"(within {within:g} h): {other_detail}"
             )
     return match
-
-
-def match_events(
-    rules: list[Rule],
-    events: list[StoredEvent],
-    blocked: Mapping[str, str],
-    since: datetime | None = None,
-) -> list[Match]:
-    """Every (rule, event) that fires, over all events or those created at/after ``since``
-    and the events sharing a subject with those;
-    ``blocked``: the listed or blocked subjects and why (``listed_subjects``)."""
-    by_subject: dict[str, list[StoredEvent]] = defaultdict(list)
-    for e in events:
-        for s in e.subjects:
-            by_subject[s].append(e)
-    candidates = events
-    if since is not None:
-        # A new event can make an older one fire: a port call near an earlier gap, a new
-        # blocked owner of a vessel: re-evaluate every event sharing a subject with one.
-        touched = {s for e in events if e.created_at >= since for s in e.subjects}
-        candidates = [
-            e for e in events if e.created_at >= since or not touched.isdisjoint(e.subjects)
-        ]
-    matches: list[Match] = []
-    for rule in rules:
-        for e in candidates:
-            m = evaluate(rule, e, blocked, by_subject)
-            if m is not None:
-                matches.append(m)
-    return matches
 
 
 @dataclass
 class _Cluster:
     rule: Rule
-    subjects: tuple[str, ...]
+    anchor: tuple[str, ...]
+    subjects: set[str]
     start: datetime
     end: datetime
     score: float
@@ -214,124 +336,279 @@ class _Cluster:
     why: dict[str, list[str]]
     title: str
 
+    def joins(self, subjects: set[str], start: datetime, end: datetime) -> bool:
+        """Overlapping windows, and one side names every subject of the other."""
+        return (
+            start <= self.end
+            and self.start <= end
+            and (subjects <= self.subjects or self.subjects <= subjects)
+        )
 
-def _clusters(matches: list[Match]) -> list[_Cluster]:
-    """Matches of the same rule and subjects whose windows overlap, joined."""
-    groups: dict[tuple[str, tuple[str, ...]], list[Match]] = defaultdict(list)
+
+def _clusters(matches: Iterator[Match]) -> Iterator[_Cluster]:
+    """Matches of one rule, in (subject group, start, id) order, joined into clusters:
+    same group, overlapping windows, one's subjects containing the other's."""
+    group: tuple[str, ...] | None = None
+    open_: list[_Cluster] = []
     for m in matches:
-        groups[(m.rule.id, tuple(sorted(m.event.subjects)))].append(m)
-    out: list[_Cluster] = []
-    for (_, subjects), ms in sorted(groups.items()):
-        ms.sort(key=lambda m: (m.event.start, m.event.event_id))
-        current: _Cluster | None = None
-        for m in ms:
-            e = m.event
-            ids = [e.event_id, *m.near_ids]
-            if current is not None and e.start <= current.end:
-                current.end = max(current.end, e.end)
-                current.score = max(current.score, e.score)
-                current.event_ids.extend(i for i in ids if i not in current.event_ids)
-                current.why[e.event_id] = m.why
-                continue
-            current = _Cluster(
-                rule=m.rule,
-                subjects=subjects,
-                start=e.start,
-                end=e.end,
-                score=e.score,
-                event_ids=ids,
-                why={e.event_id: m.why},
-                title=render_title(m.rule, e.type, e.subjects, e.detail, e.params),
+        key = anchor(m.subjects)
+        if key != group:
+            yield from open_
+            open_, group = [], key
+        subjects = set(m.subjects)
+        ids = [m.event_id, *m.near_ids]
+        # sorted by start: a cluster ending before this match can take nothing more
+        still = [c for c in open_ if c.end >= m.start]
+        yield from (c for c in open_ if c.end < m.start)
+        open_ = still
+        target = next((c for c in open_ if c.joins(subjects, m.start, m.end)), None)
+        if target is None:
+            open_.append(
+                _Cluster(
+                    rule=m.rule,
+                    anchor=key,
+                    subjects=subjects,
+                    start=m.start,
+                    end=m.end,
+                    score=m.score,
+                    event_ids=ids,
+                    why={m.event_id: m.why},
+                    title=render_title(m.rule, m.type, m.subjects, m.detail, m.params),
+                )
             )
-            out.append(current)
+            continue
+        target.subjects |= subjects
+        target.end = max(target.end, m.end)
+        target.score = max(target.score, m.score)
+        target.event_ids.extend(i for i in ids if i not in target.event_ids)
+        target.why[m.event_id] = m.why
+    yield from open_
+
+
+@dataclass
+class _Existing:
+    alert_id: str
+    subjects: set[str]
+    start: datetime
+    end: datetime
+    score: float
+    event_ids: list[str]
+    why: str
+
+
+_NEW_SCHEMA = pa.schema(
+    [
+        ("alert_id", pa.string()),
+        ("rule_id", pa.string()),
+        ("severity", pa.string()),
+        ("title", pa.string()),
+        ("subjects", pa.list_(pa.string())),
+        ("start_time", pa.timestamp("us", tz="UTC")),
+        ("end_time", pa.timestamp("us", tz="UTC")),
+        ("score", pa.float64()),
+        ("event_ids", pa.list_(pa.string())),
+        ("why", pa.string()),
+    ]
+)
+_UPDATE_SCHEMA = pa.schema(
+    [
+        ("alert_id", pa.string()),
+        ("subjects", pa.list_(pa.string())),
+        ("start_time", pa.timestamp("us", tz="UTC")),
+        ("end_time", pa.timestamp("us", tz="UTC")),
+        ("score", pa.float64()),
+        ("event_ids", pa.list_(pa.string())),
+        ("why", pa.string()),
+        ("title", pa.string()),
+    ]
+)
+
+
+def _table(schema: pa.Schema, rows: list[list[Any]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return pa.table(
+        [pa.array(list(c), f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+    )
+
+
+def _existing(
+    con: duckdb.DuckDBPyConnection, rule_id: str, anchors: list[tuple[str, ...]]
+) -> dict[tuple[str, ...], list[_Existing]]:
+    """The stored alerts of one rule about these subject groups, oldest window first."""
+    con.register(
+        "_wk_keys", pa.table({"k": pa.array([list(a) for a in anchors], pa.list_(pa.string()))})
+    )
+    try:
+        rows = con.execute(
+            "SELECT alert_id, subjects, start_time, end_time, score, event_ids, why FROM alerts "
+            "WHERE rule_id = ? AND " + _ANCHOR_SQL.format(c="subjects") + " IN "
+            "(SELECT list_sort(k) FROM _wk_keys) ORDER BY start_time, alert_id",
+            [rule_id],
+        ).fetchall()
+    finally:
+        con.unregister("_wk_keys")
+    out: dict[tuple[str, ...], list[_Existing]] = {}
+    for r in rows:
+        out.setdefault(anchor(r[1]), []).append(
+            _Existing(r[0], set(r[1]), r[2], r[3], float(r[4]), list(r[5]), r[6])
+        )
     return out
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    clusters: list[_Cluster],
+    run: AlertRun,
+    now: datetime,
+) -> None:
+    """Create or update the alerts of these clusters (all of one rule, whole subject
+    groups). Never touches state, assignee or case_id of a stored alert."""
+    if not clusters:
+        return
+    rule = clusters[0].rule
+    existing = _existing(con, rule.id, sorted({c.anchor for c in clusters}))
+    new_rows: list[list[Any]] = []
+    updates: dict[str, list[Any]] = {}
+    for c in clusters:
+        known = existing.setdefault(c.anchor, [])
+        old = next((r for r in known if c.joins(r.subjects, r.start, r.end)), None)
+        if old is None:
+            subjects = sorted(c.subjects)
+            aid = alert_id(rule.id, tuple(subjects), c.start)
+            why = json.dumps(c.why, ensure_ascii=False)
+            new_rows.append(
+                [
+                    aid,
+                    rule.id,
+                    rule.severity,
+                    c.title,
+                    subjects,
+                    c.start,
+                    c.end,
+                    c.score,
+                    c.event_ids,
+                    why,
+                ]
+            )
+            known.append(_Existing(aid, set(subjects), c.start, c.end, c.score, c.event_ids, why))
+            run.created.append(aid)
+            continue
+        new_ids = [i for i in c.event_ids if i not in old.event_ids]
+        if not new_ids:
+            run.unchanged += 1
+            continue
+        why_old = json.loads(old.why)
+        why_old.update({k: v for k, v in c.why.items() if k not in why_old})
+        old.why = json.dumps(why_old, ensure_ascii=False)
+        old.event_ids = old.event_ids + new_ids
+        old.subjects |= c.subjects
+        old.start, old.end = min(old.start, c.start), max(old.end, c.end)
+        old.score = max(old.score, c.score)
+        # created earlier in this batch: the insert row carries the merged values
+        fresh = next((r for r in new_rows if r[0] == old.alert_id), None)
+        if fresh is not None:
+            fresh[4:10] = [
+                sorted(old.subjects),
+                old.start,
+                old.end,
+                old.score,
+                old.event_ids,
+                old.why,
+            ]
+            continue
+        if old.alert_id not in updates:
+            run.updated.append(old.alert_id)
+        updates[old.alert_id] = [
+            old.alert_id,
+            sorted(old.subjects),
+            old.start,
+            old.end,
+            old.score,
+            old.event_ids,
+            old.why,
+            c.title,
+        ]
+    if new_rows:
+        con.register("_wk_new", _table(_NEW_SCHEMA, new_rows))
+        try:
+            con.execute(
+                "INSERT INTO alerts (alert_id, rule_id, severity, title, subjects, start_time, "
+                "end_time, score, event_ids, why, state, revision, created_at, updated_at) "
+                "SELECT *, 'new', 1, $now, $now FROM _wk_new",
+                {"now": now},
+            )
+        finally:
+            con.unregister("_wk_new")
+    if updates:
+        con.register("_wk_upd", _table(_UPDATE_SCHEMA, list(updates.values())))
+        try:
+            con.execute(
+                "UPDATE alerts SET subjects = u.subjects, start_time = u.start_time, "
+                "end_time = u.end_time, score = u.score, event_ids = u.event_ids, why = u.why, "
+                "title = u.title, revision = alerts.revision + 1, updated_at = $now "
+                "FROM _wk_upd u WHERE alerts.alert_id = u.alert_id",
+                {"now": now},
+            )
+        finally:
+            con.unregister("_wk_upd")
 
 
 def raise_alerts(
     store: StoreBase, *, since: datetime | None = None, rules_dir: Path | None = None
 ) -> AlertRun:
     """Evaluate the rules over the stored events (all, or those created at/after
-    ``since``) and create or update alerts, in one transaction."""
+    ``since`` and the events sharing a subject with them) and create or update alerts,
+    in one transaction."""
     rules = load_rules(rules_dir)
     run = AlertRun()
     now = datetime.now(UTC)
     with store.transaction() as con:
-        events = read_stored_events(store)
-        matches = match_events(rules, events, listed_subjects(store, events), since)
-        run.events_read = len({m.event.event_id for m in matches})
-        existing: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = defaultdict(list)
-        for row in con.execute(
-            "SELECT alert_id, rule_id, subjects, start_time, end_time, score, event_ids, why, "
-            "revision FROM alerts"
-        ).fetchall():
-            existing[(row[1], tuple(sorted(row[2])))].append(list(row))
-        for c in _clusters(matches):
-            old = next(
-                (r for r in existing[(c.rule.id, c.subjects)] if c.start <= r[4] and r[3] <= c.end),
-                None,
+        prepare_listed(con)
+        restricted = _prepare_candidates(con, since)
+        con.execute("CREATE OR REPLACE TEMP TABLE _wk_fired (event_id VARCHAR)")
+        for rule in rules:
+            fired: list[str] = []
+            batch: list[_Cluster] = []
+            matches = (
+                m
+                for m in (evaluate(rule, row) for row in _candidate_rows(con, rule, restricted))
+                if m is not None
             )
-            if old is None:
-                aid = alert_id(c.rule.id, c.subjects, c.start)
-                con.execute(
-                    "INSERT INTO alerts (alert_id, rule_id, severity, title, subjects, start_time, "
-                    "end_time, score, event_ids, why, state, revision, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?)",
-                    [
-                        aid,
-                        c.rule.id,
-                        c.rule.severity,
-                        c.title,
-                        list(c.subjects),
-                        c.start,
-                        c.end,
-                        c.score,
-                        c.event_ids,
-                        json.dumps(c.why, ensure_ascii=False),
-                        now,
-                        now,
-                    ],
-                )
-                existing[(c.rule.id, c.subjects)].append(
-                    [
-                        aid,
-                        c.rule.id,
-                        list(c.subjects),
-                        c.start,
-                        c.end,
-                        c.score,
-                        c.event_ids,
-                        json.dumps(c.why),
-                        1,
-                    ]
-                )
-                run.created.append(aid)
-                continue
-            old_ids: list[str] = list(old[6])
-            new_ids = [i for i in c.event_ids if i not in old_ids]
-            if not new_ids:
-                run.unchanged += 1
-                continue
-            why = json.loads(old[7])
-            why.update({k: v for k, v in c.why.items() if k not in why})
-            merged = old_ids + new_ids
-            start, end = min(old[3], c.start), max(old[4], c.end)
-            score = max(float(old[5]), c.score)
-            con.execute(
-                "UPDATE alerts SET start_time = ?, end_time = ?, score = ?, event_ids = ?, "
-                "why = ?, title = ?, revision = revision + 1, updated_at = ? "
-                "WHERE alert_id = ?",
-                [
-                    start,
-                    end,
-                    score,
-                    merged,
-                    json.dumps(why, ensure_ascii=False),
-                    c.title,
-                    now,
-                    old[0],
-                ],
-            )
-            old[3], old[4], old[5], old[6], old[7] = start, end, score, merged, json.dumps(why)
-            old[8] += 1
-            run.updated.append(str(old[0]))
+            group: tuple[str, ...] | None = None
+            for c in _clusters(_tracked(matches, fired)):
+                # flush only between subject groups: a group's alerts are written together
+                if len(batch) >= FLUSH_CLUSTERS and c.anchor != group:
+                    _flush(con, batch, fired, run, now)
+                    batch = []
+                batch.append(c)
+                group = c.anchor
+            _flush(con, batch, fired, run, now)
+        row = con.execute("SELECT count(DISTINCT event_id) FROM _wk_fired").fetchone()
+        run.events_read = int(row[0]) if row else 0
+        con.execute("DROP TABLE IF EXISTS _wk_fired")
+        con.execute("DROP TABLE IF EXISTS _wk_listed")
+        con.execute("DROP TABLE IF EXISTS _wk_cand")
     return run
+
+
+def _tracked(matches: Iterator[Match], fired: list[str]) -> Iterator[Match]:
+    for m in matches:
+        fired.append(m.event_id)
+        yield m
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[_Cluster],
+    fired: list[str],
+    run: AlertRun,
+    now: datetime,
+) -> None:
+    _write(con, batch, run, now)
+    if fired:
+        con.register("_wk_ids", pa.table({"event_id": pa.array(fired, pa.string())}))
+        try:
+            con.execute("INSERT INTO _wk_fired SELECT event_id FROM _wk_ids")
+        finally:
+            con.unregister("_wk_ids")
+        fired.clear()
