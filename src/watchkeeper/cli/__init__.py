@@ -21,6 +21,7 @@ from watchkeeper.cli import (
     run,
     screening,
     spark,
+    users,
     vessels,
 )
 from watchkeeper.cli.common import root_options, run_guarded
@@ -50,6 +51,7 @@ for module in (
     cargo,
     alerts,
     notify,
+    users,
 ):
     module.register(app)
 
