@@ -23,6 +23,7 @@ from watchkeeper.cli import (
     spark,
     users,
     vessels,
+    watch,
 )
 from watchkeeper.cli.common import root_options, run_guarded
 
@@ -52,6 +53,7 @@ for module in (
     alerts,
     notify,
     users,
+    watch,
 ):
     module.register(app)
 
