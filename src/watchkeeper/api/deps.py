@@ -7,6 +7,8 @@ dependencies themselves."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, get_origin
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -54,6 +56,71 @@ async def require_writer(
 
 
 WriterDep = Annotated[str, Depends(require_writer)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: a user (``users`` table) or the API token's holder."""
+
+    name: str
+    role: str  # 'viewer' | 'analyst' | 'admin'
+
+
+# The holder of WATCHKEEPER_API_TOKEN acts as an admin under this name.
+API_TOKEN_ACTOR = "api-token"
+_UNAUTHORIZED = HTTPException(
+    401,
+    detail="A valid 'Authorization: Bearer <token>' header is required.",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def principal(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The token's holder. As for /decisions: with neither an API token
+    (WATCHKEEPER_API_TOKEN) nor any user these endpoints are off (403); otherwise a
+    token is needed (401 without one, with a wrong one, or with a disabled user's). The
+    API token is an admin. Comparisons are constant-time."""
+    from watchkeeper.alerts.users import any_users, authenticate
+
+    api_token = state.settings.api_token
+    if not api_token and not any_users(state.store):
+        raise HTTPException(
+            403,
+            detail="These endpoints are off: no API token is set (WATCHKEEPER_API_TOKEN) "
+            "and no user exists (watchkeeper users add).",
+        )
+    if credentials is None:
+        raise _UNAUTHORIZED
+    given = credentials.credentials
+    # Both checks always run: which one matched does not show in the time taken.
+    is_api_token = bool(api_token) and secrets.compare_digest(
+        given.encode("utf-8", "surrogatepass"), (api_token or "").encode()
+    )
+    user = authenticate(state.store, given)
+    if is_api_token:
+        return Principal(API_TOKEN_ACTOR, "admin")
+    if user is None or not user.enabled:
+        raise _UNAUTHORIZED
+    return Principal(user.name, user.role)
+
+
+def _role(needed: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def require(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        from watchkeeper.alerts.users import has_role
+
+        if not has_role(who.role, needed):
+            raise HTTPException(403, detail=f"{who.name} is a {who.role}; this needs {needed}.")
+        return who
+
+    return require
+
+
+ViewerDep = Annotated[Principal, Depends(_role("viewer"))]
+AnalystDep = Annotated[Principal, Depends(_role("analyst"))]
+AdminDep = Annotated[Principal, Depends(_role("admin"))]
 
 
 async def valid_body(request: Request, state: StateDep) -> None:
