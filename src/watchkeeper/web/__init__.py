@@ -20,7 +20,17 @@ from starlette.staticfiles import StaticFiles
 
 from watchkeeper.web.security import WebKeys
 
-PAGE_MODULES = ("auth", "pages", "alerts", "documents", "map", "vessels", "network")
+PAGE_MODULES = (
+    "auth",
+    "pages",
+    "entity",
+    "alerts",
+    "cases",
+    "documents",
+    "map",
+    "vessels",
+    "network",
+)
 
 STATIC_DIR = Path(str(resources.files("watchkeeper.web") / "static"))
 

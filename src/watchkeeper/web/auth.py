@@ -12,9 +12,10 @@ from watchkeeper.web.security import (
     SESSION_COOKIE,
     api_state,
     check_csrf,
+    identify,
     read_form,
     safe_next,
-    token_matches,
+    viewer_of,
 )
 
 router = APIRouter()
@@ -22,7 +23,7 @@ router = APIRouter()
 
 @router.get("/login")
 async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    token_set = bool(api_state(request).settings.api_token)
+    token_set = viewer_of(request).token_required
     return render(request, "login.html", next=safe_next(next), token_set=token_set, failed=False)
 
 
@@ -31,19 +32,21 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     check_csrf(request, web_keys(request), form)
     target = safe_next(form.get("next"))
-    configured = api_state(request).settings.api_token
-    if not configured:
+    token = form.get("token", "").strip()
+    viewer = identify(api_state(request), token)
+    if not viewer.token_required:
         raise HTTPException(
-            403, detail="No API token is set (WATCHKEEPER_API_TOKEN): nothing to sign in to."
+            403,
+            detail="No token is set on this server (WATCHKEEPER_API_TOKEN, or users): nothing to sign in to.",
         )
-    if not token_matches(configured, form.get("token", "").strip()):
+    if not viewer.signed_in:
         return render(
             request, "login.html", status_code=401, next=target, token_set=True, failed=True
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        configured,
+        token,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

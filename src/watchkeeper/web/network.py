@@ -102,7 +102,9 @@ async def network_json(
     state: StateDep,
     _viewer: ReaderDep,
     entity: Annotated[str, Query(min_length=1, description="A party's id, identifier or name")],
-    expand: Annotated[list[str] | None, Query(description="Parties whose neighbours to add")] = None,
+    expand: Annotated[
+        list[str] | None, Query(description="Parties whose neighbours to add")
+    ] = None,
     regime: Regime = "ofac",
     as_of: date | None = None,
     format: Annotated[  # noqa: A002 - the query parameter's name, as /graph/network's

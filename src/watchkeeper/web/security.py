@@ -1,9 +1,11 @@
 """Who may read and write the web pages, and the forms' CSRF tokens.
 
-The same rule as the API: with no ``WATCHKEEPER_API_TOKEN`` set, pages are open to read
-(the server binds 127.0.0.1 unless told otherwise) and nothing can be written; with a
-token set, every page needs it, either as ``Authorization: Bearer <token>`` or as the
-session cookie the login form sets (``HttpOnly``, ``SameSite=Strict``). Every form that
+The same rule as the API: with no ``WATCHKEEPER_API_TOKEN`` set and no users on record,
+pages are open to read (the server binds 127.0.0.1 unless told otherwise) and nothing can
+be written; otherwise every page needs a token (the API token, an admin's, or a user's
+from ``watchkeeper users add``, with its role: a viewer reads, an analyst also reviews),
+either as ``Authorization: Bearer <token>`` or as the session cookie the login form sets
+(``HttpOnly``, ``SameSite=Strict``). Every form that
 writes carries a CSRF token: an HMAC, under a key made when the server starts, of a
 random cookie the browser holds; a POST whose token does not match is refused (403).
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qs, quote, urlsplit
 
+import duckdb
 from fastapi import Depends, HTTPException, Request
 
 if TYPE_CHECKING:
@@ -60,15 +63,31 @@ class WebKeys:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: ``signed_in`` when they gave the token; ``can_write`` when a token
-    is configured and they gave it."""
+    """Who is looking. ``token_required``: a token (the API token, or a user's) is
+    configured, so pages need one; ``name``/``role``: who gave a valid one (the API token
+    is ``api-token``, an admin). Writing needs a token given: an unconfigured server is
+    read-only, as the API is."""
 
-    signed_in: bool
     token_required: bool
+    name: str | None = None
+    role: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.name is not None
+
+    def may(self, needed: str) -> bool:
+        """Whether the viewer holds ``needed`` (viewer < analyst < admin)."""
+        from watchkeeper.alerts.users import has_role
+
+        return self.role is not None and has_role(self.role, needed)
 
     @property
     def can_write(self) -> bool:
-        return self.signed_in and self.token_required
+        return self.may("analyst")
+
+
+API_TOKEN_ACTOR = "api-token"
 
 
 def api_state(request: Request) -> ApiState:
@@ -85,14 +104,40 @@ def _given_token(request: Request) -> str | None:
 
 
 def token_matches(configured: str, given: str | None) -> bool:
-    return given is not None and secrets.compare_digest(given.encode(), configured.encode())
+    return given is not None and secrets.compare_digest(
+        given.encode("utf-8", "surrogatepass"), configured.encode("utf-8", "surrogatepass")
+    )
+
+
+def _users_exist(state: ApiState) -> bool:
+    from watchkeeper.alerts.users import any_users
+
+    try:
+        return any_users(state.store)
+    except duckdb.Error:
+        return False  # a store from before users existed
+
+
+def identify(state: ApiState, given: str | None) -> Viewer:
+    """The viewer a token names: the API token (an admin), an enabled user's token, or
+    nobody."""
+    from watchkeeper.alerts.users import authenticate
+
+    configured = state.settings.api_token
+    users = _users_exist(state)
+    required = bool(configured) or users
+    if given:
+        if configured and token_matches(configured, given):
+            return Viewer(required, API_TOKEN_ACTOR, "admin")
+        if users:
+            user = authenticate(state.store, given)
+            if user is not None and user.enabled:
+                return Viewer(required, user.name, user.role)
+    return Viewer(required)
 
 
 def viewer_of(request: Request) -> Viewer:
-    token = api_state(request).settings.api_token
-    if not token:
-        return Viewer(signed_in=False, token_required=False)
-    return Viewer(signed_in=token_matches(token, _given_token(request)), token_required=True)
+    return identify(api_state(request), _given_token(request))
 
 
 async def require_reader(request: Request) -> Viewer:
@@ -162,10 +207,14 @@ async def require_writer_form(request: Request, keys: WebKeys) -> tuple[Viewer, 
     viewer = viewer_of(request)
     if not viewer.token_required:
         raise HTTPException(
-            403, detail="Writing is off: no API token is set (WATCHKEEPER_API_TOKEN)."
+            403,
+            detail="Writing is off: no API token is set (WATCHKEEPER_API_TOKEN) and no "
+            "user has one (watchkeeper users add).",
         )
     if not viewer.signed_in:
-        raise HTTPException(401, detail="Sign in with the API token to change anything.")
+        raise HTTPException(401, detail="Sign in with a token to change anything.")
+    if not viewer.can_write:
+        raise HTTPException(403, detail=f"{viewer.name} is a {viewer.role}: this needs an analyst.")
     form = await read_form(request)
     check_csrf(request, keys, form)
     return viewer, form
