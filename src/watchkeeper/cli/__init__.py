@@ -12,6 +12,7 @@ from watchkeeper.cli import (
     alerts,
     api,
     cargo,
+    cases,
     events,
     graph,
     lists,
@@ -54,6 +55,7 @@ for module in (
     notify,
     users,
     watch,
+    cases,
 ):
     module.register(app)
 
