@@ -14,6 +14,7 @@ from watchkeeper.cli import (
     cargo,
     cases,
     events,
+    export,
     graph,
     lists,
     network,
@@ -56,6 +57,7 @@ for module in (
     users,
     watch,
     cases,
+    export,
 ):
     module.register(app)
 
