@@ -10,7 +10,17 @@ from fastapi import FastAPI
 
 from watchkeeper import __version__
 from watchkeeper.api.guards import RequestGuard
-from watchkeeper.api.routers import alerts, cargo, decisions, graph, match, search, system, users
+from watchkeeper.api.routers import (
+    alerts,
+    cargo,
+    cases,
+    decisions,
+    graph,
+    match,
+    search,
+    system,
+    users,
+)
 from watchkeeper.api.state import ApiState
 from watchkeeper.screening import Screener
 from watchkeeper.settings import Settings
@@ -63,6 +73,7 @@ def create_app(
     app.include_router(graph.router)
     app.include_router(cargo.router)
     app.include_router(alerts.router)
+    app.include_router(cases.router)
     app.include_router(users.router)
     app.include_router(web_router())  # the web pages at / and /static/
     return app
