@@ -171,7 +171,7 @@ class CaseDetail:
     alerts: list[Alert]
     timeline: list[TimelineItem]
     evidence: list[Evidence]
-    subjects_by_domain: dict[str, list[dict[str, str]]]
+    subjects_by_domain: dict[str, list[Any]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -884,26 +884,36 @@ def get_case(store: Store, case_id: str) -> CaseDetail:
     return CaseDetail(case, alerts, timeline, evidence, subjects_by_domain(case, alerts, names))
 
 
-def subjects_by_domain(
-    case: Case, alerts: list[Alert], names: _Names
-) -> dict[str, list[dict[str, str]]]:
+def subjects_by_domain(case: Case, alerts: list[Alert], names: _Names) -> dict[str, list[Any]]:
     """The case's subjects under vessels, aircraft, operators, companies, people,
-    shipments, reports and report_parties, each with its name."""
+    shipments, reports and report_parties, each ``{id, name, ids}``: one entry per
+    thing, its ids joined by identity links (a vessel's IMO, MMSI and list entry), the
+    list entity's id first."""
     rule_domains = _rule_domains()
     in_domain: dict[str, set[str]] = defaultdict(set)
     for a in alerts:
         in_domain[_alert_domain(a, rule_domains)].update(a.subjects)
-    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    same = _UnionFind()
+    for link in case.links:
+        if link["kind"] in IDENTITY_KINDS:
+            same.union(link["from"], link["to"])
+    groups: dict[str, list[str]] = defaultdict(list)
     for s in case.subjects:
-        domain = subject_domain(s, names.schemata.get(s))
+        groups[same.find(s)].append(s)
+    out: dict[str, list[Any]] = defaultdict(list)
+    for ids in groups.values():
+        ids.sort(key=lambda s: (":" in s, s.startswith("shadow_fleet:"), s))
+        first = ids[0]
+        domains = [subject_domain(s, names.schemata.get(s)) for s in ids]
+        domain = next((d for d in domains if d not in ("companies", "people")), domains[0])
         if domain in ("companies", "people"):
-            if s in in_domain["aircraft"]:
+            if first in in_domain["aircraft"]:
                 domain = "operators"
-            elif s in in_domain["reports"] and not any(
-                s in in_domain[d] for d in ("ships", "cargo")
+            elif first in in_domain["reports"] and not any(
+                first in in_domain[d] for d in ("ships", "cargo")
             ):
                 domain = "report_parties"
-        out[domain].append({"id": s, "name": names.name(s)})
+        out[domain].append({"id": first, "name": names.name(first), "ids": ids})
     order = (
         "vessels",
         "aircraft",
@@ -914,7 +924,7 @@ def subjects_by_domain(
         "reports",
         "report_parties",
     )
-    return {d: out[d] for d in order if out.get(d)}
+    return {d: sorted(out[d], key=lambda e: e["name"]) for d in order if out.get(d)}
 
 
 def case_file(store: Store, case_id: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -62,9 +62,12 @@ def build(db: DbOption = None, json_out: JsonOption = False) -> None:
     )
 
 
-def print_case(detail: CaseDetail, *, events: int | None = None) -> None:
-    """A case in plain text: title, score with its parts, subjects by domain, a
-    timeline (``events``: at most this many event lines; None: all) and evidence."""
+def print_case(detail: CaseDetail, *, compact: bool = False) -> None:
+    """A case in plain text: title, score with its parts, subjects by domain, the links
+    that join them, a timeline and the evidence by kind. ``compact``: the timeline one
+    line per rule and only the links between different things (no identity links)."""
+    from watchkeeper.alerts.cases import IDENTITY_KINDS
+
     c = detail.case
     console.print(f"[bold]{c.case_id}[/bold] score {c.score:.2f}", highlight=False)
     console.print(c.title, markup=False, highlight=False)
@@ -79,36 +82,56 @@ def print_case(detail: CaseDetail, *, events: int | None = None) -> None:
             markup=False,
             highlight=False,
         )
+    names: dict[str, str] = {}
     for domain, subjects in detail.subjects_by_domain.items():
-        shown = ", ".join(s["name"] for s in subjects[:12])
-        more = f" ... (+{len(subjects) - 12})" if len(subjects) > 12 else ""
+        for s in subjects:
+            names.update({i: s["name"] for i in s["ids"]})
+        limit = 8 if compact else len(subjects)
+        shown = "; ".join(s["name"] for s in subjects[:limit])
+        more = f" ... (+{len(subjects) - limit})" if len(subjects) > limit else ""
         console.print(f"  {domain} ({len(subjects)}): {shown}{more}", markup=False, highlight=False)
-    shown_events = 0
-    for t in detail.timeline:
-        if t.kind == "event":
-            shown_events += 1
-            if events is not None and shown_events > events:
-                continue
-        mark = "*" if t.kind == "alert" else " "
+    console.print("  joined by:", highlight=False)
+    skip = {"same_alert", "alert_subject"} | (set(IDENTITY_KINDS) if compact else set())
+    joins = [link for link in c.links if link["kind"] not in skip]
+    limit = 24 if compact else len(joins)
+    for link in joins[:limit]:
+        a, b = link["from"], link["to"]
         console.print(
-            f"  {mark} {t.time:%Y-%m-%d %H:%M} {t.type:26} {t.text[:110]}",
+            f"    {names.get(a, a)} -[{link['kind']}]- {names.get(b, b)}"
+            f"  ({', '.join(link['evidence'][:2])})",
             markup=False,
             highlight=False,
         )
-    if events is not None and shown_events > events:
-        console.print(f"    ... {shown_events - events} more event(s): watchkeeper cases show")
+    if len(joins) > limit:
+        console.print(f"    ... {len(joins) - limit} more (watchkeeper cases show {c.case_id})")
+    console.print("  timeline (UTC):", highlight=False)
+    if compact:
+        by_rule: dict[str, list[Any]] = {}
+        for t in detail.timeline:
+            if t.kind == "alert":
+                by_rule.setdefault(t.type, []).append(t)
+        for rule, items in sorted(by_rule.items(), key=lambda kv: kv[1][0].time):
+            first, last = items[0].time, items[-1].end_time
+            console.print(
+                f"    {first:%Y-%m-%d} to {last:%Y-%m-%d} {rule:26} x{len(items):<3} "
+                f"{items[0].text[:90]}",
+                markup=False,
+                highlight=False,
+            )
+    else:
+        for t in detail.timeline:
+            mark = "*" if t.kind == "alert" else " "
+            console.print(
+                f"  {mark} {t.time:%Y-%m-%d %H:%M} {t.type:26} {t.text[:110]}",
+                markup=False,
+                highlight=False,
+            )
     kinds: dict[str, int] = {}
     for e in detail.evidence:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     console.print(
-        "  evidence: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
-        highlight=False,
-    )
-    joins: dict[str, int] = {}
-    for link in c.links:
-        joins[link["kind"]] = joins.get(link["kind"], 0) + 1
-    console.print(
-        "  joined by: " + ", ".join(f"{k} {n}" for k, n in sorted(joins.items())),
+        "  evidence (alert -> event -> row): "
+        + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
         highlight=False,
     )
 
@@ -127,12 +150,6 @@ def show(
         print_json(detail.to_dict())
         return
     print_case(detail)
-    table = Table("from", "kind", "to", "evidence")
-    for link in detail.case.links:
-        if link["kind"] in ("same_alert", "alert_subject"):
-            continue
-        table.add_row(link["from"], link["kind"], link["to"], ", ".join(link["evidence"][:3]))
-    console.print(table)
     table = Table("evidence", "kind", "events", "what")
     for e in detail.evidence:
         table.add_row(e.id, e.kind, str(len(e.event_ids)), e.summary[:140])

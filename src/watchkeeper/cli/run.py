@@ -254,6 +254,39 @@ def alerts(store: Store, data_dir: Path) -> None:
     )
 
 
+FOUNDING_REPORT = "articles/seed-iran-venezuela.txt"
+
+
+def founding_case(store: Store, data_dir: Path) -> None:
+    """Group the alerts into cases, then print the one the founding report describes:
+    the case holding the alerts its mentions raised, found from the data."""
+    from watchkeeper.alerts.cases import build_cases, case_of_document, get_case
+    from watchkeeper.cli.cases import print_case
+
+    run = build_cases(store)
+    console.print(
+        f"  {run.cases} case(s) over {run.alerts} alert(s) ({len(run.created)} new, "
+        f"{len(run.updated)} changed)  (see them: watchkeeper cases)",
+        highlight=False,
+    )
+    case_id = case_of_document(store, FOUNDING_REPORT)
+    if case_id is None:
+        console.print(
+            f"  [yellow]no case holds an alert raised from {FOUNDING_REPORT}: was the "
+            "report read and did its mentions raise alerts?[/yellow]"
+        )
+        return
+    detail = get_case(store, case_id)
+    print_case(detail, compact=True)
+    domains = [d for d, subjects in detail.subjects_by_domain.items() if subjects]
+    console.print(
+        f"  the founding report's case joins {len(detail.case.subjects)} subjects in "
+        f"{len(domains)} groups ({', '.join(domains)})  "
+        f"(all of it: watchkeeper cases show {case_id})",
+        highlight=False,
+    )
+
+
 Step = Callable[["Store", Path], None]
 
 STEPS: list[tuple[str, Step]] = [
@@ -266,6 +299,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Cargo", cargo_decisions),
     ("Papers against tracks", papers_against_tracks),
     ("Alerts", alerts),
+    ("Case", founding_case),
 ]
 
 

@@ -85,8 +85,9 @@ class EvidenceOut(BaseModel):
 
 
 class SubjectOut(BaseModel):
-    id: str
+    id: str = Field(description="The list entity's id when there is one")
     name: str
+    ids: list[str] = Field(description="Its ids joined by identity links (IMO, MMSI...)")
 
 
 class CaseDetailOut(CaseOut):
