@@ -1,6 +1,6 @@
 """The search and screening page (``/``): one name or a pasted list screened against
 the lists, each result with the explanation of its score and any reviewed decision on
-it; a signed-in analyst records "not a match" decisions from here (``POST /decisions``).
+it; a signed-in analyst records "not a match" decisions from here (``POST /screen/decide``).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def search_page(
     )
 
 
-@router.post("/decisions", response_model=None)
+@router.post("/screen/decide", response_model=None)
 async def add_decision(request: Request) -> HTMLResponse | RedirectResponse:
     """Record that a screened name is not a listed entity (reviewed false positive)."""
     viewer, form = await require_writer_form(request, web_keys(request))

@@ -1,8 +1,8 @@
 """Who may read and write the web pages, and the forms' CSRF tokens.
 
 The same rule as the API: with no ``WATCHKEEPER_API_TOKEN`` set and no users on record,
-pages are open to read (the server binds 127.0.0.1 unless told otherwise) and nothing can
-be written; otherwise every page needs a token (the API token, an admin's, or a user's
+pages are open to read from this machine (loopback addresses; the server binds 127.0.0.1
+unless told otherwise) and nothing can be written; otherwise every page needs a token (the API token, an admin's, or a user's
 from ``watchkeeper users add``, with its role: a viewer reads, an analyst also reviews),
 either as ``Authorization: Bearer <token>`` or as the session cookie the login form sets
 (``HttpOnly``, ``SameSite=Strict``). Every form that
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
@@ -140,11 +141,30 @@ def viewer_of(request: Request) -> Viewer:
     return identify(api_state(request), _given_token(request))
 
 
+def is_loopback(host: str | None) -> bool:
+    """Whether a client address is this machine (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 async def require_reader(request: Request) -> Viewer:
-    """Pages read freely when no token is configured; otherwise the token is needed, and
-    a page asked without it redirects (303) to the login form, which comes back here."""
+    """With no token configured, pages are open to this machine only (403 for any other
+    address: set a token to serve them further); otherwise the token is needed, and a
+    page asked without it redirects (303) to the login form, which comes back here."""
     viewer = viewer_of(request)
-    if viewer.token_required and not viewer.signed_in:
+    if not viewer.token_required:
+        if not is_loopback(request.client.host if request.client else None):
+            raise HTTPException(
+                403,
+                detail="With no token set (WATCHKEEPER_API_TOKEN or users), the pages are "
+                "open to this machine only.",
+            )
+        return viewer
+    if not viewer.signed_in:
         back = quote(_local_path(request.url.path, request.url.query), safe="")
         raise HTTPException(
             303, detail="Sign in first.", headers={"Location": f"/login?next={back}"}
