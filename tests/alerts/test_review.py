@@ -290,3 +290,55 @@ def test_check_link_never_crashes(text: str) -> None:
     else:
         assert value == text.strip() and value
         assert value.lower().startswith(("http://", "https://")) or "-" in value
+
+
+def test_review_a_real_alert(sdn_db_path: Path, tmp_path: Path) -> None:
+    """The BELLA gasoline cargo (bundled sample shipments decided against the bundled
+    OFAC SDN list) raises a critical alert; its review lands in the verified chain."""
+    from watchkeeper.cargo.decide import (
+        ScreenerChecks,
+        cargo_events,
+        check_lines,
+        verdict_from_hs_check,
+    )
+    from watchkeeper.cargo.hs import check_hs
+    from watchkeeper.cargo.ingest import lines_of_file
+    from watchkeeper.cargo.layouts import get_layout
+    from watchkeeper.cargo.rules import load_rules
+    from watchkeeper.screening import Screener
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "cargo" / "sample_shipments.csv"
+    with Store(sdn_db_path, read_only=True) as lists:
+        checks = ScreenerChecks(Screener.from_store(lists))
+    decisions = check_lines(
+        lines_of_file(sample, get_layout("customs_declaration")),
+        hs_check=lambda code, text: verdict_from_hs_check(check_hs(code, text)),
+        party_checker=checks.party,
+        vessel_checker=checks.vessel,
+        rules=load_rules(),
+    )
+    store = Store(tmp_path / "wk.duckdb")
+    store.write_events(cargo_events(decisions))
+    raise_alerts(store)
+    bella = next(a for a in list_alerts(store) if "cargo:DOJ-20-1791-BELLA/1" in a.subjects)
+    assert bella.severity == "critical" and bella.state == "new"
+
+    review(store, bella.alert_id, actor="ana", state="in_review", assign="ana")
+    review(store, bella.alert_id, actor="ana", state="escalated", link="DOJ-1791")
+    review(store, bella.alert_id, actor="lead", state="confirmed", note="forfeiture complaint")
+    alert = get_alert(store, bella.alert_id).alert
+    assert (alert.state, alert.assignee) == ("confirmed", "ana")
+    assert [a.action for a in history(store, bella.alert_id)] == [
+        "state",
+        "assign",
+        "state",
+        "link",
+        "state",
+    ]
+    check = AuditLog(store).verify()
+    assert check.ok and check.rows == 5, check.detail
+    assert check_trail(store) == []
+    # raising again over the same events keeps the review
+    raise_alerts(store)
+    assert get_alert(store, bella.alert_id).alert.state == "confirmed"
+    store.close()
