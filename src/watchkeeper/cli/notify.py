@@ -16,6 +16,19 @@ ConfigOption = Annotated[
 ]
 
 
+def _outbox_missing(exc: Exception, db: Path | None) -> Exception:
+    """A store written before the alerts schema (090) has no outbox until a write
+    command migrates it; say so instead of a catalog traceback."""
+    from watchkeeper.errors import StoreError
+
+    if "does not exist" not in str(exc):
+        return exc
+    return StoreError(
+        f"the store{f' at {db}' if db else ''} has no alerts or notifications table yet: "
+        "run `watchkeeper alerts raise` on it first (a write command migrates it)"
+    )
+
+
 def notify_command(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -41,9 +54,14 @@ def notify_command(
 
     cfg = load_notify_config(config)
     if dry_run:
+        import duckdb
+
         with open_db(db, read_only=True) as store:
-            planned = plan_enqueue(store, cfg)
-            waiting = due(store, datetime.now(UTC))
+            try:
+                planned = plan_enqueue(store, cfg)
+                waiting = due(store, datetime.now(UTC))
+            except duckdb.CatalogException as exc:
+                raise _outbox_missing(exc, db) from exc
         if json_out:
             print_json(
                 {
@@ -81,10 +99,15 @@ def notify_command(
 
 def status(db: DbOption = None, json_out: JsonOption = False) -> None:
     """Outbox rows per channel: queued, retrying, sent, failed (given up)."""
+    import duckdb
+
     from watchkeeper.alerts.notify import outbox_status
 
     with open_db(db, read_only=True) as store:
-        rows = outbox_status(store)
+        try:
+            rows = outbox_status(store)
+        except duckdb.CatalogException as exc:
+            raise _outbox_missing(exc, db) from exc
     if json_out:
         print_json([r.to_dict() for r in rows])
         return
