@@ -106,7 +106,10 @@ def _source(path: Path, i: int, raw: Any) -> SourceConfig:
         if not isinstance(address, str):
             raise InputError(path, "an ais_tcp source needs address = HOST:PORT", field=where)
         cfg = SourceConfig(kind, str(raw.get("name") or f"tcp://{address}"), address=address)
-        cfg.host_port()
+        try:
+            cfg.host_port()
+        except InputError as exc:
+            raise InputError(path, exc.message, field=where + "address") from exc
         return cfg
     if kind in ("ais_drop", "adsb_drop"):
         folder = raw.get("folder")

@@ -256,7 +256,7 @@ class AisTcp:
         self.buffer: deque[tuple[bytes, int]] = deque()
         self.in_flight = 0  # pieces handed to a batch not yet committed
         self.stop = threading.Event()
-        self.committed_bytes = 0
+        self.committed_bytes: int | None = None  # read from the checkpoint at the first poll
         self.sock: socket.socket | None = None
         self.thread = threading.Thread(target=self._read, name=f"watch-{cfg.name}", daemon=True)
         self.thread.start()
@@ -293,6 +293,10 @@ class AisTcp:
                 self.sock = None
 
     def poll(self, store: Store) -> Input | None:
+        if self.committed_bytes is None:
+            cp = read_checkpoints(store, self.name).get(self.name)
+            self.committed_bytes = int(cp["bytes"]) if cp else 0
+            self.health.checkpoint = cp
         with self.lock:
             pieces = list(self.buffer)
         if not pieces:
