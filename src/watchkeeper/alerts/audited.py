@@ -8,6 +8,7 @@ and the log's head moves only after the commit."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -60,16 +61,25 @@ def write_audited(store: Store, prepare: Prepare[T]) -> T:
     everything: nothing is stored and the chain's head does not move."""
     log = AuditLog(store)
     now = datetime.now(UTC)
-    with log.lock:
-        try:
-            with store.transaction() as con:
+    # A connection of its own: in the API, requests served on worker threads share
+    # store.con, and their statements must not run inside this transaction.
+    con = store.con.cursor()
+    try:
+        with log.lock:
+            try:
+                con.execute("BEGIN TRANSACTION")
                 entries, apply = prepare(con)
                 records = log.chain([(now, e) for e in entries])
                 _insert(con, records)
                 result = apply(con, records)
-        except BaseException:
-            log.forget_head()
-            raise
-        if records:
-            log._advance(records)  # the log's own step after a commit: head and head file
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it
+                    con.execute("ROLLBACK")
+                log.forget_head()
+                raise
+            if records:
+                log._advance(records)  # the log's own step after a commit: head, head file
+    finally:
+        con.close()
     return result
