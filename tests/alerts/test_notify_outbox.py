@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tests.alerts.test_notify_receivers import config, gap_and_call, store_with_alerts
 from watchkeeper.alerts.engine import raise_alerts
 from watchkeeper.alerts.notify import (
+    Notification,
     Retry,
     backoff_delay,
     deliver_pending,
@@ -125,3 +126,19 @@ def test_backoff_jitter_spreads_retries() -> None:
     delays = {backoff_delay(3, retry, rng) for _ in range(50)}
     assert len(delays) > 40
     assert min(delays) >= timedelta(seconds=120) and max(delays) <= timedelta(seconds=240)
+
+
+def test_a_sender_bug_is_one_failed_try_and_other_rows_still_go(tmp_path: Path) -> None:
+    store = store_with_alerts()
+    cfg = config(TWO_CHANNELS, tmp_path)
+    enqueue(store, cfg, now=T0)
+
+    class Broken:
+        def send(self, n: Notification) -> str | None:
+            raise KeyError("severity")
+
+    run = deliver_pending(store, cfg, now=T0, senders={"high": Broken()})
+    assert len(run.sent) == 2 and len(run.retrying) == 1
+    (error,) = run.errors.values()
+    assert error == "unexpected KeyError: 'severity'"
+    assert outbox_status(store)[1].retrying == 1

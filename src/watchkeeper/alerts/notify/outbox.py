@@ -225,7 +225,14 @@ def deliver_pending(
         stats = touched.setdefault(n.channel, {"sent": 0, "failed": 0, "gave_up": 0})
         try:
             note = sender.send(n)
-        except DeliveryError as exc:
+        except Exception as raised:
+            # A sender bug or an odd payload must not stop the other rows: it is one
+            # more failed try, recorded, and given up after max_attempts like any other.
+            exc = (
+                raised
+                if isinstance(raised, DeliveryError)
+                else DeliveryError(f"unexpected {type(raised).__name__}: {raised}")
+            )
             attempts = n.attempts + 1
             at = clock()
             if exc.permanent or attempts >= channel.retry.max_attempts:
