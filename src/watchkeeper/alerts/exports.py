@@ -610,13 +610,18 @@ def _line_geometry(points: Sequence[tuple[Any, float, float]]) -> dict[str, Any]
     if len(points) == 1:
         return {"type": "Point", "coordinates": _round(points[0][2], points[0][1])}
     parts: list[list[list[float]]] = [[]]
-    prev: float | None = None
+    prev: tuple[float, float] | None = None
     for _t, lat, lon in points:
-        if prev is not None and abs(lon - prev) > 180:
-            parts.append([])
+        if prev is not None and abs(lon - prev[1]) > 180:
+            # the short way round crosses +-180: end at the meridian, go on from its far side
+            plat, plon = prev
+            unwrapped = lon + 360 if lon < plon else lon - 360
+            edge = 180.0 if unwrapped > plon else -180.0
+            at = plat + (lat - plat) * (edge - plon) / (unwrapped - plon)
+            parts[-1].append(_round(edge, at))
+            parts.append([_round(-edge, at)])
         parts[-1].append(_round(lon, lat))
-        prev = lon
-    parts = [p for p in parts if len(p) >= 2] or [[_round(points[0][2], points[0][1])] * 2]
+        prev = (lat, lon)
     if len(parts) == 1:
         return {"type": "LineString", "coordinates": parts[0]}
     return {"type": "MultiLineString", "coordinates": parts}
