@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import email
 import json
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ from watchkeeper.alerts.notify import (
     parse_notify_config,
 )
 from watchkeeper.alerts.notify.config import NotifyConfig
+from watchkeeper.errors import InputError
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 aiosmtpd_smtp = pytest.importorskip("aiosmtpd.smtp")
@@ -69,8 +74,6 @@ def smtp_config(port: int, extra: str = "", env: dict[str, str] | None = None) -
         f'from = "watchkeeper@example.org"\nto = ["desk@example.org", "duty@example.org"]\n'
         f"timeout_seconds = 5\n{extra}"
     )
-    from pathlib import Path
-
     return parse_notify_config(text, Path("/nonexistent/notify.toml"), env=env or {})
 
 
@@ -169,3 +172,56 @@ def test_one_refused_recipient_of_two_is_sent_and_recorded() -> None:
     assert [m[1] for m in mailbox.messages] == [["desk@example.org"]] * 2
     notes = [r[0] for r in store.con.execute("SELECT last_error FROM notifications").fetchall()]
     assert notes == ["accepted, but refused for duty@example.org"] * 2
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+         cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_starttls_to_a_relay_that_requires_it(
+    self_signed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cert, key = self_signed
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    mailbox = Mailbox()
+    with smtp_server(mailbox, tls_context=server_tls, require_starttls=True) as port:
+        trusted = smtp_config(port, f'starttls = true\nca_file = "{cert}"')
+        untrusted = smtp_config(port, "starttls = true")  # the system CAs do not know it
+        plain = smtp_config(port)
+        stores = [store_with_alerts() for _ in range(3)]
+        for store, cfg in zip(stores, (trusted, untrusted, plain), strict=True):
+            enqueue(store, cfg, now=T0)
+        sent = deliver_pending(stores[0], trusted, now=T0)
+        unverified = deliver_pending(stores[1], untrusted, now=T0)
+        refused = deliver_pending(stores[2], plain, now=T0)
+    assert len(sent.sent) == 2 and len(mailbox.messages) == 2
+    assert len(unverified.retrying) == 2
+    assert all("CERTIFICATE_VERIFY_FAILED" in e for e in unverified.errors.values())
+    # 530: the relay refuses mail before STARTTLS, a permanent answer
+    assert len(refused.gave_up) == 2
+    assert all("SMTP 530" in e for e in refused.errors.values())
+
+
+def test_ca_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        parse_notify_config(
+            '[channels.m]\nkind = "smtp"\nhost = "h"\nfrom = "a@b"\nto = "c@d"\n'
+            'ca_file = "relay-ca.pem"\n',
+            tmp_path / "notify.toml",
+            env={},
+        )
+    assert err.value.field == "channels.m.ca_file"
+    assert str(tmp_path / "relay-ca.pem") in err.value.message

@@ -23,6 +23,7 @@ port = 587
 from = "watchkeeper@example.org"
 to = ["desk@example.org"]
 starttls = true
+# ca_file = "relay-ca.pem"  # optional: trust this CA for STARTTLS (a private relay)
 username = "watchkeeper"
 password_env = "DESK_SMTP_PASSWORD"
 
@@ -82,6 +83,7 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout_seconds: float = 10.0
+    ca_file: Path | None = None  # trusted for STARTTLS instead of the system's CAs
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,11 @@ _KIND_KEYS = {
         "from",
         "to",
         "starttls",
+        "ca_file",
         "username",
         "password_env",
         "timeout_seconds",
-    },  # fmt: skip
+    },
     "jsonl": {"path"},
 }
 _RETRY_KEYS = {"max_attempts", "backoff_seconds", "backoff_max_seconds"}
@@ -216,6 +219,12 @@ class _Reader:
         return None
 
 
+def _relative(config_path: Path, value: str) -> Path:
+    """A path from the config: relative ones start at the config file's folder."""
+    target = Path(value)
+    return target if target.is_absolute() else config_path.parent / target
+
+
 def _retry(r: _Reader, base: Retry) -> Retry:
     retry = Retry(
         max_attempts=r.integer("max_attempts", base.max_attempts, maximum=1000),
@@ -256,6 +265,10 @@ def _channel(path: Path, name: str, raw: Any, base: Retry, env: Mapping[str, str
         for address in (*to, r.text("from")):
             if "@" not in address:
                 raise r.bad("to" if address in to else "from", f"{address!r} is not an address")
+        ca_text = r.optional_text("ca_file")
+        ca_file = None if ca_text is None else _relative(path, ca_text)
+        if ca_file is not None and not ca_file.is_file():
+            raise r.bad("ca_file", f"no file at {ca_file}")
         username = r.optional_text("username")
         password = r.secret("password", env, required=False)
         if username is not None and password is None:
@@ -269,10 +282,10 @@ def _channel(path: Path, name: str, raw: Any, base: Retry, env: Mapping[str, str
             username=username,
             password=password,
             timeout_seconds=r.number("timeout_seconds", 10.0),
+            ca_file=ca_file,
         )
     else:
-        target = Path(r.text("path"))
-        settings = JsonlSettings(target if target.is_absolute() else path.parent / target)
+        settings = JsonlSettings(_relative(path, r.text("path")))
     return Channel(
         name=name,
         kind=kind,

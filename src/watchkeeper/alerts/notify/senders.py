@@ -152,7 +152,11 @@ class SmtpSender:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
                 smtp.ehlo()
                 if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(
+                        context=ssl.create_default_context(
+                            cafile=str(s.ca_file) if s.ca_file is not None else None
+                        )
+                    )
                     smtp.ehlo()
                 if s.username is not None and s.password is not None:
                     smtp.login(s.username, s.password)
