@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.alerts._events import event, owner_blocked
@@ -341,4 +341,43 @@ def test_review_a_real_alert(sdn_db_path: Path, tmp_path: Path) -> None:
     # raising again over the same events keeps the review
     raise_alerts(store)
     assert get_alert(store, bella.alert_id).alert.state == "confirmed"
+    store.close()
+
+
+_STEP = st.tuples(
+    st.sampled_from((*STATES, None)),
+    st.sampled_from(("why", None)),  # note
+    st.sampled_from(("dup", None)),  # reason
+    st.sampled_from(("FIU-9", "nope", None)),  # link
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_STEP, min_size=1, max_size=8))
+def test_any_sequence_keeps_trail_state_and_chain_in_step(
+    steps: list[tuple[str | None, str | None, str | None, str | None]],
+) -> None:
+    """Whatever is asked, in any order: a refused call stores nothing, an accepted one
+    moves the alert as TRANSITIONS allow, and the trail, the alert and the verified
+    audit chain agree at the end."""
+    store, alert_id = _store_with_alert()
+    state = "new"
+    for target, note, reason, link in steps:
+        before = _snapshot(store)
+        try:
+            actions = review(
+                store, alert_id, actor="ana", state=target, note=note, reason=reason, link=link
+            )
+        except InputError:
+            assert _snapshot(store) == before
+            continue
+        if target is not None:
+            assert target in TRANSITIONS[state]
+            assert target != "dismissed" or reason is not None
+            assert (state, target) not in REOPENS or note is not None
+            state = target
+        assert actions and all(a.audit_id is not None for a in actions)
+        assert get_alert(store, alert_id).alert.state == state
+    assert check_trail(store) == []
+    assert AuditLog(store).verify().ok
     store.close()
