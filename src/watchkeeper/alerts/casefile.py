@@ -515,6 +515,7 @@ def layout(
 ) -> dict[str, tuple[float, float]]:
     """Node positions in the unit square: Fruchterman-Reingold from a circle (sorted ids,
     so the same case draws the same picture every time)."""
+    nodes = sorted(set(nodes))  # float sums in one order: the same input, the same picture
     n = len(nodes)
     if n == 0:
         return {}
