@@ -292,6 +292,7 @@ async def map_page(request: Request, state: StateDep, _viewer: ReaderDep) -> HTM
     types = [t for (t,) in rows]
     span = state.store.con.execute("SELECT min(start_time), max(end_time) FROM events").fetchone()
     page = {
+        "kind": "map",
         "tile_url": state.settings.tile_url,
         "types": types,
         "severities": list(SEVERITIES),

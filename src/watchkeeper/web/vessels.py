@@ -103,6 +103,19 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(float(seconds), tz=UTC).isoformat()
 
 
+def _kept_gaps(gaps: IntArray, keep: IntArray) -> IntArray:
+    """Positions in ``keep`` of the gaps (of the whole track) whose both ends are kept:
+    a silence is one in the reports, not between two points the thinning left apart."""
+    if gaps.size == 0 or keep.size < 2:
+        return np.empty(0, dtype=np.int64)
+    pos = np.searchsorted(keep, gaps)
+    ok = pos + 1 < keep.size
+    pos, gaps = pos[ok], gaps[ok]
+    ok = (keep[pos] == gaps) & (keep[pos + 1] == gaps + 1)
+    kept: IntArray = pos[ok].astype(np.int64)
+    return kept
+
+
 def track_geojson(
     points: TrackPoints, keep: IntArray, gap_seconds: float, **properties: Any
 ) -> dict[str, Any]:
@@ -113,7 +126,7 @@ def track_geojson(
     lon = np.round(shown.lon, DECIMALS).tolist()
     lat = np.round(shown.lat, DECIMALS).tolist()
     coords = [[x, y] for x, y in zip(lon, lat, strict=True)]
-    breaks = gap_after(shown.t, gap_seconds).tolist()
+    breaks = _kept_gaps(gap_after(points.t, gap_seconds), keep).tolist()
     segments: list[list[list[float]]] = []
     start = 0
     for b in [*breaks, len(coords) - 1]:
@@ -420,7 +433,12 @@ async def vessel_page(
     ident = found["identity"]
     names = ident["names"]
     title = names[-1]["value"] if names else f"MMSI {int(mmsi)}"
-    page = {"mmsi": int(mmsi), **_map_settings(state), "periods": found["periods"]}
+    page = {
+        "kind": "vessel",
+        "mmsi": int(mmsi),
+        **_map_settings(state),
+        "periods": found["periods"],
+    }
     return render(request, "vessel.html", title=title, vessel=found, page=page)
 
 
@@ -506,7 +524,7 @@ async def aircraft_page(
         "WHERE s NOT LIKE 'icao24:%' AND s NOT LIKE 'reg:%' ORDER BY s",
         [f"icao24:{code}"],
     ).fetchall()
-    page = {"icao24": code, **_map_settings(state)}
+    page = {"kind": "aircraft", "icao24": code, **_map_settings(state)}
     return render(
         request,
         "aircraft.html",

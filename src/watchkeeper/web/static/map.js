@@ -1,0 +1,380 @@
+// Watchkeeper's maps: the map view (/map), the vessel page and the aircraft page.
+// MapLibre GL from /static/vendor (no CDN); the base map is the bundled Natural Earth
+// countries unless the server names a tile server (WATCHKEEPER_TILE_URL).
+// Every value from the server is put in the page with textContent, never as HTML.
+import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+
+const SEVERITY_COLOURS = { critical: "#7f0a0e", high: "#c0161c", medium: "#c26a00", low: "#1d6b2f" };
+const EVENT_PAGE = 50;
+
+function pageData() {
+  const el = document.getElementById("page-data");
+  return el ? JSON.parse(el.textContent) : {};
+}
+
+function el(tag, text, attrs) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  return node;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+    throw new Error(`${url}: ${detail}`);
+  }
+  return response.json();
+}
+
+function baseStyle(tileUrl) {
+  if (tileUrl) {
+    return {
+      version: 8,
+      sources: { base: { type: "raster", tiles: [tileUrl], tileSize: 256 } },
+      layers: [{ id: "base", type: "raster", source: "base" }],
+    };
+  }
+  return {
+    version: 8,
+    sources: { land: { type: "geojson", data: "/static/vendor/countries-110m.geojson" } },
+    layers: [
+      { id: "sea", type: "background", paint: { "background-color": "#dbe7f0" } },
+      { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f3f1ea" } },
+      { id: "borders", type: "line", source: "land", paint: { "line-color": "#9aa3ad", "line-width": 0.6 } },
+    ],
+  };
+}
+
+// A map in `container`, resolved once its style has loaded.
+export function makeMap(container, tileUrl) {
+  const map = new maplibregl.Map({
+    container, style: baseStyle(tileUrl), center: [10, 30], zoom: 1.2,
+    attributionControl: { compact: true, customAttribution: tileUrl ? "" : "Natural Earth" },
+    preserveDrawingBuffer: true, // the tests and screenshots read the canvas back
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  window.wk = Object.assign(window.wk || {}, { map });
+  return new Promise((resolve) => map.on("load", () => resolve(map)));
+}
+
+// Resolves when the map has drawn everything it has (its 'idle' event).
+function idle(map) {
+  return new Promise((resolve) => {
+    if (map.loaded() && !map.isMoving()) map.once("idle", resolve), map.triggerRepaint();
+    else map.once("idle", resolve);
+  });
+}
+
+function markReady(map, name) {
+  return idle(map).then(() => {
+    const t = performance.now();
+    window.wkTimings = Object.assign(window.wkTimings || {}, { [name]: t });
+    document.body.dataset.mapReady = name;
+  });
+}
+
+// -- evidence ------------------------------------------------------------------------
+
+// A list of evidence references; clicking one shows the stored row and, when it has a
+// position, flies the map there and drops a marker.
+function evidenceList(refs, map) {
+  const list = el("ul", null, { class: "evidence" });
+  for (const ref of refs || []) {
+    const li = el("li");
+    const button = el("button", ref, { type: "button", class: "link mono", "data-ref": ref });
+    const out = el("div", null, { class: "evidence-row" });
+    button.addEventListener("click", () => showEvidence(ref, out, map));
+    li.append(button, out);
+    list.append(li);
+  }
+  return list;
+}
+
+let evidenceMarker = null;
+
+async function showEvidence(ref, out, map) {
+  out.replaceChildren(el("span", "loading…", { class: "muted" }));
+  let found;
+  try {
+    found = await getJSON(`/web/api/evidence/${encodeURIComponent(ref).replace(/%3A/g, ":")}`);
+  } catch (err) {
+    out.replaceChildren(el("span", err.message, { class: "error" }));
+    return;
+  }
+  out.replaceChildren();
+  if (found.link) {
+    out.append(el("a", `open ${found.link}`, { href: found.link }));
+  }
+  if (found.fields) {
+    const dl = el("dl", null, { class: "facts small" });
+    for (const [k, v] of Object.entries(found.fields)) {
+      if (v === null || v === undefined) continue;
+      dl.append(el("dt", k), el("dd", typeof v === "object" ? JSON.stringify(v) : v));
+    }
+    out.append(dl);
+  }
+  if (!found.link && !found.fields) out.append(el("span", "recorded as cited; no stored row to show", { class: "muted" }));
+  if (found.position && map) {
+    const at = [found.position.lon, found.position.lat];
+    if (evidenceMarker) evidenceMarker.remove();
+    evidenceMarker = new maplibregl.Marker({ color: "#0b57a4" }).setLngLat(at).addTo(map);
+    map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 9), duration: 0 });
+    document.body.dataset.evidenceShown = ref;
+  }
+}
+
+// One event as a list item: severity, type, time, detail, zoom button, evidence.
+function eventItem(ev, map, onZoom) {
+  const li = el("li", null, { class: "event", "data-event": ev.id });
+  const head = el("div");
+  head.append(el("span", ev.severity, { class: `badge sev-${ev.severity}` }), " ",
+    el("strong", ev.type.replace(/_/g, " ")), " ", el("span", (ev.start || "").slice(0, 16).replace("T", " "), { class: "muted" }));
+  li.append(head, el("p", ev.detail, { class: "detail" }));
+  const tools = el("div", null, { class: "row" });
+  if (ev.lat !== null && ev.lon !== null) {
+    const zoom = el("button", "Zoom to", { type: "button", class: "secondary zoom-to" });
+    zoom.addEventListener("click", () => {
+      map.flyTo({ center: [ev.lon, ev.lat], zoom: 9, duration: 0 });
+      document.body.dataset.zoomedTo = ev.id;
+      if (onZoom) onZoom(ev);
+    });
+    tools.append(zoom);
+  }
+  for (const s of ev.subjects) {
+    if (s.startsWith("mmsi:")) tools.append(el("a", `vessel ${s.slice(5)}`, { href: `/vessel/${s.slice(5)}` }));
+    else if (s.startsWith("icao24:")) tools.append(el("a", `aircraft ${s.slice(7)}`, { href: `/aircraft/${s.slice(7)}` }));
+    else if (!s.includes(":")) tools.append(el("a", `network ${s}`, { href: `/network?entity=${encodeURIComponent(s)}` }));
+  }
+  li.append(tools);
+  const details = el("details");
+  details.append(el("summary", `Evidence (${ev.evidence.length})`), evidenceList(ev.evidence, map));
+  li.append(details);
+  return li;
+}
+
+function pointsToGeoJSON(points) {
+  const features = new Array(points.id.length);
+  for (let i = 0; i < points.id.length; i++) {
+    features[i] = {
+      type: "Feature", id: i,
+      geometry: { type: "Point", coordinates: [points.lon[i], points.lat[i]] },
+      properties: { id: points.id[i], type: points.types[points.type[i]], severity: points.severities[points.severity[i]] },
+    };
+  }
+  return { type: "FeatureCollection", features };
+}
+
+function addPlaces(map) {
+  return getJSON("/web/api/places").then((places) => {
+    map.addSource("places", { type: "geojson", data: places });
+    map.addLayer({
+      id: "places", type: "circle", source: "places", minzoom: 2,
+      paint: {
+        "circle-radius": 3, "circle-color": "#ffffff", "circle-stroke-width": 1.5,
+        "circle-stroke-color": ["match", ["get", "kind"], "airport", "#5b2a8e", "#3a3f47"],
+      },
+    }, map.getLayer("events") ? "events" : undefined);
+    popupOnClick(map, "places", (p) => `${p.kind}: ${p.label}`);
+    return places.features.length;
+  });
+}
+
+function popupOnClick(map, layer, text) {
+  map.on("click", layer, (e) => {
+    const f = e.features && e.features[0];
+    if (!f) return;
+    const box = el("div", text(f.properties));
+    new maplibregl.Popup({ closeButton: true }).setLngLat(e.lngLat).setDOMContent(box).addTo(map);
+  });
+  map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+}
+
+// -- the map view --------------------------------------------------------------------
+
+function filterQuery(form) {
+  const q = new URLSearchParams();
+  const data = new FormData(form);
+  for (const [k, v] of data.entries()) if (v !== "") q.append(k, v);
+  return q;
+}
+
+async function initMapPage(page) {
+  const map = await makeMap("map", page.tile_url);
+  const form = document.getElementById("filters");
+  const list = document.getElementById("event-list");
+  const summary = document.getElementById("event-summary");
+  const more = document.getElementById("more-events");
+  let offset = 0;
+  let query = filterQuery(form);
+
+  map.addSource("events", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addLayer({
+    id: "events", type: "circle", source: "events",
+    paint: {
+      "circle-radius": ["interpolate", ["linear"], ["zoom"], 1, 3, 8, 6],
+      "circle-color": ["match", ["get", "severity"], "critical", SEVERITY_COLOURS.critical, "high", SEVERITY_COLOURS.high,
+        "medium", SEVERITY_COLOURS.medium, SEVERITY_COLOURS.low],
+      "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8, "circle-opacity": 0.85,
+    },
+  });
+  map.on("click", "events", async (e) => {
+    const f = e.features && e.features[0];
+    if (!f) return;
+    const found = await getJSON(`/web/api/evidence/event:${encodeURIComponent(f.properties.id)}`);
+    const box = el("div");
+    box.append(el("strong", found.fields.type.replace(/_/g, " ")), el("p", found.fields.detail));
+    new maplibregl.Popup().setLngLat(e.lngLat).setDOMContent(box).addTo(map);
+  });
+  map.on("mouseenter", "events", () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "events", () => { map.getCanvas().style.cursor = ""; });
+  const placesLoaded = addPlaces(map);
+
+  async function loadPage() {
+    const q = new URLSearchParams(query);
+    q.set("offset", offset);
+    q.set("limit", EVENT_PAGE);
+    const found = await getJSON(`/web/api/events?${q}`);
+    for (const ev of found.events) list.append(eventItem(ev, map));
+    offset += found.events.length;
+    summary.textContent = `${found.total.toLocaleString("en")} events match; ${offset.toLocaleString("en")} listed, most severe first.`;
+    more.hidden = offset >= found.total;
+  }
+
+  async function reload() {
+    query = filterQuery(form);
+    offset = 0;
+    list.replaceChildren();
+    const [points] = await Promise.all([getJSON(`/web/api/events/points?${query}`), loadPage()]);
+    map.getSource("events").setData(pointsToGeoJSON(points));
+    const drawn = document.getElementById("drawn");
+    drawn.textContent = points.capped
+      ? `The ${points.id.length.toLocaleString("en")} most severe with a position are drawn; narrow the filters to see the rest.`
+      : `${points.id.length.toLocaleString("en")} with a position drawn.`;
+    window.wk.eventFeatures = points.id.length;
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); reload().then(() => markReady(map, "events")); });
+  document.getElementById("use-view").addEventListener("click", () => {
+    const b = map.getBounds();
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    form.elements.bbox.value = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
+      clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map((v) => v.toFixed(3)).join(",");
+  });
+  more.addEventListener("click", () => loadPage());
+  await Promise.all([reload(), placesLoaded.then((n) => { window.wk.placeFeatures = n; })]);
+  await markReady(map, "events");
+}
+
+// -- the vessel page -----------------------------------------------------------------
+
+const PINNED = { port_call: "#0b57a4", loitering: "#c26a00", encounter: "#c0161c", escort: "#7f0a0e",
+  ais_gap: "#4a5360", manifest_track_mismatch: "#5b2a8e" };
+
+function trackLayers(map, id, colour, dashed) {
+  map.addSource(id, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addLayer({ id: `${id}-line`, type: "line", source: id, filter: ["==", ["get", "kind"], "track"],
+    paint: { "line-color": colour, "line-width": 2 } });
+  map.addLayer({ id: `${id}-gap`, type: "line", source: id, filter: ["==", ["get", "kind"], "gap"],
+    paint: { "line-color": colour, "line-width": 1.5, "line-dasharray": dashed } });
+  popupOnClick(map, `${id}-gap`, (p) => `No reports for ${p.hours} h, ${p.from.slice(0, 16)} to ${p.to.slice(0, 16)} UTC`);
+}
+
+async function initVesselPage(page) {
+  const map = await makeMap("map", page.tile_url);
+  trackLayers(map, "track", "#0b57a4", [2, 2]);
+  trackLayers(map, "other", "#c0161c", [2, 2]);
+  let lastZoom = null;
+  let fitted = false;
+  async function loadTrack() {
+    const zoom = Math.round(map.getZoom());
+    if (zoom === lastZoom) return;
+    lastZoom = zoom;
+    const track = await getJSON(`/web/api/vessel/${page.mmsi}/track?zoom=${zoom}`);
+    map.getSource("track").setData(track);
+    const p = track.properties;
+    document.getElementById("track-summary").textContent =
+      `${p.points_total.toLocaleString("en")} reports; ${p.points_sent.toLocaleString("en")} drawn at this zoom; ${p.gaps} gaps over 1 h (dashed).`;
+    window.wk.trackPoints = p.points_sent;
+    if (!fitted && track.bbox) {
+      fitted = true;
+      map.fitBounds([[track.bbox[0], track.bbox[1]], [track.bbox[2], track.bbox[3]]], { padding: 30, duration: 0, maxZoom: 11 });
+    }
+  }
+  await loadTrack();
+  map.on("moveend", () => { loadTrack(); });
+  // Fitting the track changed the zoom: fetch it again for that zoom, then draw.
+  await loadTrack();
+
+  const found = await getJSON(`/web/api/events?subject=mmsi:${page.mmsi}&limit=1000`);
+  const pins = { type: "FeatureCollection", features: [] };
+  const list = document.getElementById("event-list");
+  for (const ev of found.events) {
+    list.append(eventItem(ev, map, (e) => showOther(e)));
+    if (ev.lat !== null && ev.lon !== null) {
+      pins.features.push({ type: "Feature", geometry: { type: "Point", coordinates: [ev.lon, ev.lat] },
+        properties: { id: ev.id, type: ev.type, detail: ev.detail } });
+    }
+  }
+  document.getElementById("event-summary").textContent = `${found.total} events about this vessel.`;
+  map.addSource("pins", { type: "geojson", data: pins });
+  map.addLayer({ id: "pins", type: "circle", source: "pins", paint: {
+    "circle-radius": 6, "circle-stroke-width": 2, "circle-stroke-color": "#ffffff",
+    "circle-color": ["match", ["get", "type"], ...Object.entries(PINNED).flat(), "#3a3f47"] } });
+  popupOnClick(map, "pins", (p) => `${p.type.replace(/_/g, " ")}: ${p.detail}`);
+  window.wk.pinFeatures = pins.features.length;
+
+  // An encounter draws the other vessel's track around it too.
+  async function showOther(ev) {
+    if (ev.type !== "encounter") return;
+    const other = ev.subjects.find((s) => s.startsWith("mmsi:") && s !== `mmsi:${page.mmsi}`);
+    if (!other) return;
+    const from = new Date(Date.parse(ev.start) - 6 * 3600e3).toISOString();
+    const to = new Date(Date.parse(ev.end) + 6 * 3600e3).toISOString();
+    const track = await getJSON(`/web/api/vessel/${other.slice(5)}/track?zoom=12&start=${encodeURIComponent(from)}&end=${encodeURIComponent(to)}`);
+    map.getSource("other").setData(track);
+    document.getElementById("other-summary").textContent = `Red: ${other} from ${from.slice(0, 16)} to ${to.slice(0, 16)} UTC.`;
+  }
+  const firstEncounter = found.events.find((e) => e.type === "encounter");
+  if (firstEncounter) await showOther(firstEncounter);
+  await markReady(map, "vessel");
+}
+
+// -- the aircraft page ---------------------------------------------------------------
+
+async function initAircraftPage(page) {
+  const map = await makeMap("map", page.tile_url);
+  const flights = await getJSON(`/web/api/aircraft/${page.icao24}/flights`);
+  map.addSource("flights", { type: "geojson", data: flights });
+  map.addLayer({ id: "flight-lines", type: "line", source: "flights", filter: ["==", ["get", "kind"], "flight"],
+    paint: { "line-color": "#5b2a8e", "line-width": 2 } });
+  map.addLayer({ id: "airports", type: "circle", source: "flights", filter: ["==", ["get", "kind"], "airport"],
+    paint: { "circle-radius": 6, "circle-color": "#ffffff", "circle-stroke-width": 2.5, "circle-stroke-color": "#5b2a8e" } });
+  popupOnClick(map, "airports", (p) => p.label);
+  popupOnClick(map, "flight-lines", (p) => `${p.callsign || "?"} ${p.departure || "?"} → ${p.arrival || "?"}, ${p.start.slice(0, 16)} UTC`);
+  const bounds = new maplibregl.LngLatBounds();
+  for (const f of flights.features) {
+    const coords = f.geometry.type === "Point" ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const c of coords) bounds.extend(c);
+  }
+  if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 30, duration: 0, maxZoom: 9 });
+  window.wk.flightFeatures = flights.features.length;
+  const found = await getJSON(`/web/api/events?subject=icao24:${page.icao24}&limit=1000`);
+  const list = document.getElementById("event-list");
+  for (const ev of found.events) list.append(eventItem(ev, map));
+  document.getElementById("event-summary").textContent = `${found.total} events about this aircraft.`;
+  await markReady(map, "aircraft");
+}
+
+const page = pageData();
+const init = { map: initMapPage, vessel: initVesselPage, aircraft: initAircraftPage }[page.kind];
+if (init) {
+  init(page).catch((err) => {
+    const box = document.getElementById("map-error");
+    if (box) { box.hidden = false; box.textContent = `The map could not load: ${err.message}`; }
+    throw err;
+  });
+}
