@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchkeeper.alerts.notify.config import Channel, NotifyConfig, Retry
-from watchkeeper.alerts.notify.senders import DeliveryError, Notification, Sender, sender_for
+from watchkeeper.alerts.notify.senders import (
+    Closable,
+    DeliveryError,
+    Notification,
+    Sender,
+    sender_for,
+)
 from watchkeeper.errors import InputError
 from watchkeeper.store.base import StoreBase
 
@@ -116,10 +122,19 @@ def enqueue(
     with store.transaction() as con:
         rows = plan_enqueue(store, config, alert_ids)
         if rows:
-            con.executemany(
+            # One statement over parallel lists: executemany costs ~10 ms a row here.
+            con.execute(
                 "INSERT INTO notifications (alert_id, revision, channel, payload, attempts, "
-                "next_try_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
-                [[q.alert_id, q.revision, q.channel, payload, now] for q, payload in rows],
+                "next_try_at) SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+                "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), 0, ?::TIMESTAMPTZ "
+                "ON CONFLICT DO NOTHING",
+                [
+                    [q.alert_id for q, _ in rows],
+                    [q.revision for q, _ in rows],
+                    [q.channel for q, _ in rows],
+                    [payload for _, payload in rows],
+                    now,
+                ],
             )
     return len(rows)
 
@@ -212,8 +227,26 @@ def deliver_pending(
     rng = rng or random.Random()
     run = DeliveryRun()
     built: dict[str, Sender] = dict(senders or {})
+    try:
+        _deliver(store, config, due(store, clock(), limit), built, run, clock, rng)
+    finally:
+        for name, sender in built.items():
+            if (senders is None or name not in senders) and isinstance(sender, Closable):
+                sender.close()
+    return run
+
+
+def _deliver(
+    store: StoreBase,
+    config: NotifyConfig,
+    rows: list[Notification],
+    built: dict[str, Sender],
+    run: DeliveryRun,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+) -> None:
     touched: dict[str, dict[str, Any]] = {}
-    for n in due(store, clock(), limit):
+    for n in rows:
         channel: Channel | None = config.channel(n.channel)
         if channel is None:
             run.unknown_channel += 1
@@ -256,7 +289,6 @@ def deliver_pending(
         stats["last_sent_at"] = _iso(at)
     for name, stats in touched.items():
         _checkpoint(store, name, stats, clock())
-    return run
 
 
 @dataclass(frozen=True)

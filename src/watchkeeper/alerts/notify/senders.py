@@ -14,7 +14,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -51,6 +51,11 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+@runtime_checkable
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class Sender(Protocol):
     def send(self, notification: Notification) -> str | None:
         """Return once the receiver accepted it, with a note worth keeping (or None);
@@ -65,10 +70,17 @@ def _user_agent() -> str:
 
 @dataclass
 class WebhookSender:
-    """HTTP POST of the payload bytes, signed (see ``signing``)."""
+    """HTTP POST of the payload bytes, signed (see ``signing``). One connection pool per
+    sender (per channel and delivery run): building an SSL context per request costs
+    tens of milliseconds."""
 
     settings: WebhookSettings
     client: httpx.Client | None = None
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def send(self, notification: Notification) -> str | None:
         body = notification.payload.encode("utf-8")
@@ -79,16 +91,10 @@ class WebhookSender:
             REVISION_HEADER: str(notification.revision),
             **signed_headers(self.settings.secret, body),
         }
+        if self.client is None:
+            self.client = httpx.Client(timeout=self.settings.timeout_seconds)
         try:
-            if self.client is not None:
-                response = self.client.post(self.settings.url, content=body, headers=headers)
-            else:
-                response = httpx.post(
-                    self.settings.url,
-                    content=body,
-                    headers=headers,
-                    timeout=self.settings.timeout_seconds,
-                )
+            response = self.client.post(self.settings.url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise DeliveryError(
                 f"timed out after {self.settings.timeout_seconds:g} s: {exc}"
