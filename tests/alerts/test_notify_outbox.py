@@ -142,3 +142,15 @@ def test_a_sender_bug_is_one_failed_try_and_other_rows_still_go(tmp_path: Path) 
     (error,) = run.errors.values()
     assert error == "unexpected KeyError: 'severity'"
     assert outbox_status(store)[1].retrying == 1
+
+
+def test_enqueue_inside_a_batch_that_fails_queues_nothing(tmp_path: Path) -> None:
+    """The watch queues inside the transaction that raised the alerts: a batch that
+    fails after enqueue leaves no notification of an alert that was never stored."""
+    store = store_with_alerts()
+    cfg = config(TWO_CHANNELS, tmp_path)
+    with pytest.raises(RuntimeError), store.transaction():
+        assert enqueue(store, cfg, now=T0) == 3
+        raise RuntimeError("batch failed after enqueue")
+    assert _outbox(store) == []
+    assert enqueue(store, cfg, now=T0) == 3
