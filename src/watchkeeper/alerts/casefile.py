@@ -12,6 +12,7 @@ coastline, so its base is a graticule and the World Port Index ports inside the 
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import math
@@ -21,6 +22,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -347,7 +349,7 @@ def timeline_svg(events: list[ExportEvent], colours: dict[str, str], width: int 
     span = max(t1 - t0, 3600.0)
     types = sorted({e.type for e in events})
     left, lane, top = 170, 22, 10
-    plot = width - left - 20
+    plot = width - left - 45  # room for the last date label
     height = top + lane * len(types) + 40
     parts = [f"<svg class='timeline' viewBox='0 0 {width} {height}' width='{width}' "
              f"height='{height}' role='img' aria-label='timeline'>"]  # fmt: skip
@@ -429,17 +431,37 @@ def map_frame(points: list[tuple[float, float]], width: int = 900, height: int =
     return Frame(west, south, east, north, scale, pad)
 
 
-def _port_dots(frame: Frame) -> list[tuple[float, float]]:
-    try:
-        from watchkeeper.movement.ports import load_ports
+@lru_cache(maxsize=1)
+def port_positions() -> tuple[tuple[float, float], ...]:
+    """(lat, lon) of every World Port Index port, read straight from the bundled CSV
+    (``movement.ports`` would load FtM and scipy, seconds, for two columns)."""
+    from watchkeeper.io import open_text
+    from watchkeeper.settings import Settings
 
-        ports = load_ports()
-    except (OSError, WatchkeeperError):  # no bundled WPI: the graticule alone
-        return []
+    relative = Path("reference") / "UpdatedPub150.csv.gz"
+    for folder in (Settings.from_env().data_dir, Path(__file__).resolve().parents[3] / "data"):
+        path = folder / relative
+        if path.exists():
+            break
+    else:
+        return ()  # no bundled WPI: the graticule alone
+    out: list[tuple[float, float]] = []
+    with open_text(path, encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                lat, lon = float(row["Latitude"]), float(row["Longitude"])
+            except (KeyError, TypeError, ValueError):
+                continue  # the map base only: a bad row is one dot fewer
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                out.append((lat, lon))
+    return tuple(out)
+
+
+def _port_dots(frame: Frame) -> list[tuple[float, float]]:
     return [
-        (p.lat, p.lon)
-        for p in ports
-        if frame.south <= p.lat <= frame.north and frame.west <= p.lon <= frame.east
+        (lat, lon)
+        for lat, lon in port_positions()
+        if frame.south <= lat <= frame.north and frame.west <= lon <= frame.east
     ]
 
 
@@ -622,6 +644,7 @@ th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;
 word-break:break-word}th{background:#f3f3f3}
 .score{font-size:28px;font-weight:bold}.meta{color:#555}.none{color:#888;font-style:italic}
 .note{color:#666;font-size:12px}
+.tl td:nth-child(-n+3){white-space:nowrap}
 .sev-critical{color:#b00;font-weight:bold}.sev-high{color:#d60}.sev-medium{color:#a80}
 svg text{font-size:11px;fill:#333}svg .ekind{font-size:9px;fill:#888}
 .lane{stroke:#eee}.tick{stroke:#ddd;stroke-dasharray:2 3}
@@ -774,7 +797,7 @@ def render_html(cf: CaseFile) -> str:
 <p><span class="score">{c.score:.2f}</span> risk score, from these parts:</p>
 {_score_parts(c)}</header>
 <section><h2>Timeline</h2>{timeline_svg(cf.events, colours)}<p>{legend}</p>
-{_table(["time", "kind", "type / severity", "id", "what"], timeline_rows)}</section>
+<div class="tl">{_table(["time", "kind", "type / severity", "id", "what"], timeline_rows)}</div></section>
 <section><h2>Map</h2>{map_svg(cf.events, cf.tracks, colours, cf.labels)}</section>
 <section><h2>Network</h2>{network_svg(c, cf.labels)}<h3>Subjects</h3>{subjects}
 <h3>Why they are joined</h3>{links}</section>
