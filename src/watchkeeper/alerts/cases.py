@@ -624,7 +624,10 @@ def group_alerts(
         for other, path in sorted(_paths_from(net, start, anchors, hubs).items()):
             if other < start:
                 continue  # found from the other end as well
-            uf.union(start, other)
+            # The parties on the path join too: each is within one link of an anchor
+            # of the path, so this merges nothing the search would not.
+            for link in path:
+                uf.union(link.source, link.target)
             links.extend(path)
     groups: dict[str, list[Alert]] = defaultdict(list)
     for a in alerts:
