@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -237,6 +238,8 @@ def test_kml_parses_with_placemarks_and_escaped_text(store: Store) -> None:
     lon, lat = map(float, (call.findtext(f".//{KML}coordinates") or "").split(","))
     kron = port("Kronshtadt")
     assert math.isclose(lon, kron.lon, abs_tol=1e-6) and math.isclose(lat, kron.lat, abs_tol=1e-6)
+    ncname = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")  # XML IDs, as KML's schema wants
+    assert all(ncname.match(p.get("id") or "") for p in placemarks)
     lines = root.findall(f".//{KML}LineString")
     assert len(lines) == len(tracks) >= 1
     doc_data = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -662,6 +663,12 @@ def to_geojson(
 # -- KML -------------------------------------------------------------------------------
 
 
+def _xml_id(text: str) -> str:
+    """An XML ID (an NCName: no colon, no leading digit) standing for ``text``; the
+    exact id is in the Placemark's ExtendedData."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
 def _kml_data(parent: ET.Element, values: dict[str, Any]) -> None:
     box = ET.SubElement(parent, f"{{{KML_NS}}}ExtendedData")
     for name, value in values.items():
@@ -696,7 +703,7 @@ def to_kml(events: Sequence[ExportEvent], tracks: Sequence[Track], meta: dict[st
     for e in events:
         if e.lat is None or e.lon is None:
             continue  # KML has no unlocated Placemark; the GeoJSON and CSV keep them
-        pm = ET.SubElement(folder, f"{k}Placemark", {"id": _clean(e.event_id)})
+        pm = ET.SubElement(folder, f"{k}Placemark", {"id": _xml_id(f"event-{e.event_id}")})
         ET.SubElement(pm, f"{k}name").text = _clean(f"{e.type} {e.event_id}")
         ET.SubElement(pm, f"{k}description").text = _clean(e.detail)
         span = ET.SubElement(pm, f"{k}TimeSpan")
@@ -718,7 +725,7 @@ def to_kml(events: Sequence[ExportEvent], tracks: Sequence[Track], meta: dict[st
     ET.SubElement(folder, f"{k}name").text = "Tracks"
     for t in tracks:
         pm = ET.SubElement(
-            folder, f"{k}Placemark", {"id": _clean(f"track-{t.flight_id or t.subject}")}
+            folder, f"{k}Placemark", {"id": _xml_id(f"track-{t.flight_id or t.subject}")}
         )
         ET.SubElement(pm, f"{k}name").text = _clean(t.label)
         span = ET.SubElement(pm, f"{k}TimeSpan")
