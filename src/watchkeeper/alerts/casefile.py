@@ -45,6 +45,7 @@ from watchkeeper.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 GRAVITY = 1.0  # network layout: pull towards the centre, against FR repulsion
+LAYOUT_PAIR_BUDGET = 2_000_000  # node pairs visited by the network layout, all iterations
 EDGE_LABELS_UP_TO = 30  # more links than this: kinds only in the edges' tooltips
 PDF_TIMEOUT_S = 120
 # Colours by event type family, so the timeline, the map and the legend agree.
@@ -539,6 +540,8 @@ def layout(
     so the same case draws the same picture every time)."""
     nodes = sorted(set(nodes))  # float sums in one order: the same input, the same picture
     n = len(nodes)
+    # each iteration costs n^2/2 pairs: a big network gets fewer (a few seconds at most)
+    iterations = min(iterations, max(10, LAYOUT_PAIR_BUDGET // max(n * n, 1)))
     if n == 0:
         return {}
     pos = {
