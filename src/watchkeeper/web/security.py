@@ -177,9 +177,13 @@ ReaderDep = Annotated[Viewer, Depends(require_reader)]
 
 def _local_path(path: str, query: str = "") -> str:
     """A redirect target on this server only (never ``//host`` or ``https://...``)."""
+    target = path + (f"?{query}" if query else "")
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"
-    return path + (f"?{query}" if query else "")
+    # Browsers drop tabs and newlines from a URL: "/\t/evil.example" would be "//...".
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    return target
 
 
 def safe_next(value: str | None) -> str:
