@@ -200,6 +200,22 @@ def test_pdf_is_rendered(store: Store) -> None:
     assert pdf.startswith(b"%PDF-")
     assert b"%%EOF" in pdf[-1024:]
     assert len(pdf) > 10_000
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    width, height = (float(x) for x in reader.pages[0].mediabox[2:])
+    assert (round(width), round(height)) == (595, 842)  # A4, in points
+    import unicodedata
+
+    def text(page: pypdf.PageObject) -> str:  # NFKC: the font's ligatures read as letters
+        return " ".join(unicodedata.normalize("NFKC", page.extract_text()).split())
+
+    first = text(reader.pages[0])
+    assert "Fuel and flights: <script>" in first  # the hostile title, printed as text
+    every = " ".join(text(p) for p in reader.pages)
+    assert all(a in every for a in ("alert-a", "alert-b", "alert-c"))
 
 
 def test_cli_writes_the_case_file(

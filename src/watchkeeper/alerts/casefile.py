@@ -656,6 +656,7 @@ svg text{font-size:11px;fill:#333}svg .ekind{font-size:9px;fill:#888}
 .edge{stroke:#999;stroke-width:1.2}
 .key{display:inline-block;margin-right:14px;font-size:12px}
 .key i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+@page{size:A4;margin:12mm}
 @media print{body{margin:0}h2{break-after:avoid}svg{max-width:100%;height:auto}}
 """
 
