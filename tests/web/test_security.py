@@ -5,6 +5,9 @@ and ampersands, a hostile query and a hostile review note)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 from fastapi import FastAPI
@@ -14,8 +17,16 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from tests.web.conftest import TOKEN
+from watchkeeper.api.state import ApiState
+from watchkeeper.settings import Settings
 from watchkeeper.store import Store
-from watchkeeper.web.security import CSRF_COOKIE, SESSION_COOKIE, safe_next
+from watchkeeper.web.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    Viewer,
+    identify,
+    safe_next,
+)
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -243,3 +254,34 @@ def test_login_redirects_stay_on_this_server(value: str) -> None:
     assert "\\" not in target.split("?")[0]
     # browsers drop tabs and newlines from URLs: "/\t/evil" would become "//evil"
     assert not any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+
+
+# -- users and roles --------------------------------------------------------------------
+
+
+def test_user_tokens_carry_their_role(tmp_path: Path) -> None:
+    """With users on record (``watchkeeper users add``), pages need a token even with
+    no API token set; a viewer reads, an analyst may also review, a disabled user and
+    an unknown token are nobody."""
+    from watchkeeper.alerts.users import add_user, disable_user
+
+    with Store(tmp_path / "users.duckdb") as store:
+        state = cast(ApiState, SimpleNamespace(settings=Settings(), store=store))
+        assert identify(state, None) == Viewer(token_required=False)
+        _admin, admin_token = add_user(store, "boss", "admin", actor="test")
+        _viewer, viewer_token = add_user(store, "vic", "viewer", actor="boss")
+        _analyst, analyst_token = add_user(store, "ana", "analyst", actor="boss")
+        vic = identify(state, viewer_token)
+        ana = identify(state, analyst_token)
+        assert (vic.name, vic.role, vic.token_required) == ("vic", "viewer", True)
+        assert not vic.can_write
+        assert ana.can_write and identify(state, admin_token).can_write
+        assert not identify(state, "wk_not-a-token").signed_in
+        assert not identify(state, None).signed_in
+        disable_user(store, "ana", actor="boss")
+        assert not identify(state, analyst_token).signed_in
+        configured = cast(
+            ApiState, SimpleNamespace(settings=Settings(api_token=TOKEN), store=store)
+        )
+        api = identify(configured, TOKEN)
+        assert (api.name, api.role) == ("api-token", "admin")
