@@ -341,6 +341,19 @@ def test_alerts_xlsx_opens_with_a_sources_sheet(store: Store) -> None:
     assert len(list(book["Events"].iter_rows(min_row=2))) == len(events) == 5
 
 
+def test_xlsx_cuts_cells_excel_cannot_hold() -> None:
+    import openpyxl
+
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
+    e = ex.ExportEvent("e1", "t", [], t0, t0, None, None, 0.5, "x\x07" * 20_000, {}, [])
+    meta = {"generator": "g", "generated_at": "t", "what": "w", "query": {},
+            "list_versions": [], "data_sources": {}}  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(ex.alerts_xlsx([], [e], meta)))
+    detail = book["Events"].cell(row=2, column=9).value
+    assert len(detail) == ex.XLSX_CELL_MAX and detail.endswith(ex.XLSX_CUT)
+    assert detail.startswith("x\ufffdx")  # a control character Excel cannot hold
+
+
 def test_alerts_filters(store: Store) -> None:
     assert [a.alert_id for a in ex.select_alerts(store, severity="critical")] == ["alert-c"]
     assert [a.alert_id for a in ex.select_alerts(store, case_id=OTHER_CASE)] == ["alert-z"]

@@ -38,6 +38,8 @@ TRACK_PAD = timedelta(days=1)
 # A spreadsheet evaluates a cell that starts with one of these as a formula (CSV
 # injection): a vessel may broadcast any name. Such text cells get a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CELL_MAX = 32767  # characters in one Excel cell
+XLSX_CUT = " [cut: the CSV export holds all of it]"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -840,6 +842,8 @@ def alerts_xlsx(
                     value = value.astimezone(UTC).replace(tzinfo=None)
                 if isinstance(value, str):
                     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+                    if len(value) > XLSX_CELL_MAX:  # Excel refuses longer cells
+                        value = value[: XLSX_CELL_MAX - len(XLSX_CUT)] + XLSX_CUT
                 cell = ws.cell(row=r, column=c, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # openpyxl would make "=..." a formula
