@@ -3,8 +3,9 @@ before the earliest stored finding its new positions can change, and the two-ves
 detectors on every vessel heard in that window.
 
 Why it is exact, not approximate: for a vessel ``m`` whose new positions start at ``t0``,
-a stored event can change only if it ends after ``c = min(t0 - lookback, the report
-before t0, the start of its last port call before t0)`` (a gap ends at the first new
+a stored event can change only if it ends after ``c = min(t0 - horizon, the report
+before t0, the start of its last port call before t0)`` (``horizon``: 6 h, the longest
+any detector waits before it closes a finding) (a gap ends at the first new
 report, a voyage starts at the last port call). ``since[m]`` is the earliest start of
 such an event (or ``c``); the stored events of ``m`` starting at or after ``since[m]``
 are replaced by those the detectors find on the track from ``since[m] - lookback``
@@ -20,6 +21,7 @@ sharing an IMO with one of them.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,6 +63,12 @@ class DetectionRun:
     positions_read: int = 0
     written: Counter[str] = field(default_factory=Counter)
     replaced: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per step
+
+    def timed(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - since
+        return now
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,7 @@ class DetectionRun:
             "positions_read": self.positions_read,
             "written": dict(sorted(self.written.items())),
             "replaced": self.replaced,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
 
@@ -93,7 +102,11 @@ class IncrementalDetector:
     date batch by batch (identities and links of touched vessels, reception coverage)."""
 
     refs: References
-    lookback_s: float = 24 * 3600.0
+    # Context the detectors see before the stretch they redo (seconds).
+    lookback_s: float = 6 * 3600.0
+    # Events ending less than this before a vessel's new reports are redone: the longest
+    # any detector waits before it closes a finding (gaps 6 h, merges of 4-6 h).
+    horizon_s: float = 6 * 3600.0
     max_positions: int = 1_000_000
 
     @classmethod
@@ -139,17 +152,23 @@ class IncrementalDetector:
         } - set(touched)
         if not touched and not static_only:
             return run
+        t = time.perf_counter()
         self._update_coverage(store, ids)
         identity_mmsis = self._update_identities(store, set(touched) | static_only)
-        since = self._windows(store, touched)
+        t = run.timed("identities", t)
+        cut, since = self._windows(store, touched)
         run.vessels = len(touched)
+        t = run.timed("windows", t)
 
         events: list[Event] = []
         first_seen = self._first_positions(store, identity_mmsis)
-        events += self._track_events(store, touched, since, identity_mmsis, first_seen, run)
-        events += self._pair_events(store, touched, since, run)
+        events += self._track_events(store, touched, cut, since, identity_mmsis, first_seen, run)
+        t = run.timed("track", t)
+        events += self._pair_events(store, since, run)
+        t = run.timed("pair", t)
         events += self._flag_events(identity_mmsis)
         run.replaced = self._replace(store, since, identity_mmsis, events)
+        run.timed("write", t)
         run.written.update(e.type for e in {e.event_id: e for e in events}.values())
         return run
 
@@ -235,11 +254,14 @@ class IncrementalDetector:
             finally:
                 con.unregister("_watch_links")
 
-    def _windows(self, store: Store, touched: dict[int, float]) -> dict[int, float]:
-        """Per touched vessel, the time (s since the epoch, UTC) from which its stored
-        events are replaced."""
+    def _windows(
+        self, store: Store, touched: dict[int, float]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """Per touched vessel, the time (s since the epoch, UTC) after which an event's
+        end makes it changeable (``cut``), and the time from which its stored events are
+        replaced (``since``)."""
         if not touched:
-            return {}
+            return {}, {}
         con = store.con
         table = pa.table(
             {
@@ -264,7 +286,7 @@ class IncrementalDetector:
                 ).fetchall()
             )
             cut = {
-                m: min(t0 - self.lookback_s, before.get(m, t0), last_call.get(m, t0))
+                m: min(t0 - self.horizon_s, before.get(m, t0), last_call.get(m, t0))
                 for m, t0 in touched.items()
             }
             table = table.append_column("cut", pa.array([cut[m] for m in touched], pa.float64()))
@@ -280,7 +302,7 @@ class IncrementalDetector:
             )
         finally:
             con.unregister("_watch_touched")
-        return {m: min(cut[m], float(spanning.get(m, cut[m]))) for m in touched}
+        return cut, {m: min(cut[m], float(spanning.get(m, cut[m]))) for m in touched}
 
     @staticmethod
     def _first_positions(store: Store, mmsis: set[int]) -> dict[int, float]:
@@ -299,6 +321,7 @@ class IncrementalDetector:
         self,
         store: Store,
         touched: dict[int, float],
+        cut: dict[int, float],
         since: dict[int, float],
         identity_mmsis: set[int],
         first_seen: dict[int, float],
@@ -314,12 +337,19 @@ class IncrementalDetector:
             for track in load_chunk(store, chunk, to_datetime(start)):
                 track = _trim(track, since[track.mmsi] - self.lookback_s)
                 run.positions_read += len(track)
+                m = track.mmsi
+                found = []
                 for det in TRACK_DETECTORS.values():
-                    found = det.detect(track, self.refs)
+                    got = det.detect(track, self.refs)
                     if det is identity:
-                        events += self._whole_span(found, track, first_seen)
-                        found = [e for e in found if e.type != CHANGE]
-                    events += [e for e in found if e.start.timestamp() >= since[track.mmsi]]
+                        events += self._whole_span(got, track, first_seen)
+                        got = [e for e in got if e.type != CHANGE]
+                    found += got
+                # Input older than what is stored can move a finding's start earlier
+                # (a port call now seen to begin before the stretch): redo from there.
+                reaching = [e.start.timestamp() for e in found if e.end.timestamp() >= cut[m]]
+                since[m] = min([since[m], *reaching])
+                events += [e for e in found if e.start.timestamp() >= since[m]]
         for m in ident_only:
             # No new position: its identity findings from its static reports and the
             # first and last stored report (two positions stand for the whole track).
@@ -358,18 +388,50 @@ class IncrementalDetector:
             out.append(e)
         return out
 
-    def _pair_events(
-        self, store: Store, touched: dict[int, float], since: dict[int, float], run: DetectionRun
-    ) -> list[Event]:
-        if not touched:
+    def _neighbours(self, store: Store, since: dict[int, float], start_s: float) -> list[int]:
+        """The touched vessels and every vessel heard within about 30 km and the same
+        hour of one of them since ``start_s``: the only ones a two-vessel finding with a
+        touched vessel can involve (encounters need 0.5 km, escorts a few km)."""
+        table = pa.table(
+            {
+                "mmsi": pa.array(list(since), pa.int64()),
+                "since": pa.array([since[m] - self.lookback_s for m in since], pa.float64()),
+            }
+        )
+        con = store.con
+        con.register("_watch_pair", table)
+        try:
+            rows = con.execute(
+                "WITH mine AS (SELECT DISTINCT CAST(floor(p.lat * 4) AS BIGINT) AS la, "
+                "CAST(floor(p.lon * 4) AS BIGINT) AS lo, CAST(epoch(p.time) // 3600 AS BIGINT) AS h "
+                "FROM ais_positions p JOIN _watch_pair w ON p.mmsi = w.mmsi "
+                "WHERE epoch(p.time) >= w.since AND p.lat BETWEEN -90 AND 90 "
+                "AND p.lon BETWEEN -180 AND 180), "
+                "near AS (SELECT DISTINCT la + dla AS la, lo + dlo AS lo, h + dh AS h FROM mine, "
+                "range(-1, 2) a(dla), range(-1, 2) b(dlo), range(-1, 2) c(dh)) "
+                "SELECT DISTINCT p.mmsi FROM ais_positions p JOIN near n "
+                "ON CAST(floor(p.lat * 4) AS BIGINT) = n.la "
+                "AND CAST(floor(p.lon * 4) AS BIGINT) = n.lo "
+                "AND CAST(epoch(p.time) // 3600 AS BIGINT) = n.h "
+                "WHERE p.time >= ? AND p.lat BETWEEN -90 AND 90 AND p.lon BETWEEN -180 AND 180",
+                [to_datetime(start_s)],
+            ).fetchall()
+        finally:
+            con.unregister("_watch_pair")
+        return sorted({int(r[0]) for r in rows} | set(since))
+
+    def _pair_events(self, store: Store, since: dict[int, float], run: DetectionRun) -> list[Event]:
+        if not since:
             return []
-        start = to_datetime(min(since.values()) - self.lookback_s)
+        start_s = min(since.values()) - self.lookback_s
+        start = to_datetime(start_s)
         for det in PAIR_DETECTORS.values():
             if isinstance(det, Escorts):
                 guards = [m for m in self.refs.identities if self.refs.is_guard(m)]
                 det.prepare(load_chunk(store, guards, start) if guards else [], self.refs)
+        vessels = self._neighbours(store, since, start_s)
         points: dict[str, list[Points]] = {n: [] for n in PAIR_DETECTORS}
-        for chunk in iter_tracks(store, since=start, max_positions=self.max_positions):
+        for chunk in iter_tracks(store, vessels, since=start, max_positions=self.max_positions):
             for track in chunk:
                 run.positions_read += len(track)
                 for name, det in PAIR_DETECTORS.items():
