@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, StoreError
 from watchkeeper.events import Event
 from watchkeeper.lists.base import ListEntity, ListPart, ParsedList, make_entity
 from watchkeeper.store import Store
@@ -33,6 +33,53 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     with Store(path) as s:
         assert s.migrate() == []
         assert s.con.execute("SELECT count(*) FROM schema_migrations").fetchone() == first
+
+
+def test_read_only_open_of_an_older_store_adds_the_new_tables(tmp_path: Path) -> None:
+    """A store written before the newest schema file existed: a read command must see
+    the new (empty) tables, not fail on a missing one; while another process holds the
+    file, the error names the missing schema file."""
+    import duckdb
+
+    from watchkeeper.store.db import _migrations
+
+    *older, (newest, _) = _migrations()
+
+    def old_store(path: Path) -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute("CREATE TABLE schema_migrations (name VARCHAR, applied_at TIMESTAMPTZ)")
+            for name, sql in older:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
+
+    path = tmp_path / "old.duckdb"
+    old_store(path)
+    with Store(path, read_only=True) as r:
+        assert r.pending_migrations() == []
+    held = tmp_path / "held.duckdb"
+    old_store(held)
+    # Another process holds the file read-only: this one can read but not upgrade it.
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('held', flush=True); sys.stdin.read()",
+            str(held),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=newest):
+            Store(held, read_only=True)
+    finally:
+        holder.communicate("")
 
 
 def test_versions_and_diff(tmp_path: Path, store: Store) -> None:

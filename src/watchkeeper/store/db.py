@@ -33,6 +33,29 @@ def _migrations() -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the schema files not yet applied on ``con``; each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied: list[str] = []
+    for name, sql in _migrations():
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        applied.append(name)
+    return applied
+
+
 class Store(ListVersionsMixin, EntitiesMixin, EventsMixin):
     """One DuckDB database file (or ``:memory:``), migrated to the current schema on open."""
 
@@ -47,25 +70,43 @@ class Store(ListVersionsMixin, EntitiesMixin, EventsMixin):
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
+        elif self.path != ":memory:" and self.pending_migrations():
+            self._migrate_then_reopen_read_only()
+
+    def pending_migrations(self) -> list[str]:
+        """Schema files not yet applied to this store (all of them on an empty file)."""
+        try:
+            rows = self.con.execute("SELECT name FROM schema_migrations").fetchall()
+        except duckdb.CatalogException:
+            rows = []
+        done = {r[0] for r in rows}
+        return [name for name, _ in _migrations() if name not in done]
+
+    def _migrate_then_reopen_read_only(self) -> None:
+        """A store written by an older Watchkeeper, opened by a read command: the new
+        tables (additive migrations only) are added first, so the command reads an
+        empty table rather than failing on a missing one. Needs the file unlocked for
+        a moment; if another process holds it, say which schema files are missing."""
+        pending = self.pending_migrations()
+        self.con.close()
+        try:
+            with duckdb.connect(self.path) as con:
+                con.execute("SET TimeZone = 'UTC'")
+                apply_migrations(con)
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"{self.path} was written by an older Watchkeeper and lacks the schema "
+                f"{', '.join(pending)}; it could not be upgraded because another process "
+                f"holds it ({exc}). Stop that process or run any write command on it."
+            ) from exc
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self.con = duckdb.connect(self.path, read_only=True)
+                self.con.execute("SET TimeZone = 'UTC'")
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied; each in its own transaction."""
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
-        )
-        done = {r[0] for r in self.con.execute("SELECT name FROM schema_migrations").fetchall()}
-        applied: list[str] = []
-        for name, sql in _migrations():
-            if name in done:
-                continue
-            with self.transaction():
-                self.con.execute(sql)
-                self.con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)]
-                )
-            applied.append(name)
-        return applied
+        return apply_migrations(self.con)
 
     def close(self) -> None:
         self.con.close()
