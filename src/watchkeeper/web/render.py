@@ -36,7 +36,21 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["version"] = __version__
+    env.globals["track_links"] = track_links
     return env
+
+
+def track_links(subjects: list[str]) -> list[tuple[str, str]]:
+    """(href, label) of the vessel and aircraft pages for an event's subjects, where its
+    track is drawn with the event pinned on it."""
+    out: list[tuple[str, str]] = []
+    for s in subjects:
+        kind, _, value = s.partition(":")
+        if kind == "mmsi" and value.isdigit() and value != "0":
+            out.append((f"/vessel/{value}", f"vessel {value}"))
+        elif kind == "icao24" and value.isalnum():
+            out.append((f"/aircraft/{value}", f"aircraft {value}"))
+    return out
 
 
 def web_keys(request: Request) -> WebKeys:
