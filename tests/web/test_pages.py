@@ -8,8 +8,11 @@ import re
 from html import unescape
 
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from watchkeeper.store import Store
+from watchkeeper.web.pages import MAX_NAME, names_of
 
 MAHAN = "ofac-12927"
 MADURO = "ofac-22790"
@@ -198,3 +201,17 @@ def test_static_files_and_layout(open_client: TestClient) -> None:
     home = open_client.get("/")
     for href in ("/", "/queue", "/casebook", "/map", "/network"):
         assert f'<a href="{href}"' in home.text
+
+
+@given(st.text(max_size=40), st.lists(st.text(max_size=700), max_size=30))
+def test_pasted_lists_give_each_name_once_trimmed(q: str, lines: list[str]) -> None:
+    """Any pasted text: names in order, once each, none blank or over MAX_NAME, and
+    every non-blank line's first cell is among them."""
+    pasted = "\n".join(lines)
+    names = names_of(q, pasted)
+    assert len(names) == len(set(names))
+    assert all(n and n == n.strip() and len(n) <= MAX_NAME for n in names)
+    for raw in [q, *pasted.splitlines()]:
+        cell = raw.split("\t")[0].strip().strip("\"'").strip()
+        if cell:
+            assert cell[:MAX_NAME].strip() in names

@@ -50,7 +50,7 @@ def names_of(q: str, pasted: str) -> list[str]:
     for raw in [q, *pasted.splitlines()]:
         name = raw.split("\t")[0].strip().strip("\"'").strip()
         if name:
-            seen.setdefault(name[:MAX_NAME], None)
+            seen.setdefault(name[:MAX_NAME].strip(), None)
     return list(seen)
 
 
