@@ -460,10 +460,16 @@ def test_the_founding_report_case_holds_ships_aircraft_cargo_and_the_report(
     } <= rules
     # Why the tankers are in: NITC, the tankers' owner, is linked on the SDN to the
     # IRGC-QF the report names.
-    assert any(link["kind"] == "named_in_report" for link in detail.case.links)
+    assert any(s.startswith("doc:") for s in detail.case.subjects)
+    nitc_irgc_qf = [
+        link
+        for link in detail.case.links
+        if {link["from"], link["to"]} == {"ofac-15117", "ofac-10465"}
+    ]
+    assert nitc_irgc_qf and nitc_irgc_qf[0]["kind"] == "unknown_link"
+    assert any("ofac_sdn" in ev for ev in nitc_irgc_qf[0]["evidence"])
     assert any(
-        link["kind"] in ("vessel_owner", "unknown_link")
-        and "ofac-15117" in (link["from"], link["to"])
+        link["kind"] == "vessel_owner" and link["from"] == "ofac-15117"
         for link in detail.case.links
     )
     # Every subject is explained by a link.

@@ -620,15 +620,22 @@ def group_alerts(
             uf.union(own[0], s)
             links.append(Link(own[0], s, "same_alert", (a.alert_id,)))
     hubs = {n for n in net.adjacent if net.neighbours(n) > HUB_NEIGHBOURS}
+    found: list[tuple[int, int, str, str, list[Link]]] = []
     for start in sorted(anchors):
-        for other, path in sorted(_paths_from(net, start, anchors, hubs).items()):
-            if other < start:
-                continue  # found from the other end as well
-            # The parties on the path join too: each is within one link of an anchor
-            # of the path, so this merges nothing the search would not.
-            for link in path:
-                uf.union(link.source, link.target)
-            links.extend(path)
+        for other, path in _paths_from(net, start, anchors, hubs).items():
+            if other > start:  # each pair once
+                cost = sum(1 for link in path if not _free(link))
+                found.append((cost, len(path), start, other, path))
+    # Shortest reasons first, and only those that join two groups not yet joined (a
+    # spanning forest): every subject is explained once, by its cheapest path.
+    for _, _, start, other, path in sorted(found, key=lambda f: f[:4]):
+        if uf.find(start) == uf.find(other):
+            continue
+        # The parties on the path join too: each is within one link of an anchor of
+        # the path, so this merges nothing the search would not.
+        for link in path:
+            uf.union(link.source, link.target)
+        links.extend(path)
     groups: dict[str, list[Alert]] = defaultdict(list)
     for a in alerts:
         groups[uf.find(a.subjects[0])].append(a)
@@ -645,7 +652,15 @@ def group_alerts(
         for link in by_root[root]:
             if link.kind != "alert_subject":
                 subjects.update((link.source, link.target))
-        out.append((group, subjects, by_root[root]))
+        # Every identity between two of its subjects, even where an alert already joined
+        # them: an IMO and its list entry are one vessel, shown and counted once.
+        same = [
+            link
+            for s in sorted(subjects)
+            for other, link in sorted(net.adjacent.get(s, {}).items())
+            if _free(link) and other in subjects and s < other
+        ]
+        out.append((group, subjects, [*by_root[root], *same]))
     return out
 
 
