@@ -555,3 +555,33 @@ def test_cli_builds_lists_shows_and_exports(
     assert code == 2 and "no case 'case-nope'" in err
     code, _, err = _cli(monkeypatch, capsys, "export", case_id, "--format", "pdf", "--db", str(db))
     assert code == 2 and "format 'pdf'" in err
+
+
+def test_api_lists_and_shows_cases_to_a_viewer(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from watchkeeper.api import create_app
+    from watchkeeper.screening import Screener
+    from watchkeeper.settings import Settings
+
+    with Store(tmp_path / "api.duckdb") as s:
+        a = alert(s, ["mmsi:211000001", "imo:9000001"], rule="listed-vessel-ais-gap")
+        build_cases(s)
+        app = create_app(
+            Settings(audit_api=False, api_token="case-reader"), s, screener=Screener.from_store(s)
+        )
+        client = TestClient(app)
+        assert client.get("/cases").status_code == 401
+        auth = {"Authorization": "Bearer case-reader"}
+        listed = client.get("/cases", headers=auth).json()
+        assert listed["total"] == 1 and listed["cases"][0]["alert_ids"] == [a]
+        link = listed["cases"][0]["links"][0]
+        assert set(link) == {"from", "to", "kind", "evidence"}
+        case_id = listed["cases"][0]["case_id"]
+        one = client.get(f"/cases/{case_id}", headers=auth).json()
+        assert one["case_id"] == case_id and one["timeline"][0]["id"] == a
+        # One alert on an MMSI and an IMO does not make them one vessel (an encounter
+        # names two): two entries.
+        vessels = one["subjects_by_domain"]["vessels"]
+        assert sorted(v["id"] for v in vessels) == ["imo:9000001", "mmsi:211000001"]
+        assert client.get("/cases/case-nope", headers=auth).status_code == 404
