@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watchkeeper.graph.queries import neighbourhood
+from watchkeeper.graph.view import load_view
 from watchkeeper.store import Store
 from watchkeeper.web.pages import MAX_NAME, names_of
 
@@ -215,3 +218,15 @@ def test_pasted_lists_give_each_name_once_trimmed(q: str, lines: list[str]) -> N
         cell = raw.split("\t")[0].strip().strip("\"'").strip()
         if cell:
             assert cell[:MAX_NAME].strip() in names
+
+
+def test_entity_page_lists_every_direct_relation(open_client: TestClient, web_store: Store) -> None:
+    """Every statement joining the party to another, whatever its kind."""
+    view = load_view(web_store, datetime.now(UTC).date())
+    hood = neighbourhood(view, MAHAN, 1)
+    direct = [r for r in hood.relations if MAHAN in (r.holder, r.held)]
+    assert direct
+    r = open_client.get(f"/entity/{MAHAN}")
+    table = re.search(r'<table id="relations">.*?</table>', r.text, re.S)
+    assert table is not None
+    assert table.group(0).count("<tr>") - 1 == min(len(direct), 300)

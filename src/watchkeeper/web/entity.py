@@ -24,6 +24,7 @@ from watchkeeper.web.security import ReaderDep, api_state
 router = APIRouter()
 
 MAX_EVENTS = 200
+MAX_RELATIONS = 300
 ADDRESS_PROPS = ("address", "addressEntity")
 
 
@@ -159,7 +160,42 @@ def graph_sections(request: Request, state: ApiState, entity_id: str) -> dict[st
         "owners": owners(view, node_id, 3).to_dict(),
         "holdings": holdings(view, node_id, 2).to_dict(),
         "names": {k: n.name for k, n in view.nodes.items() if k in _chain_ids(found.to_dict())},
+        "relations": direct_relations(view, node_id),
     }
+
+
+def direct_relations(view: Any, node_id: str) -> list[dict[str, Any]]:
+    """Every statement joining ``node_id`` to another party (any kind: ownership,
+    directorship, family, "Linked To", vessel owner...), with the other party's name and
+    schema, most specific kinds first; at most ``MAX_RELATIONS``."""
+    from watchkeeper.graph.queries import neighbourhood
+
+    hood = neighbourhood(view, node_id, 1, max_nodes=MAX_RELATIONS + 1).to_dict()
+    nodes = {n["id"]: n for n in hood["nodes"]}
+    out: list[dict[str, Any]] = []
+    for rel in hood["relations"]:
+        if node_id not in (rel["holder"], rel["held"]):
+            continue
+        outward = rel["holder"] == node_id
+        other = nodes.get(rel["held"] if outward else rel["holder"], {})
+        share = rel.get("share") or {}
+        out.append(
+            {
+                "kind": rel["kind"],
+                "role": rel.get("role") or rel["kind"],
+                "outward": outward,
+                "other": other.get("id", ""),
+                "name": other.get("name") or other.get("id", ""),
+                "schema": other.get("schema", ""),
+                "listed": other.get("listed", []),
+                "share": share.get("text", ""),
+                "source": rel.get("source", ""),
+                "start": rel.get("start"),
+                "end": rel.get("end"),
+            }
+        )
+    out.sort(key=lambda r: (r["kind"] == "unknown_link", r["kind"], r["name"]))
+    return out[:MAX_RELATIONS]
 
 
 def _chain_ids(exposure: dict[str, Any]) -> set[str]:
