@@ -78,8 +78,12 @@ WEIGHTS: dict[str, float] = {
 SEVERITY_VALUE = {"low": 0.25, "medium": 0.5, "high": 0.75, "critical": 1.0}
 RECENCY_HALF_LIFE_DAYS = 180.0
 # Rule files (alerts/rules/<stem>.toml) -> the domain their alerts are about.
-RULE_FILE_DOMAINS = {"vessels": "ships", "aircraft": "aircraft", "cargo": "cargo"}
-RULE_FILE_DOMAINS["reports"] = "reports"
+RULE_FILE_DOMAINS = {
+    "vessels": "ships",
+    "aircraft": "aircraft",
+    "cargo": "cargo",
+    "reports": "reports",
+}
 DOMAINS = ("ships", "aircraft", "cargo", "reports")
 # Links that name the same thing twice: they cost no hop.
 IDENTITY_KINDS = frozenset(
@@ -665,14 +669,14 @@ def group_alerts(
 
 
 def _merge_links(links: list[Link]) -> list[dict[str, Any]]:
-    merged: dict[tuple[str, str, str], list[str]] = {}
+    """One link per pair and kind, evidence merged; ``from`` -> ``to`` as the source
+    states it (holder -> held for ownership and control)."""
+    merged: dict[tuple[str, str, str], tuple[str, str, list[str]]] = {}
     for link in links:
-        a, b = link.source, link.target
-        if link.kind != "alert_subject" and b < a:
-            a, b = b, a
-        ev = merged.setdefault((a, b, link.kind), [])
+        lo, hi = sorted((link.source, link.target))
+        _, _, ev = merged.setdefault((lo, hi, link.kind), (link.source, link.target, []))
         ev.extend(e for e in link.evidence if e not in ev)
-    return [Link(a, b, kind, tuple(ev)).to_dict() for (a, b, kind), ev in sorted(merged.items())]
+    return [Link(a, b, key[2], tuple(ev)).to_dict() for key, (a, b, ev) in sorted(merged.items())]
 
 
 def compute_cases(store: Store, *, as_of: date | None = None) -> list[_Built]:
