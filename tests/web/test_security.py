@@ -138,7 +138,12 @@ def test_login_sets_an_httponly_strict_cookie(token_client: TestClient) -> None:
     flags = {p.strip().lower() for p in cookie.split(";")}
     assert "httponly" in flags
     assert "samesite=strict" in flags
-    assert token_client.get("/casebook").status_code == 200  # the cookie is enough now
+    page = token_client.get("/casebook")
+    assert page.status_code == 200  # the cookie is enough now
+    assert page.headers["cache-control"] == "no-store"
+    out = _form(token_client, "/logout", {"csrf": csrf_of(page.text)})
+    assert out.status_code == 303
+    assert token_client.get("/casebook").status_code == 303  # signed out
 
 
 def test_login_refuses_a_missing_csrf_token_and_offsite_next(token_client: TestClient) -> None:

@@ -44,6 +44,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+    # Pages hold what a token guards: no copy kept by the browser or a proxy.
+    "Cache-Control": "no-store",
 }
 
 
