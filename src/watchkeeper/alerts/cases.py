@@ -949,6 +949,27 @@ def subjects_by_domain(case: Case, alerts: list[Alert], names: _Names) -> dict[s
     return {d: sorted(out[d], key=lambda e: e["name"]) for d in order if out.get(d)}
 
 
+def shared_subjects(detail: CaseDetail) -> list[tuple[str, str, list[str]]]:
+    """Subjects named by alerts of more than one domain (ships, aircraft, cargo,
+    reports): where the case's domains meet, as (id, name, domains)."""
+    rule_domains = _rule_domains()
+    domains: dict[str, set[str]] = defaultdict(set)
+    for a in detail.alerts:
+        for s in a.subjects:
+            domains[s].add(_alert_domain(a, rule_domains))
+    names = {
+        i: e["name"]
+        for group in detail.subjects_by_domain.values()
+        for e in group
+        for i in e["ids"]
+    }
+    return [
+        (s, names.get(s, s), sorted(d))
+        for s, d in sorted(domains.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        if len(d) > 1
+    ]
+
+
 def case_file(store: Store, case_id: str) -> dict[str, Any]:
     """The case file: the case in full (``get_case``) and the sources it was built from:
     list versions (the current ones, which named the listed parties), graph loads,

@@ -90,6 +90,12 @@ def print_case(detail: CaseDetail, *, compact: bool = False) -> None:
         shown = "; ".join(s["name"] for s in subjects[:limit])
         more = f" ... (+{len(subjects) - limit})" if len(subjects) > limit else ""
         console.print(f"  {domain} ({len(subjects)}): {shown}{more}", markup=False, highlight=False)
+    from watchkeeper.alerts.cases import shared_subjects
+
+    for _, name, domains in shared_subjects(detail):
+        console.print(
+            f"  {name} is named by alerts on {', '.join(domains)}", markup=False, highlight=False
+        )
     console.print("  joined by:", highlight=False)
     skip = {"same_alert", "alert_subject"} | (set(IDENTITY_KINDS) if compact else set())
     joins = [link for link in c.links if link["kind"] not in skip]
