@@ -280,9 +280,10 @@ class IncrementalDetector:
             )
             last_call = dict(
                 con.execute(
-                    "SELECT w.mmsi, max(epoch(e.start_time)) FROM events e JOIN _watch_touched w "
-                    "ON list_contains(e.subjects, w.subj) WHERE e.type = 'port_call' "
-                    "AND epoch(e.start_time) < w.t0 GROUP BY w.mmsi"
+                    "SELECT w.mmsi, max(epoch(e.start_time)) FROM (SELECT start_time, "
+                    "unnest(subjects) AS subj FROM events WHERE type = 'port_call') e "
+                    "JOIN _watch_touched w ON e.subj = w.subj "
+                    "WHERE epoch(e.start_time) < w.t0 GROUP BY w.mmsi"
                 ).fetchall()
             )
             cut = {
@@ -294,9 +295,10 @@ class IncrementalDetector:
             con.register("_watch_touched", table)
             spanning = dict(
                 con.execute(
-                    "SELECT w.mmsi, min(epoch(e.start_time)) FROM events e JOIN _watch_touched w "
-                    "ON list_contains(e.subjects, w.subj) WHERE e.type IN (SELECT unnest(?)) "
-                    "AND epoch(e.end_time) >= w.cut GROUP BY w.mmsi",
+                    "SELECT w.mmsi, min(epoch(e.start_time)) FROM (SELECT start_time, end_time, "
+                    "unnest(subjects) AS subj FROM events WHERE type IN (SELECT unnest(?))) e "
+                    "JOIN _watch_touched w ON e.subj = w.subj "
+                    "WHERE epoch(e.end_time) >= w.cut GROUP BY w.mmsi",
                     [list(TRACK_TYPES + PAIR_TYPES)],
                 ).fetchall()
             )
@@ -469,11 +471,15 @@ class IncrementalDetector:
             con.register("_watch_windows", windows)
             con.register("_watch_idents", idents)
             try:
+                # Subjects unnested and hash-joined: list_contains against every touched
+                # vessel would cost events x vessels.
                 row = con.execute(
-                    "DELETE FROM events e WHERE (e.type IN (SELECT unnest(?)) AND EXISTS ("
-                    "SELECT 1 FROM _watch_windows w WHERE list_contains(e.subjects, w.subj) "
-                    "AND epoch(e.start_time) >= w.since)) OR (e.type = ? AND EXISTS ("
-                    "SELECT 1 FROM _watch_idents i WHERE list_contains(e.subjects, i.subj)))",
+                    "DELETE FROM events WHERE event_id IN ("
+                    "SELECT e.event_id FROM (SELECT event_id, start_time, unnest(subjects) AS subj "
+                    "FROM events WHERE type IN (SELECT unnest(?))) e JOIN _watch_windows w "
+                    "ON e.subj = w.subj WHERE epoch(e.start_time) >= w.since "
+                    "UNION SELECT e.event_id FROM (SELECT event_id, unnest(subjects) AS subj "
+                    "FROM events WHERE type = ?) e JOIN _watch_idents i ON e.subj = i.subj)",
                     [list(TRACK_TYPES + PAIR_TYPES), CHANGE],
                 ).fetchone()
             finally:
