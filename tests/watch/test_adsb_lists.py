@@ -1,7 +1,7 @@
 """The watch's other sources: an ADS-B drop folder (the bundled Mahan Air track raises
 its sanctioned-route alert) and a scheduled list fetch from a local publisher that is
-down at first (backoff), then up (a new version loaded, not fetched again before its
-interval)."""
+down at first (backoff), then up (a new version loaded, the stored screening subjects
+re-screened, not fetched again before its interval)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.conftest import DATA
 from watchkeeper.io import read_bytes
+from watchkeeper.screening.rescreen import read_subjects, store_subjects
 from watchkeeper.settings import Settings
 from watchkeeper.store import Store
 from watchkeeper.watch.config import SourceConfig, WatchConfig
@@ -90,7 +91,13 @@ def test_list_fetch_backs_off_while_the_publisher_is_down_then_loads(tmp_path: P
         backoff_initial_s=0.05,
         backoff_max_s=0.2,
     )
+    subjects = tmp_path / "subjects.jsonl"
+    subjects.write_text(
+        json.dumps({"id": "c1", "schema": "Person", "properties": {"name": ["Eric Badege"]}}) + "\n"
+    )
     with Store(tmp_path / "w.duckdb") as store:
+        # A customer the bank screens: on the UN list it is about to fetch.
+        store_subjects(store, read_subjects(subjects))
         w = Watch(store, cfg, settings)
         w.start()
         h = w.health.sources["lists"]
@@ -112,6 +119,10 @@ def test_list_fetch_backs_off_while_the_publisher_is_down_then_loads(tmp_path: P
             versions = store.list_versions()
             assert [v.source for v in versions] == ["un_sc"]
             assert h.failures == 0 and h.last_success is not None
+            assert w.health.last_batch is not None
+            assert w.health.last_batch["events"]["rescreen_new_hits:un_sc"] == 1
+            hits = store.con.execute("SELECT subject_id FROM screening_subject_hits").fetchall()
+            assert hits == [("c1",)]
             batches = w.health.batches
             w.step()
             assert w.health.batches == batches  # fetched again only after its interval

@@ -109,6 +109,7 @@ class Watch:
                 self.sources.append(AdsbDropFolder(sc, h))
             else:
                 self.sources.append(ListFetch(sc, h, self.settings))
+        self.rescreen_pending()
         if self.cfg.health_port >= 0:
             self.server = serve_health(self.health, self.cfg.health_host, self.cfg.health_port)
             host, port = self.server.server_address[:2]
@@ -185,6 +186,8 @@ class Watch:
             worked = True
             self.health.batches += 1
             self.health.last_batch = result.to_dict()
+            if item.kind == "lists":
+                self.rescreen_pending()
             log.info(
                 "batch %d %s: %d positions, events %s, alerts %d new %d updated, %.2f s",
                 self.health.batches,
@@ -296,9 +299,56 @@ class Watch:
             new_any = new_any or new
         if not new_any:
             return {}
-        counts = write_graph_events(self.store, datetime.now(UTC).date())
+        counts = dict(write_graph_events(self.store, datetime.now(UTC).date()))
         self.detector.refresh_lists(self.store)
-        return dict(counts)
+        # Re-screening writes the hash-chained audit log, which commits on its own: it
+        # runs right after this batch commits; the checkpoint says it is still owed, so
+        # a crash in between re-screens at the next start.
+        item.checkpoint["rescreen_pending"] = sorted({p.source for p in item.payload})
+        return counts
+
+    def rescreen_pending(self) -> None:
+        """Re-screen what list batches committed but did not re-screen yet."""
+        from watchkeeper.watch.sources import read_checkpoints
+
+        for name, position in read_checkpoints(self.store, "watch:lists:").items():
+            pending = position.get("rescreen_pending") or []
+            if not pending:
+                continue
+            counts = self._rescreen(pending)
+            if self.health.last_batch is not None:
+                self.health.last_batch.setdefault("events", {}).update(counts)
+            write_checkpoint(self.store, name, {**position, "rescreen_pending": []})
+
+    def _rescreen(self, sources: list[str]) -> dict[str, int]:
+        """The stored screening subjects against what each new version added or changed
+        (``screening.rescreen``, audited as 'watch'); their new hits, per list."""
+        row = self.store.con.execute("SELECT count(*) FROM screening_subjects").fetchone()
+        if not row or not row[0]:
+            return {}
+        from watchkeeper.screening import Screener
+        from watchkeeper.screening.audit import AuditLog
+        from watchkeeper.screening.rescreen import rescreen
+
+        screener = Screener.from_store(self.store)
+        out: dict[str, int] = {}
+        for source in sources:
+            report = rescreen(
+                self.store,
+                screener,
+                source=source,
+                threshold=self.settings.match_threshold,
+                actor="watch",
+                audit=AuditLog(self.store),
+            )
+            out[f"rescreen_new_hits:{source}"] = len(report.new_hits)
+            log.info(
+                "lists: %s re-screened %d subject(s), %d new hit(s)",
+                source,
+                report.subjects,
+                len(report.new_hits),
+            )
+        return out
 
 
 def ingest_input(store: Store, item: Input) -> tuple[int, int]:
