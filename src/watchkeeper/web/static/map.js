@@ -53,7 +53,8 @@ export function makeMap(container, tileUrl) {
   const map = new maplibregl.Map({
     container, style: baseStyle(tileUrl), center: [10, 30], zoom: 1.2,
     attributionControl: { compact: true, customAttribution: tileUrl ? "" : "Natural Earth" },
-    preserveDrawingBuffer: true, // the tests and screenshots read the canvas back
+    // The tests and the PNG a user saves read the canvas back.
+    canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   window.wk = Object.assign(window.wk || {}, { map });
@@ -198,7 +199,13 @@ function popupOnClick(map, layer, text) {
 function filterQuery(form) {
   const q = new URLSearchParams();
   const data = new FormData(form);
-  for (const [k, v] of data.entries()) if (v !== "") q.append(k, v);
+  for (const [k, v] of data.entries()) {
+    if (v === "") continue;
+    // A day picked is the whole day, UTC.
+    if (k === "start" && /^\d{4}-\d{2}-\d{2}$/.test(v)) q.append(k, `${v}T00:00:00Z`);
+    else if (k === "end" && /^\d{4}-\d{2}-\d{2}$/.test(v)) q.append(k, `${v}T23:59:59.999Z`);
+    else q.append(k, v);
+  }
   return q;
 }
 
@@ -336,6 +343,7 @@ async function initVesselPage(page) {
     const to = new Date(Date.parse(ev.end) + 6 * 3600e3).toISOString();
     const track = await getJSON(`/web/api/vessel/${other.slice(5)}/track?zoom=12&start=${encodeURIComponent(from)}&end=${encodeURIComponent(to)}`);
     map.getSource("other").setData(track);
+    window.wk.otherPoints = track.properties.points_sent;
     document.getElementById("other-summary").textContent = `Red: ${other} from ${from.slice(0, 16)} to ${to.slice(0, 16)} UTC.`;
   }
   const firstEncounter = found.events.find((e) => e.type === "encounter");

@@ -54,10 +54,14 @@
   });
   window.wk = Object.assign(window.wk || {}, { cy });
 
+  // Only shares are written on the edges (colour and dash say the kind; a tap tells
+  // all): a hundred "unknown link" labels hide the graph.
   function edgeLabel(rel) {
-    const share = rel.share ? rel.share.text : "";
+    return rel.share ? rel.share.text : "";
+  }
+  function edgeTitle(rel) {
     const kind = rel.kind.replace(/_/g, " ");
-    return share ? `${kind} ${share}` : kind;
+    return rel.share ? `${kind} ${rel.share.text}` : kind;
   }
 
   async function load() {
@@ -77,7 +81,7 @@
     }
     for (const r of net.relations) {
       const data = { id: `r:${r.id}`, source: r.holder, target: r.held, kind: r.kind,
-        label: edgeLabel(r), blocked: r.blocked_path, start: r.start || "", end: r.end || "", src: r.source };
+        label: edgeLabel(r), title: edgeTitle(r), blocked: r.blocked_path, start: r.start || "", end: r.end || "", src: r.source };
       const have = cy.getElementById(data.id);
       if (have.length) have.data(data); else fresh.push({ group: "edges", data });
     }
@@ -125,7 +129,7 @@
     selected.replaceChildren();
     const dl = el("dl", null, { class: "facts" });
     const add = (k, v) => { if (v) dl.append(el("dt", k), el("dd", v)); };
-    add("Statement", d.label); add("Holder", d.source); add("Held", d.target);
+    add("Statement", d.title); add("Holder", d.source); add("Held", d.target);
     add("From", d.start); add("To", d.end); add("Source", d.src);
     add("Blocked path", d.blocked ? "yes" : "no");
     selected.append(dl);
