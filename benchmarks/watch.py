@@ -191,6 +191,7 @@ def incremental(base: Path, size: int, batch: int, work: Path) -> dict[str, Any]
         "ours_s": ours_s,
         "peer_s": peer_s,
         "events": r.events,
+        "detection": r.detection,
         "alerts": r.alerts_created + r.alerts_updated,
         "only_ours": len(a - b),
         "only_peer": len(b - a),
@@ -395,7 +396,18 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--skip-incremental", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--from-log", type=Path, help="Write the section from the JSON lines a run printed."
+    )
     args = parser.parse_args()
+    if args.from_log is not None:
+        found = [
+            json.loads(line)
+            for line in args.from_log.read_text().splitlines()
+            if line.startswith("{")
+        ]
+        report([r for r in found if "history" in r], next(r for r in found if "p50" in r))
+        return
     if not args.base.exists():
         sys.exit(f"{args.base} is missing: run `make run` (or `watchkeeper run --db ...`) first")
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -413,8 +425,11 @@ def main() -> None:
                 print(json.dumps(r, default=str), flush=True)
         lat = latency(base, args.loops, args.rate, work)
         print(json.dumps(lat, default=str), flush=True)
-    if args.no_write:
-        return
+    if not args.no_write:
+        report(rows, lat)
+
+
+def report(rows: list[dict[str, Any]], lat: dict[str, Any]) -> None:
     body = [__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0].strip(), ""]
     if rows:
         body += [
@@ -428,6 +443,7 @@ def main() -> None:
                     "peer full recompute s",
                     "peer / watch",
                     "watch start-up s (once)",
+                    "positions the watch's detectors read",
                     "events of the batch",
                     "AIS events only in watch / only in peer (of peer total)",
                 ],
@@ -439,6 +455,7 @@ def main() -> None:
                         f"{r['peer_s']:.1f}",
                         f"{r['peer_s'] / r['ours_s']:.1f}x",
                         f"{r['startup_s']:.1f}",
+                        f"{(r.get('detection') or {}).get('positions_read', 0):,}",
                         ", ".join(f"{k} {v}" for k, v in sorted(r["events"].items())),
                         f"{r['only_ours']} / {r['only_peer']} (of {r['events_total']:,})",
                     ]

@@ -52,6 +52,7 @@ class BatchResult:
     seconds: float
     committed_at: datetime
     alert_ids: tuple[str, ...] = ()
+    detection: dict[str, Any] | None = None  # DetectionRun.to_dict() of an AIS batch
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,12 +232,14 @@ class Watch:
         store = self.store
         created: list[str] = []
         updated: list[str] = []
+        detection: dict[str, Any] | None = None
         with store.transaction():
             if item.kind in ("nmea", "csv"):
                 ingest_id, positions = ingest_input(store, item)
                 t_in = time.monotonic()
                 run = self.detector.detect_batch(store, [ingest_id])
                 events = dict(run.written)
+                detection = run.to_dict()
                 log.debug(
                     "batch %s: ingest %.2f s, detection %s", item.label, t_in - t, run.to_dict()
                 )
@@ -268,6 +271,7 @@ class Watch:
             time.monotonic() - t,
             datetime.now(UTC),
             tuple(created + updated),
+            detection,
         )
 
     def _adsb(self, item: Input) -> dict[str, int]:
