@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import DATA
+from watchkeeper.alerts.notify import read_notifications
 from watchkeeper.io import read_bytes
 from watchkeeper.screening.rescreen import read_subjects, store_subjects
 from watchkeeper.settings import Settings
@@ -33,13 +34,18 @@ def _old(path: Path) -> None:
     os.utime(path, (old, old))
 
 
-def test_adsb_drop_file_is_ingested_once_and_alerts(tmp_path: Path) -> None:
+def test_adsb_drop_file_is_ingested_once_alerts_and_notifies(tmp_path: Path) -> None:
     drop = tmp_path / "air"
     drop.mkdir()
     shutil.copy(MAHAN, drop / MAHAN.name)
     _old(drop / MAHAN.name)
+    notify = tmp_path / "notify.toml"
+    notify.write_text('[channels.archive]\nkind = "jsonl"\npath = "sent.jsonl"\n')
     cfg = WatchConfig(
-        sources=(SourceConfig("adsb_drop", "air", folder=drop),), health_port=-1, poll_s=0.05
+        sources=(SourceConfig("adsb_drop", "air", folder=drop),),
+        health_port=-1,
+        poll_s=0.05,
+        notify_config=notify,
     )
     with Store(tmp_path / "w.duckdb") as store:
         w = Watch(store, cfg, Settings(data_dir=DATA))
@@ -50,6 +56,10 @@ def test_adsb_drop_file_is_ingested_once_and_alerts(tmp_path: Path) -> None:
         assert flights is not None and flights[0] >= 1
         rules = {r[0] for r in store.con.execute("SELECT rule_id FROM alerts").fetchall()}
         assert "sanctioned-route" in rules
+        # Every alert the batch raised was delivered, with its id for deduplication.
+        sent = read_notifications(tmp_path / "sent.jsonl")
+        ids = {r[0] for r in store.con.execute("SELECT alert_id FROM alerts").fetchall()}
+        assert ids and {n["alert_id"] for n in sent} == ids
         cp = json.loads(
             store.con.execute(
                 "SELECT position FROM checkpoints WHERE name LIKE 'watch:adsb:%'"
