@@ -278,3 +278,27 @@ def test_healthz_reports_a_failing_source_and_its_recovery(running: Any, tmp_pat
         assert coast["consecutive_failures"] == 0 and coast["checkpoint"]["bytes"] > 0
     finally:
         feed.close()
+
+
+def test_a_broken_file_is_set_aside_and_the_next_ones_are_read(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    whole = NM4.read_bytes()
+    (drop / "a_cut.nm4.gz").write_bytes(whole[: len(whole) // 2])  # a gzip cut short
+    (drop / "b.nm4.gz").write_bytes(whole)
+    for f in drop.iterdir():
+        old = time.time() - 60
+        os.utime(f, (old, old))
+    cfg = WatchConfig(
+        sources=(SourceConfig("ais_drop", "spool", folder=drop),), health_port=-1, poll_s=0.05
+    )
+    with Store(tmp_path / "w.duckdb") as store:
+        w = Watch(store, cfg, Settings())
+        w.start()
+        w.run(until_idle=True)
+        w.run(until_idle=True)
+        sources = {r[0] for r in store.con.execute("SELECT source FROM ais_ingests").fetchall()}
+        assert [Path(s.split("#")[0]).name for s in sources] == ["b.nm4.gz"]
+        aside = w.health.sources["spool"].to_dict(5)["set_aside"]
+        assert list(aside) == [str(drop / "a_cut.nm4.gz")]
+        w.close()

@@ -31,6 +31,7 @@ class SourceHealth:
     lag_s: float = 0.0
     pending_bytes: int = 0
     checkpoint: dict[str, Any] | None = None
+    set_aside: dict[str, str] = field(default_factory=dict)  # drop files left alone: why
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,6 +73,7 @@ class SourceHealth:
                 "lag_seconds": round(self.lag_s, 3),
                 "pending_bytes": self.pending_bytes,
                 "checkpoint": self.checkpoint,
+                "set_aside": dict(self.set_aside),
                 "backoff": {"delay_seconds": round(self.delay_s, 3), "retry_in": round(waiting, 3)},
             }
 

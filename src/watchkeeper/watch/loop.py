@@ -174,7 +174,7 @@ class Watch:
             try:
                 result = self.process(item)
             except Exception as exc:
-                source.rolled_back(item)
+                source.rolled_back(item, exc)
                 delay = h.failed(f"batch {item.label}: {type(exc).__name__}: {exc}")
                 log.exception(
                     "%s: batch %s rolled back (retry in %.1f s)", h.name, item.label, delay

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from watchkeeper.errors import InputError
 from watchkeeper.io import is_gzip, open_binary
 from watchkeeper.movement.ais.csv_layouts import CsvLayout
 from watchkeeper.movement.ais.ingest import detect_csv_layout
@@ -70,7 +71,7 @@ class Source(Protocol):
 
     def committed(self, item: Input) -> None: ...
 
-    def rolled_back(self, item: Input) -> None: ...
+    def rolled_back(self, item: Input, error: BaseException) -> None: ...
 
     def close(self) -> None: ...
 
@@ -142,16 +143,25 @@ class AisDropFolder:
         self.health = health
         self.batch_bytes = batch_bytes
         self.prefix = f"watch:ais:{self.folder}/"
-        self.skipped: dict[str, str] = {}  # files that are not AIS: path -> why
+        # Files that could not be read: path -> (size, mtime, why), until they change.
+        self.skipped: dict[str, tuple[int, float, str]] = {}
 
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             raise OSError(f"{self.folder}: no such folder")
-        return sorted(
-            p
-            for p in self.folder.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and str(p) not in self.skipped
-        )
+        out = []
+        for p in sorted(self.folder.rglob("*")):
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            seen = self.skipped.get(str(p))
+            if seen is not None:
+                st = p.stat()
+                if (st.st_size, st.st_mtime) == seen[:2]:
+                    continue
+                del self.skipped[str(p)]
+                self.health.set_aside.pop(str(p), None)
+            out.append(p)
+        return out
 
     def poll(self, store: Store) -> Input | None:
         stored = read_checkpoints(store, self.prefix)
@@ -171,7 +181,10 @@ class AisDropFolder:
             pending += max(0, st.st_size - (cp["size"] if cp else 0))
             oldest = max(oldest, time.time() - st.st_mtime)
             if found is None:
-                found = self._read(path, st.st_size, st.st_mtime, cp)
+                try:
+                    found = self._read(path, st.st_size, st.st_mtime, cp)
+                except (OSError, EOFError, InputError) as exc:
+                    self._set_aside(path, f"{type(exc).__name__}: {exc}")
         self.health.pending_bytes = pending
         self.health.lag_s = oldest if pending else 0.0
         return found
@@ -237,8 +250,17 @@ class AisDropFolder:
     def committed(self, item: Input) -> None:
         self.health.checkpoint = item.checkpoint
 
-    def rolled_back(self, item: Input) -> None:
-        return
+    def rolled_back(self, item: Input, error: BaseException) -> None:
+        # A file that is bad input (not AIS, unreadable CSV) is set aside, not retried
+        # for ever in front of the files after it; /healthz names it.
+        if isinstance(error, InputError) and item.path is not None:
+            self._set_aside(item.path, str(error))
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        """Leave ``path`` alone until it changes (size or time); /healthz lists it."""
+        st = path.stat()
+        self.skipped[str(path)] = (st.st_size, st.st_mtime, why)
+        self.health.set_aside[str(path)] = why
 
     def close(self) -> None:
         return
@@ -346,7 +368,7 @@ class AisTcp:
         self.health.ok()
         self.health.checkpoint = item.checkpoint
 
-    def rolled_back(self, item: Input) -> None:
+    def rolled_back(self, item: Input, error: BaseException) -> None:
         return  # the bytes stay in the buffer for the next batch
 
     def close(self) -> None:
@@ -403,7 +425,7 @@ class AdsbDropFolder:
     def committed(self, item: Input) -> None:
         self.health.checkpoint = item.checkpoint
 
-    def rolled_back(self, item: Input) -> None:
+    def rolled_back(self, item: Input, error: BaseException) -> None:
         return
 
     def close(self) -> None:
@@ -449,7 +471,7 @@ class ListFetch:
     def committed(self, item: Input) -> None:
         self.health.checkpoint = item.checkpoint
 
-    def rolled_back(self, item: Input) -> None:
+    def rolled_back(self, item: Input, error: BaseException) -> None:
         return
 
     def close(self) -> None:
