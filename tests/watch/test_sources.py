@@ -302,3 +302,41 @@ def test_a_broken_file_is_set_aside_and_the_next_ones_are_read(tmp_path: Path) -
         aside = w.health.sources["spool"].to_dict(5)["set_aside"]
         assert list(aside) == [str(drop / "a_cut.nm4.gz")]
         w.close()
+
+
+def test_a_growing_file_is_read_on_from_its_offset(tmp_path: Path) -> None:
+    """A receiver's log appended to between looks, cut mid-line: read on from the
+    checkpointed offset, the same positions as ingesting the whole file once."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    data = read_bytes(NM4)
+    half = len(data) // 2 + 7  # inside a line
+    log = drop / "feed.nmea"
+    log.write_bytes(data[:half])
+    cfg = WatchConfig(
+        sources=(SourceConfig("ais_drop", "spool", folder=drop),), health_port=-1, poll_s=0.05
+    )
+    with Store(tmp_path / "w.duckdb") as store:
+        w = Watch(store, cfg, Settings())
+        w.start()
+        w.run(until_idle=True)  # a fresh file: its unfinished last line waits
+        first = store.con.execute("SELECT count(*) FROM ais_positions").fetchone()
+        with log.open("ab") as fh:
+            fh.write(data[half:])
+        old = time.time() - 60
+        os.utime(log, (old, old))
+        w.run(until_idle=True)
+        got = store.con.execute(
+            "SELECT mmsi, time, lat, lon FROM ais_positions ORDER BY ALL"
+        ).fetchall()
+        w.close()
+    whole = Store(tmp_path / "whole.duckdb")
+    from watchkeeper.movement.ais import ingest_paths
+
+    ingest_paths(whole, [NM4])
+    want = whole.con.execute(
+        "SELECT mmsi, time, lat, lon FROM ais_positions ORDER BY ALL"
+    ).fetchall()
+    whole.close()
+    assert first is not None and 0 < first[0] < len(want)
+    assert got == want
