@@ -431,19 +431,34 @@ def _table(schema: pa.Schema, rows: list[list[Any]]) -> pa.Table:
     )
 
 
+def _snapshot_existing(con: duckdb.DuckDBPyConnection, rule_id: str) -> bool:
+    """Temp table ``_wk_old(alert_id, anchor)``: the rule's alerts stored before this run,
+    each with its subject group, computed once per rule (not once per batch). Alerts this
+    run creates need no entry: a subject group is written in one batch. False when the
+    rule has no stored alert."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _wk_old AS SELECT alert_id, "
+        + _ANCHOR_SQL.format(c="subjects")
+        + " AS anchor FROM alerts WHERE rule_id = ?",
+        [rule_id],
+    )
+    row = con.execute("SELECT count(*) FROM _wk_old").fetchone()
+    return bool(row and row[0])
+
+
 def _existing(
-    con: duckdb.DuckDBPyConnection, rule_id: str, anchors: list[tuple[str, ...]]
+    con: duckdb.DuckDBPyConnection, anchors: list[tuple[str, ...]]
 ) -> dict[tuple[str, ...], list[_Existing]]:
-    """The stored alerts of one rule about these subject groups, oldest window first."""
+    """The rule's stored alerts (``_wk_old``) about these subject groups, oldest window
+    first."""
     con.register(
         "_wk_keys", pa.table({"k": pa.array([list(a) for a in anchors], pa.list_(pa.string()))})
     )
     try:
         rows = con.execute(
             "SELECT alert_id, subjects, start_time, end_time, score, event_ids, why FROM alerts "
-            "WHERE rule_id = ? AND " + _ANCHOR_SQL.format(c="subjects") + " IN "
-            "(SELECT list_sort(k) FROM _wk_keys) ORDER BY start_time, alert_id",
-            [rule_id],
+            "WHERE alert_id IN (SELECT alert_id FROM _wk_old WHERE anchor IN "
+            "(SELECT list_sort(k) FROM _wk_keys)) ORDER BY start_time, alert_id"
         ).fetchall()
     finally:
         con.unregister("_wk_keys")
@@ -460,13 +475,15 @@ def _write(
     clusters: list[_Cluster],
     run: AlertRun,
     now: datetime,
+    stored: bool,
 ) -> None:
     """Create or update the alerts of these clusters (all of one rule, whole subject
-    groups). Never touches state, assignee or case_id of a stored alert."""
+    groups; ``stored``: the rule had alerts before this run). Never touches state,
+    assignee or case_id of a stored alert."""
     if not clusters:
         return
     rule = clusters[0].rule
-    existing = _existing(con, rule.id, sorted({c.anchor for c in clusters}))
+    existing = _existing(con, sorted({c.anchor for c in clusters})) if stored else {}
     new_rows: list[list[Any]] = []
     updates: dict[str, list[Any]] = {}
     for c in clusters:
@@ -569,6 +586,7 @@ def raise_alerts(
         for rule in rules:
             fired: list[str] = []
             batch: list[_Cluster] = []
+            stored = _snapshot_existing(con, rule.id)
             matches = (
                 m
                 for m in (evaluate(rule, row) for row in _candidate_rows(con, rule, restricted))
@@ -578,16 +596,17 @@ def raise_alerts(
             for c in _clusters(_tracked(matches, fired)):
                 # flush only between subject groups: a group's alerts are written together
                 if len(batch) >= FLUSH_CLUSTERS and c.anchor != group:
-                    _flush(con, batch, fired, run, now)
+                    _flush(con, batch, fired, run, now, stored)
                     batch = []
                 batch.append(c)
                 group = c.anchor
-            _flush(con, batch, fired, run, now)
+            _flush(con, batch, fired, run, now, stored)
         row = con.execute("SELECT count(DISTINCT event_id) FROM _wk_fired").fetchone()
         run.events_read = int(row[0]) if row else 0
         con.execute("DROP TABLE IF EXISTS _wk_fired")
         con.execute("DROP TABLE IF EXISTS _wk_listed")
         con.execute("DROP TABLE IF EXISTS _wk_cand")
+        con.execute("DROP TABLE IF EXISTS _wk_old")
     return run
 
 
@@ -603,8 +622,9 @@ def _flush(
     fired: list[str],
     run: AlertRun,
     now: datetime,
+    stored: bool,
 ) -> None:
-    _write(con, batch, run, now)
+    _write(con, batch, run, now, stored)
     if fired:
         con.register("_wk_ids", pa.table({"event_id": pa.array(fired, pa.string())}))
         try:
