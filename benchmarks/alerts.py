@@ -88,11 +88,13 @@ def generate(source: Path, out: Path, n: int) -> dict[str, Any]:
     return {"real": count, "replicas": replicas, "mix": mix}
 
 
-def run_ours(db: Path) -> dict[str, Any]:
+def run_ours(db: Path, memory: str) -> dict[str, Any]:
     from watchkeeper.alerts.engine import raise_alerts
     from watchkeeper.store.db import Store
 
     with Store(db) as store:
+        if memory:
+            store.con.execute(f"SET memory_limit = '{memory}'")
         c0, t0 = time.process_time(), time.perf_counter()
         run = raise_alerts(store)
         t1 = time.perf_counter()
@@ -108,11 +110,13 @@ def run_ours(db: Path) -> dict[str, Any]:
     }
 
 
-def run_cases(db: Path) -> dict[str, Any]:
+def run_cases(db: Path, memory: str) -> dict[str, Any]:
     from watchkeeper.alerts.cases import build_cases
     from watchkeeper.store.db import Store
 
     with Store(db) as store:
+        if memory:
+            store.con.execute(f"SET memory_limit = '{memory}'")
         c0, t0 = time.process_time(), time.perf_counter()
         run = build_cases(store)
         t1 = time.perf_counter()
@@ -186,11 +190,13 @@ def peer_sql() -> str:
     return f"WITH {listed} " + " UNION ALL ".join(selects)
 
 
-def run_peer(db: Path) -> dict[str, Any]:
+def run_peer(db: Path, memory: str) -> dict[str, Any]:
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
+    if memory:
+        con.execute(f"SET memory_limit = '{memory}'")
     sql = peer_sql()
     c0, t0 = time.process_time(), time.perf_counter()
     con.execute(f"CREATE TEMP TABLE peer AS {sql}")
@@ -218,10 +224,10 @@ def run_peer(db: Path) -> dict[str, Any]:
     }
 
 
-def _child(kind: str, db: Path) -> dict[str, Any]:
+def _child(kind: str, db: Path, memory: str) -> dict[str, Any]:
     """One measurement in a fresh process; its JSON result."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(db)],
+        [sys.executable, __file__, "--child", kind, str(db), memory],
         check=False,
         capture_output=True,
         text=True,
@@ -246,13 +252,21 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-cases", action="store_true", help="skip build_cases")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--duckdb-memory",
+        default="1GB",
+        help="DuckDB memory_limit in each measured process ('' for DuckDB's default, 80%% of RAM)",
+    )
+    parser.add_argument(
+        "--cases-max", type=int, default=3_000_000, help="build_cases only up to this many events"
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        kind, db = args.child
+        kind, db, memory = args.child
         runners = {"ours": run_ours, "cases": run_cases, "peer": run_peer}
-        print(json.dumps(runners[kind](Path(db))))
+        print(json.dumps(runners[kind](Path(db), memory)))
         return
 
     if not args.source.exists():
@@ -269,14 +283,14 @@ def main() -> None:
         gen = generate(args.source, db, n)
         real, mix = gen["real"], gen["mix"]
         print(f"{n:,} events generated in {time.perf_counter() - t:.0f} s", flush=True)
-        ours = _child("ours", db)
+        ours = _child("ours", db, args.duckdb_memory)
         rows.append([
             f"{n:,}", f"{ours['alerts']:,}", f"{ours['fired_events']:,}", f"{ours['total_s']:.1f}",
             f"{ours['cpu_s']:.1f}", f"{n / ours['total_s']:,.0f}", f"{ours['peak_mb']:,.0f}",
             f"{ours['total_s'] / n * 1e6:.1f}",
         ])  # fmt: skip
         print(f"  raise_alerts: {ours}", flush=True)
-        peer = _child("peer", db)
+        peer = _child("peer", db, args.duckdb_memory)
         peer_rows.append([
             f"{n:,}", f"{peer['firings']:,}", f"{peer['total_s']:.1f}",
             f"{n / peer['total_s']:,.0f}", f"{peer['peak_mb']:,.0f}",
@@ -285,8 +299,8 @@ def main() -> None:
             f"{ours['total_s'] / peer['total_s']:.1f}x",
         ])  # fmt: skip
         print(f"  peer SQL: {peer}", flush=True)
-        if cases:
-            res = _child("cases", db)
+        if cases and n <= args.cases_max:
+            res = _child("cases", db, args.duckdb_memory)
             case_rows.append([
                 f"{n:,}", f"{res['alerts']:,}", f"{res['cases']:,}", f"{res['total_s']:.1f}",
                 f"{n / res['total_s']:,.0f}", f"{res['peak_mb']:,.0f}",
@@ -299,7 +313,9 @@ Events: the {real} events of the `make run` store replicated to N (replica k: ti
 shifted k days, typed subjects renamed `<id>.k`, list entity ids kept; the last replica
 a hash sample), so the type mix, subjects per event, parameters and pairings are the real
 ones; at the largest size: {mix_text}, ... `vessel_links` (12) not replicated. Each row
-is its own process (peak RSS is its VmHWM, DuckDB's buffers included).
+is its own process (peak RSS is its VmHWM, DuckDB's buffers included), with DuckDB's
+`memory_limit` set to {args.duckdb_memory or "its default (80% of RAM)"}: DuckDB keeps what it reads cached up to that
+limit, so without one its cache, not the engine, grows with the store.
 
 `raise_alerts` (rules selected in DuckDB per event type, candidates paged into Python,
 alerts written in one transaction):
