@@ -167,7 +167,9 @@ class IncrementalDetector:
         events += self._pair_events(store, since, run)
         t = run.timed("pair", t)
         events += self._flag_events(identity_mmsis)
-        run.replaced = self._replace(store, since, identity_mmsis, events)
+        # Identity findings are redone (so replaced) only for vessels with positions.
+        redone = {m for m in identity_mmsis if m in first_seen}
+        run.replaced = self._replace(store, since, redone, events)
         run.timed("write", t)
         run.written.update(e.type for e in {e.event_id: e for e in events}.values())
         return run
