@@ -5,6 +5,7 @@
 poll_seconds = 1.0          # how often drop folders are looked at
 batch_bytes = 4194304       # at most this much input per batch (about 50k sentences)
 lookback_hours = 6.0        # context the detectors see before the stretch they redo
+max_reach_hours = 72.0      # never redo more than this before a vessel's new reports
 health_host = "127.0.0.1"
 health_port = 8765          # 0: any free port (logged); -1: no /healthz
 fail_threshold = 5          # consecutive failures of a source before /healthz says 503
@@ -69,6 +70,7 @@ class WatchConfig:
     poll_s: float = 1.0
     batch_bytes: int = 4 << 20
     lookback_s: float = 6 * 3600.0
+    max_reach_s: float = 72 * 3600.0
     health_host: str = "127.0.0.1"
     health_port: int = 8765
     fail_threshold: int = 5
@@ -165,6 +167,7 @@ def parse_config(text: str, path: Path) -> WatchConfig:
         poll_s=_number(path, watch, "poll_seconds", 1.0, w),
         batch_bytes=int(_number(path, watch, "batch_bytes", 4 << 20, w)) or 4 << 20,
         lookback_s=_number(path, watch, "lookback_hours", 6.0, w) * 3600.0,
+        max_reach_s=_number(path, watch, "max_reach_hours", 72.0, w) * 3600.0,
         health_host=str(watch.get("health_host", "127.0.0.1")),
         health_port=port,
         fail_threshold=int(_number(path, watch, "fail_threshold", 5, w)) or 1,

@@ -96,6 +96,17 @@ def _trim(track: Track, since_s: float) -> Track:
     )
 
 
+def _overlaps_clipped(e: Event, clipped: dict[str, list[tuple[str, float, float]]]) -> bool:
+    """Whether ``e`` is the redone tail of a stored finding that began before the reach
+    (kept as stored: writing the tail too would count it twice)."""
+    a, b = e.start.timestamp(), e.end.timestamp()
+    return any(
+        kind == e.type and a <= end and b >= start
+        for s in e.subjects
+        for kind, start, end in clipped.get(s, ())
+    )
+
+
 @dataclass
 class IncrementalDetector:
     """The detectors' reference data, built once from the whole store and kept up to
@@ -107,6 +118,11 @@ class IncrementalDetector:
     # Events ending less than this before a vessel's new reports are redone: the longest
     # any detector waits before it closes a finding (gaps 6 h, merges of 4-6 h).
     horizon_s: float = 6 * 3600.0
+    # How far back before a vessel's new reports (or its previous report) a batch ever
+    # redoes: a finding open longer (a ship moored for months) is kept as stored rather
+    # than re-read whole at every report, so a batch costs the same however long the
+    # history. Its end is then not moved by the watch (a full run does).
+    max_reach_s: float = 3 * 86400.0
     max_positions: int = 1_000_000
 
     @classmethod
@@ -156,15 +172,18 @@ class IncrementalDetector:
         self._update_coverage(store, ids)
         identity_mmsis = self._update_identities(store, set(touched) | static_only)
         t = run.timed("identities", t)
-        cut, since = self._windows(store, touched)
+        cut, since, floor, clipped = self._windows(store, touched)
         run.vessels = len(touched)
         t = run.timed("windows", t)
 
         events: list[Event] = []
         first_seen = self._first_positions(store, identity_mmsis)
-        events += self._track_events(store, touched, cut, since, identity_mmsis, first_seen, run)
+        events += self._track_events(
+            store, touched, cut, since, floor, identity_mmsis, first_seen, run
+        )
         t = run.timed("track", t)
         events += self._pair_events(store, since, run)
+        events = [e for e in events if not _overlaps_clipped(e, clipped)]
         t = run.timed("pair", t)
         events += self._flag_events(identity_mmsis)
         # Identity findings are redone (so replaced) only for vessels with positions.
@@ -258,12 +277,19 @@ class IncrementalDetector:
 
     def _windows(
         self, store: Store, touched: dict[int, float]
-    ) -> tuple[dict[int, float], dict[int, float]]:
+    ) -> tuple[
+        dict[int, float],
+        dict[int, float],
+        dict[int, float],
+        dict[str, list[tuple[str, float, float]]],
+    ]:
         """Per touched vessel, the time (s since the epoch, UTC) after which an event's
-        end makes it changeable (``cut``), and the time from which its stored events are
-        replaced (``since``)."""
+        end makes it changeable (``cut``), the time from which its stored events are
+        replaced (``since``), the earliest ``since`` may be (``floor``); and per subject
+        the stored findings that began before ``floor`` and are kept (``clipped``:
+        type, start, end)."""
         if not touched:
-            return {}, {}
+            return {}, {}, {}, {}
         con = store.con
         table = pa.table(
             {
@@ -304,9 +330,25 @@ class IncrementalDetector:
                     [list(TRACK_TYPES + PAIR_TYPES)],
                 ).fetchall()
             )
+            floor = {m: min(t0 - self.max_reach_s, before.get(m, t0)) for m, t0 in touched.items()}
+            since = {m: max(floor[m], min(cut[m], float(spanning.get(m, cut[m])))) for m in touched}
+            table = table.append_column(
+                "since", pa.array([since[m] for m in touched], pa.float64())
+            )
+            con.unregister("_watch_touched")
+            con.register("_watch_touched", table)
+            clipped: dict[str, list[tuple[str, float, float]]] = {}
+            for subj, kind, a, b in con.execute(
+                "SELECT w.subj, e.type, epoch(e.start_time), epoch(e.end_time) FROM ("
+                "SELECT type, start_time, end_time, unnest(subjects) AS subj FROM events "
+                "WHERE type IN (SELECT unnest(?))) e JOIN _watch_touched w ON e.subj = w.subj "
+                "WHERE epoch(e.start_time) < w.since AND epoch(e.end_time) >= w.since",
+                [list(TRACK_TYPES + PAIR_TYPES)],
+            ).fetchall():
+                clipped.setdefault(str(subj), []).append((str(kind), float(a), float(b)))
         finally:
             con.unregister("_watch_touched")
-        return cut, {m: min(cut[m], float(spanning.get(m, cut[m]))) for m in touched}
+        return cut, since, floor, clipped
 
     @staticmethod
     def _first_positions(store: Store, mmsis: set[int]) -> dict[int, float]:
@@ -327,6 +369,7 @@ class IncrementalDetector:
         touched: dict[int, float],
         cut: dict[int, float],
         since: dict[int, float],
+        floor: dict[int, float],
         identity_mmsis: set[int],
         first_seen: dict[int, float],
         run: DetectionRun,
@@ -352,7 +395,7 @@ class IncrementalDetector:
                 # Input older than what is stored can move a finding's start earlier
                 # (a port call now seen to begin before the stretch): redo from there.
                 reaching = [e.start.timestamp() for e in found if e.end.timestamp() >= cut[m]]
-                since[m] = min([since[m], *reaching])
+                since[m] = max(floor[m], min([since[m], *reaching]))
                 events += [e for e in found if e.start.timestamp() >= since[m]]
         for m in ident_only:
             # No new position: its identity findings from its static reports and the

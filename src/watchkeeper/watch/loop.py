@@ -99,6 +99,7 @@ class Watch:
         t = time.monotonic()
         self.detector = IncrementalDetector.build(self.store, self.settings)
         self.detector.lookback_s = self.cfg.lookback_s
+        self.detector.max_reach_s = self.cfg.max_reach_s
         log.info("reference data built in %.1f s", time.monotonic() - t)
         for sc in self.cfg.sources:
             h = self._health_of(sc.name, sc.kind)
@@ -209,6 +210,7 @@ class Watch:
         store: build them again from what is stored."""
         self.detector = IncrementalDetector.build(self.store, self.settings)
         self.detector.lookback_s = self.cfg.lookback_s
+        self.detector.max_reach_s = self.cfg.max_reach_s
 
     def _deliver(self) -> None:
         if self.notify is None:
