@@ -408,3 +408,19 @@ def test_severity_bands() -> None:
     assert [severity_of(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 0.89, 0.9, 1.0)] == [
         "low", "low", "medium", "medium", "high", "high", "critical", "critical",
     ]  # fmt: skip
+
+
+def test_points_merge_per_zoom_without_losing_events(client: TestClient, store: Store) -> None:
+    placed = [e for e in _all_events(store) if e["lat"] is not None]
+    score = {e["id"]: e["score"] for e in placed}
+    dots = []
+    for zoom in (0, 4, 12):
+        got = client.get("/web/api/events/points", params={"zoom": zoom}).json()
+        assert sum(got["count"]) == len(placed)  # every event stands in one dot
+        dots.append(len(got["id"]))
+        # A dot is the most severe event of its cell: none of the events it stands for
+        # scores higher, so the dots' scores are the top of the list.
+        top = sorted(score.values(), reverse=True)[: len(got["id"])]
+        assert max(score[i] for i in got["id"]) == top[0]
+    assert dots[0] < dots[1] <= dots[2] <= len(placed)
+    assert client.get("/web/api/events/points", params={"zoom": 23}).status_code == 422

@@ -42,6 +42,8 @@ COUNTRY_PARAMS = (
 )
 MAX_PAGE = 1_000
 MAX_POINTS = 50_000
+# Events closer than this many screen pixels share one point on the map.
+CELL_PX = 3.0
 
 
 def severity_of(score: float) -> str:
@@ -165,16 +167,42 @@ def find_events(
     }
 
 
-def event_points(store: Store, where: str, params: list[Any], cap: int) -> dict[str, Any]:
-    """Every matching event with a position, most severe first, at most ``cap``: as
-    parallel arrays (id, type index, severity index, lon, lat) to keep 50k points
-    near a megabyte."""
-    cols = store.con.execute(
-        f"SELECT event_id, type, {_severity_sql()} AS severity, round(lon, 4) AS lon, "
-        f"round(lat, 4) AS lat FROM events WHERE lat IS NOT NULL AND lon IS NOT NULL "
-        f"AND {where} ORDER BY score DESC, start_time, event_id LIMIT ?",
-        [*params, cap + 1],
-    ).fetchnumpy()
+def cell_degrees(zoom: float) -> float:
+    """The side of the grid cell that events share at ``zoom``: about ``CELL_PX`` screen
+    pixels of a MapLibre map (the world is 512 pixels wide at zoom 0), in degrees."""
+    return float(360.0 / (512.0 * 2.0 ** max(0.0, min(zoom, 22.0))) * CELL_PX)
+
+
+def event_points(
+    store: Store, where: str, params: list[Any], cap: int, zoom: float | None = None
+) -> dict[str, Any]:
+    """The matching events with a position, most severe first, at most ``cap``, as
+    parallel arrays (id, type index, severity index, lon, lat, count) to stay small.
+    With ``zoom``, events closer than a few pixels at that zoom share one point: the
+    most severe of them, with ``count`` how many it stands for (dots under one another
+    draw nothing more and cost the browser as much)."""
+    placed = f"lat IS NOT NULL AND lon IS NOT NULL AND {where}"
+    order = "score DESC, start_time, event_id"
+    if zoom is None:
+        sql = (
+            f"SELECT event_id, type, {_severity_sql()} AS severity, round(lon, 4) AS lon, "
+            f"round(lat, 4) AS lat, 1 AS n FROM events WHERE {placed} ORDER BY {order} LIMIT ?"
+        )
+        args = [*params, cap + 1]
+    else:
+        sql = (
+            "SELECT event_id, type, severity, lon, lat, n FROM ("
+            "SELECT *, count(*) OVER cell AS n, "
+            f"row_number() OVER (cell ORDER BY {order}) AS rank FROM ("
+            f"SELECT event_id, type, score, start_time, {_severity_sql()} AS severity, "
+            "round(lon, 4) AS lon, round(lat, 4) AS lat, floor(lon / ?) AS cx, "
+            f"floor(lat / ?) AS cy FROM events WHERE {placed}) "
+            "WINDOW cell AS (PARTITION BY cx, cy)"
+            f") WHERE rank = 1 ORDER BY {order} LIMIT ?"
+        )
+        cell = cell_degrees(zoom)
+        args = [cell, cell, *params, cap + 1]
+    cols = store.con.execute(sql, args).fetchnumpy()
     ids = [str(x) for x in cols["event_id"]]
     capped = len(ids) > cap
     n = min(len(ids), cap)
@@ -183,6 +211,7 @@ def event_points(store: Store, where: str, params: list[Any], cap: int) -> dict[
     sev_index = {s: i for i, s in enumerate(SEVERITIES)}
     return {
         "capped": capped,
+        "zoom": zoom,
         "types": types,
         "severities": list(SEVERITIES),
         "id": ids[:n],
@@ -190,6 +219,7 @@ def event_points(store: Store, where: str, params: list[Any], cap: int) -> dict[
         "severity": [sev_index[str(s)] for s in cols["severity"][:n]],
         "lon": cols["lon"][:n].tolist(),
         "lat": cols["lat"][:n].tolist(),
+        "count": [int(c) for c in cols["n"][:n]],
     }
 
 
@@ -237,12 +267,15 @@ async def event_points_json(
     countries: Countries = None,
     subject: Annotated[str | None, Query()] = None,
     cap: Annotated[int, Query(ge=1, le=MAX_POINTS)] = MAX_POINTS,
+    zoom: Annotated[
+        float | None, Query(ge=0, le=22, description="Merge events a few pixels apart")
+    ] = None,
 ) -> dict[str, Any]:
     """The same filters as ``/web/api/events``, as compact points for the map."""
     where, params = event_filter(
         parse_bbox(bbox), start, end, types, severities, countries, subject
     )
-    return event_points(state.store, where, params, cap)
+    return event_points(state.store, where, params, cap, zoom)
 
 
 @lru_cache(maxsize=4)

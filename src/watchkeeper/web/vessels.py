@@ -34,7 +34,8 @@ router = APIRouter()
 # The most points one track response carries, and the default.
 MAX_TRACK_POINTS = 20_000
 DEFAULT_TRACK_POINTS = 5_000
-# Grid cell of the simplification, in screen pixels (256-pixel tiles).
+# Grid cell of the simplification, in screen pixels (MapLibre: the world is 512 pixels
+# wide at zoom 0).
 TOLERANCE_PX = 2.0
 # Coordinates sent with 5 decimals (about 1 m): more only weighs the response.
 DECIMALS = 5
@@ -71,14 +72,14 @@ def _even(index: IntArray, n: int) -> IntArray:
 
 
 def simplify(points: TrackPoints, zoom: float, max_points: int, gap_seconds: float) -> IntArray:
-    """Indices of the reports to draw at ``zoom`` (web-mercator zoom level, 0..22): the
+    """Indices of the reports to draw at ``zoom`` (MapLibre zoom level, 0..22): the
     first report in each run of reports inside one ~2-pixel grid cell, the ends of the
     track and of every gap; evenly thinned to at most ``max_points`` (at least 2)."""
     n = len(points)
     max_points = max(2, max_points)
     if n <= 2:
         return np.arange(n, dtype=np.int64)
-    cell = 360.0 / (256.0 * 2.0 ** max(0.0, min(zoom, 22.0))) * TOLERANCE_PX
+    cell = 360.0 / (512.0 * 2.0 ** max(0.0, min(zoom, 22.0))) * TOLERANCE_PX
     ix = np.floor(points.lon / cell).astype(np.int64)
     iy = np.floor(points.lat / cell).astype(np.int64)
     moved = np.empty(n, dtype=bool)
@@ -433,8 +434,13 @@ async def vessel_page(
     ident = found["identity"]
     names = ident["names"]
     title = names[-1]["value"] if names else f"MMSI {int(mmsi)}"
+    box = state.store.con.execute(
+        "SELECT min(lon), min(lat), max(lon), max(lat) FROM ais_positions WHERE mmsi = ?",
+        [int(mmsi)],
+    ).fetchone()
     page = {
         "kind": "vessel",
+        "bbox": list(box) if box and box[0] is not None else None,
         "mmsi": int(mmsi),
         **_map_settings(state),
         "periods": found["periods"],

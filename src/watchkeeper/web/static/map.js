@@ -48,17 +48,22 @@ function baseStyle(tileUrl) {
   };
 }
 
-// A map in `container`, resolved once its style has loaded.
-export function makeMap(container, tileUrl) {
+// A map in `container` (fitted to `bounds` [w, s, e, n] when given) and a promise of
+// its style having loaded: pages start fetching their data before that, in parallel.
+export function makeMap(container, tileUrl, bounds) {
+  const view = bounds
+    ? { bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]], fitBoundsOptions: { padding: 30, maxZoom: 11 } }
+    : { center: [10, 30], zoom: 1.2 };
   const map = new maplibregl.Map({
-    container, style: baseStyle(tileUrl), center: [10, 30], zoom: 1.2,
+    container, style: baseStyle(tileUrl), ...view,
     attributionControl: { compact: true, customAttribution: tileUrl ? "" : "Natural Earth" },
     // The tests and the PNG a user saves read the canvas back.
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   window.wk = Object.assign(window.wk || {}, { map });
-  return new Promise((resolve) => map.on("load", () => resolve(map)));
+  const loaded = new Promise((resolve) => map.on("load", () => { mark("mapLoad"); resolve(map); }));
+  return { map, loaded };
 }
 
 // Resolves when the map has drawn everything it has (its 'idle' event).
@@ -67,6 +72,10 @@ function idle(map) {
     if (map.loaded() && !map.isMoving()) map.once("idle", resolve), map.triggerRepaint();
     else map.once("idle", resolve);
   });
+}
+
+function mark(name) {
+  window.wkTimings = Object.assign(window.wkTimings || {}, { [name]: performance.now() });
 }
 
 function markReady(map, name) {
@@ -162,14 +171,15 @@ function pointsToGeoJSON(points) {
     features[i] = {
       type: "Feature", id: i,
       geometry: { type: "Point", coordinates: [points.lon[i], points.lat[i]] },
-      properties: { id: points.id[i], type: points.types[points.type[i]], severity: points.severities[points.severity[i]] },
+      properties: { id: points.id[i], type: points.types[points.type[i]],
+        severity: points.severities[points.severity[i]], count: points.count[i] },
     };
   }
   return { type: "FeatureCollection", features };
 }
 
-function addPlaces(map) {
-  return getJSON("/web/api/places").then((places) => {
+function addPlaces(map, fetched) {
+  return fetched.then((places) => {
     map.addSource("places", { type: "geojson", data: places });
     map.addLayer({
       id: "places", type: "circle", source: "places", minzoom: 2,
@@ -210,19 +220,38 @@ function filterQuery(form) {
 }
 
 async function initMapPage(page) {
-  const map = await makeMap("map", page.tile_url);
+  const { map, loaded } = makeMap("map", page.tile_url);
   const form = document.getElementById("filters");
   const list = document.getElementById("event-list");
   const summary = document.getElementById("event-summary");
   const more = document.getElementById("more-events");
   let offset = 0;
   let query = filterQuery(form);
+  // The points for the map's view and zoom: events a few pixels apart share one dot.
+  function pointsUrl() {
+    const q = new URLSearchParams(query);
+    q.set("zoom", Math.round(map.getZoom() * 2) / 2);
+    const b = map.getBounds();
+    if (!q.has("bbox") && b.getEast() - b.getWest() < 360) {
+      const lon = (x) => ((((x + 180) % 360) + 360) % 360) - 180;
+      const lat = (y) => Math.max(-90, Math.min(90, y));
+      q.set("bbox", [lon(b.getWest()), lat(b.getSouth()), lon(b.getEast()), lat(b.getNorth())]
+        .map((v) => v.toFixed(4)).join(","));
+    }
+    window.wk.pointsQuery = q.toString();
+    return `/web/api/events/points?${q}`;
+  }
+  // The first data asked for while MapLibre starts.
+  let early = { points: getJSON(pointsUrl()), places: getJSON("/web/api/places") };
+  await loaded;
 
   map.addSource("events", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
   map.addLayer({
     id: "events", type: "circle", source: "events",
     paint: {
-      "circle-radius": ["interpolate", ["linear"], ["zoom"], 1, 3, 8, 6],
+      // Bigger for a dot that stands for more events.
+      "circle-radius": ["interpolate", ["linear"], ["zoom"],
+        1, ["+", 3, ["min", 5, ["ln", ["get", "count"]]]], 8, ["+", 6, ["min", 5, ["ln", ["get", "count"]]]]],
       "circle-color": ["match", ["get", "severity"], "critical", SEVERITY_COLOURS.critical, "high", SEVERITY_COLOURS.high,
         "medium", SEVERITY_COLOURS.medium, SEVERITY_COLOURS.low],
       "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8, "circle-opacity": 0.85,
@@ -234,11 +263,12 @@ async function initMapPage(page) {
     const found = await getJSON(`/web/api/evidence/event:${encodeURIComponent(f.properties.id)}`);
     const box = el("div");
     box.append(el("strong", found.fields.type.replace(/_/g, " ")), el("p", found.fields.detail));
+    if (f.properties.count > 1) box.append(el("p", `The most severe of ${f.properties.count} events here: zoom in to see them apart.`, { class: "muted" }));
     new maplibregl.Popup().setLngLat(e.lngLat).setDOMContent(box).addTo(map);
   });
   map.on("mouseenter", "events", () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "events", () => { map.getCanvas().style.cursor = ""; });
-  const placesLoaded = addPlaces(map);
+  const placesLoaded = addPlaces(map, early.places);
 
   async function loadPage() {
     const q = new URLSearchParams(query);
@@ -255,14 +285,33 @@ async function initMapPage(page) {
     query = filterQuery(form);
     offset = 0;
     list.replaceChildren();
-    const [points] = await Promise.all([getJSON(`/web/api/events/points?${query}`), loadPage()]);
-    map.getSource("events").setData(pointsToGeoJSON(points));
-    const drawn = document.getElementById("drawn");
-    drawn.textContent = points.capped
-      ? `The ${points.id.length.toLocaleString("en")} most severe with a position are drawn; narrow the filters to see the rest.`
-      : `${points.id.length.toLocaleString("en")} with a position drawn.`;
-    window.wk.eventFeatures = points.id.length;
+    const pointsP = early.points || getJSON(pointsUrl());
+    early = {};
+    const [points] = await Promise.all([pointsP, loadPage()]);
+    mark("eventsFetched");
+    drawPoints(points);
+    mark("eventsSet");
   }
+
+  function drawPoints(points) {
+    map.getSource("events").setData(pointsToGeoJSON(points));
+    const events = points.count.reduce((a, b) => a + b, 0);
+    const dots = points.id.length;
+    document.getElementById("drawn").textContent =
+      `${events.toLocaleString("en")} events with a position in this view, as ${dots.toLocaleString("en")} dots ` +
+      `(events a few pixels apart share the most severe one's dot)` +
+      (points.capped ? "; only the most severe dots are drawn: zoom in or narrow the filters." : ".");
+    window.wk.eventFeatures = dots;
+    window.wk.eventsDrawn = events;
+  }
+
+  // Moved or zoomed: the points again for the new view.
+  let moves = 0;
+  map.on("moveend", async () => {
+    const mine = ++moves;
+    const points = await getJSON(pointsUrl());
+    if (mine === moves) drawPoints(points);
+  });
 
   form.addEventListener("submit", (e) => { e.preventDefault(); reload().then(() => markReady(map, "events")); });
   document.getElementById("use-view").addEventListener("click", () => {
@@ -291,32 +340,33 @@ function trackLayers(map, id, colour, dashed) {
 }
 
 async function initVesselPage(page) {
-  const map = await makeMap("map", page.tile_url);
+  // The map opens on the track's bounds, so its zoom is known before it loads and the
+  // track, thinned for that zoom, and the events are fetched meanwhile.
+  const { map, loaded } = makeMap("map", page.tile_url, page.bbox);
+  const trackUrl = (zoom) => `/web/api/vessel/${page.mmsi}/track?zoom=${zoom}`;
+  let lastZoom = Math.round(map.getZoom());
+  const firstTrack = getJSON(trackUrl(lastZoom));
+  const eventsP = getJSON(`/web/api/events?subject=mmsi:${page.mmsi}&limit=1000`);
+  await loaded;
   trackLayers(map, "track", "#0b57a4", [2, 2]);
   trackLayers(map, "other", "#c0161c", [2, 2]);
-  let lastZoom = null;
-  let fitted = false;
-  async function loadTrack() {
-    const zoom = Math.round(map.getZoom());
-    if (zoom === lastZoom) return;
-    lastZoom = zoom;
-    const track = await getJSON(`/web/api/vessel/${page.mmsi}/track?zoom=${zoom}`);
+  function drawTrack(track) {
     map.getSource("track").setData(track);
     const p = track.properties;
     document.getElementById("track-summary").textContent =
       `${p.points_total.toLocaleString("en")} reports; ${p.points_sent.toLocaleString("en")} drawn at this zoom; ${p.gaps} gaps over 1 h (dashed).`;
     window.wk.trackPoints = p.points_sent;
-    if (!fitted && track.bbox) {
-      fitted = true;
-      map.fitBounds([[track.bbox[0], track.bbox[1]], [track.bbox[2], track.bbox[3]]], { padding: 30, duration: 0, maxZoom: 11 });
-    }
   }
-  await loadTrack();
-  map.on("moveend", () => { loadTrack(); });
-  // Fitting the track changed the zoom: fetch it again for that zoom, then draw.
-  await loadTrack();
+  // Zoomed by a whole level: the track again, thinned for the new zoom.
+  map.on("moveend", async () => {
+    const zoom = Math.round(map.getZoom());
+    if (zoom === lastZoom) return;
+    lastZoom = zoom;
+    drawTrack(await getJSON(trackUrl(zoom)));
+  });
+  drawTrack(await firstTrack);
 
-  const found = await getJSON(`/web/api/events?subject=mmsi:${page.mmsi}&limit=1000`);
+  const found = await eventsP;
   const pins = { type: "FeatureCollection", features: [] };
   const list = document.getElementById("event-list");
   for (const ev of found.events) {
@@ -354,8 +404,11 @@ async function initVesselPage(page) {
 // -- the aircraft page ---------------------------------------------------------------
 
 async function initAircraftPage(page) {
-  const map = await makeMap("map", page.tile_url);
-  const flights = await getJSON(`/web/api/aircraft/${page.icao24}/flights`);
+  const { map, loaded } = makeMap("map", page.tile_url);
+  const flightsP = getJSON(`/web/api/aircraft/${page.icao24}/flights`);
+  const eventsP = getJSON(`/web/api/events?subject=icao24:${page.icao24}&limit=1000`);
+  await loaded;
+  const flights = await flightsP;
   map.addSource("flights", { type: "geojson", data: flights });
   map.addLayer({ id: "flight-lines", type: "line", source: "flights", filter: ["==", ["get", "kind"], "flight"],
     paint: { "line-color": "#5b2a8e", "line-width": 2 } });
@@ -370,7 +423,7 @@ async function initAircraftPage(page) {
   }
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 30, duration: 0, maxZoom: 9 });
   window.wk.flightFeatures = flights.features.length;
-  const found = await getJSON(`/web/api/events?subject=icao24:${page.icao24}&limit=1000`);
+  const found = await eventsP;
   const list = document.getElementById("event-list");
   for (const ev of found.events) list.append(eventItem(ev, map));
   document.getElementById("event-summary").textContent = `${found.total} events about this aircraft.`;
