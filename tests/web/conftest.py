@@ -15,6 +15,7 @@ import dataclasses
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -259,9 +260,16 @@ def page(browser: Any) -> Iterator[Any]:
         pytest.fail(f"console errors {seen.errors}, dialogs {seen.dialogs}")
 
 
+def _scratch() -> Path:
+    return Path(tempfile.gettempdir()) / f"watchkeeper-screenshots-{os.getpid()}"
+
+
 def screenshot(pg: Any, name: str) -> Path:
-    """Save the page as docs/screenshots/<name>.png (the issue's closing note's folder)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save the page as <name>.png: in docs/screenshots/ (committed, the closing note's
+    folder) when WATCHKEEPER_SCREENSHOTS=1, else in a temporary folder, so a test run
+    leaves the checkout as it found it."""
+    folder = SCREENSHOTS if os.environ.get("WATCHKEEPER_SCREENSHOTS") == "1" else _scratch()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     pg.screenshot(path=str(path), full_page=False)
     return path
