@@ -315,7 +315,9 @@ a hash sample), so the type mix, subjects per event, parameters and pairings are
 ones; at the largest size: {mix_text}, ... `vessel_links` (12) not replicated. Each row
 is its own process (peak RSS is its VmHWM, DuckDB's buffers included), with DuckDB's
 `memory_limit` set to {args.duckdb_memory or "its default (80% of RAM)"}: DuckDB keeps what it reads cached up to that
-limit, so without one its cache, not the engine, grows with the store.
+limit, so without one its cache, not the engine, grows with the store. What still grows
+with N is the alerts written: all go in one transaction (all or nothing) and DuckDB holds
+uncommitted rows in memory until the commit.
 
 `raise_alerts` (rules selected in DuckDB per event type, candidates paged into Python,
 alerts written in one transaction):

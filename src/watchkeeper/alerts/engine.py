@@ -36,8 +36,8 @@ from watchkeeper.store.base import StoreBase
 BLOCKING_TYPES = ("vessel_owner_blocked", "owned_by_blocked")
 
 # Rows of candidate matches fetched per query, and clusters written per batch.
-PAGE_ROWS = 50_000
-FLUSH_CLUSTERS = 20_000
+PAGE_ROWS = 10_000
+FLUSH_CLUSTERS = 5_000
 
 # The typed subjects of a subjects list (all of them when none is typed), sorted.
 _ANCHOR_SQL = (
