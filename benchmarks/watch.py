@@ -396,6 +396,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--skip-incremental", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--note", default="", help="A paragraph added to the section.")
     parser.add_argument(
         "--from-log", type=Path, help="Write the section from the JSON lines a run printed."
     )
@@ -406,7 +407,11 @@ def main() -> None:
             for line in args.from_log.read_text().splitlines()
             if line.startswith("{")
         ]
-        report([r for r in found if "history" in r], next(r for r in found if "p50" in r))
+        report(
+            [r for r in found if "history" in r],
+            next(r for r in found if "p50" in r),
+            args.note,
+        )
         return
     if not args.base.exists():
         sys.exit(f"{args.base} is missing: run `make run` (or `watchkeeper run --db ...`) first")
@@ -426,10 +431,10 @@ def main() -> None:
         lat = latency(base, args.loops, args.rate, work)
         print(json.dumps(lat, default=str), flush=True)
     if not args.no_write:
-        report(rows, lat)
+        report(rows, lat, args.note)
 
 
-def report(rows: list[dict[str, Any]], lat: dict[str, Any]) -> None:
+def report(rows: list[dict[str, Any]], lat: dict[str, Any], note: str = "") -> None:
     body = [__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0].strip(), ""]
     if rows:
         body += [
@@ -501,6 +506,8 @@ def report(rows: list[dict[str, Any]], lat: dict[str, Any]) -> None:
         "Target: under 5 s at 2,000 sentences/s. A batch pipeline re-run on every new input "
         "cannot answer sooner than one full recompute.",
     ]
+    if note:
+        body += ["", note]
     write_section("watch", "\n".join(body))
 
 
