@@ -554,7 +554,26 @@ def test_cli_builds_lists_shows_and_exports(
     code, _, err = _cli(monkeypatch, capsys, "show", "case-nope", "--db", str(db))
     assert code == 2 and "no case 'case-nope'" in err
     code, _, err = _cli(monkeypatch, capsys, "export", case_id, "--format", "pdf", "--db", str(db))
-    assert code == 2 and "format 'pdf'" in err
+    assert code == 2 and "--out" in err
+    code, _, err = _cli(monkeypatch, capsys, "export", case_id, "--format", "doc", "--db", str(db))
+    assert code == 2 and "format 'doc'" in err
+    page = tmp_path / "case.html"
+    code, _, err = _cli(
+        monkeypatch,
+        capsys,
+        "export",
+        case_id,
+        "--format",
+        "html",
+        "--out",
+        str(page),
+        "--db",
+        str(db),
+    )
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    assert a in html and case_id in html
 
 
 def test_api_lists_and_shows_cases_to_a_viewer(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -164,30 +165,39 @@ def show(
 
 def export(
     case_id: Annotated[str, typer.Argument(help="A case id from `watchkeeper cases`.")],
-    fmt: Annotated[str, typer.Option("--format", help="json (html, pdf: the case file)")] = "json",
+    fmt: Annotated[
+        str, typer.Option("--format", help="json, html (one self-contained page) or pdf")
+    ] = "json",
     out: Annotated[
-        Path | None, typer.Option("--out", help="File to write; default stdout.")
+        Path | None, typer.Option("--out", help="File to write; default stdout (json, html).")
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """The case file: the case with its evidence, naming its sources and list versions."""
-    if fmt != "json":
-        raise InputError(
-            None,
-            f"format {fmt!r}: this command writes json; html and pdf come from the case "
-            "file renderers",
-            field="format",
-        )
+    """The case file: the case with its evidence, naming its sources and list versions.
+    html is one page with no external link (timeline, map, network, evidence tables);
+    pdf is that page printed by headless Chromium (/usr/bin/chromium)."""
+    if fmt not in ("json", "html", "pdf"):
+        raise InputError(None, f"format {fmt!r}: use json, html or pdf", field="format")
+    if fmt == "pdf" and out is None:
+        raise InputError(None, "a PDF needs --out FILE", field="out")
+    from watchkeeper.alerts import casefile
     from watchkeeper.alerts.cases import case_file
 
     with open_db(db, read_only=True) as store:
-        data = case_file(store, case_id)
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+        if fmt == "json":
+            data = case_file(store, case_id)
+            body = (json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+        else:
+            page = casefile.case_file_html(store, case_id)
+            body = page.encode("utf-8")
+    if fmt == "pdf":
+        body = casefile.html_to_pdf(page)
     if out is None:
-        typer.echo(text, nl=False)
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
         return
-    out.write_text(text, encoding="utf-8")
-    console.print(f"wrote {out} ({len(text):,} bytes)")
+    out.write_bytes(body)
+    console.print(f"wrote {out} ({len(body):,} bytes)")
 
 
 def register(app: typer.Typer) -> None:
