@@ -424,3 +424,25 @@ def test_points_merge_per_zoom_without_losing_events(client: TestClient, store: 
         assert max(score[i] for i in got["id"]) == top[0]
     assert dots[0] < dots[1] <= dots[2] <= len(placed)
     assert client.get("/web/api/events/points", params={"zoom": 23}).status_code == 422
+
+
+def test_a_tile_server_setting_reaches_the_map_and_its_policy(store: Store) -> None:
+    import dataclasses
+    import json
+
+    url = "https://tiles.example.org:8443/osm/{z}/{x}/{y}.png"
+    app = create_app(dataclasses.replace(Settings(), tile_url=url), store)
+    page = TestClient(app, client=LOCAL).get("/map")
+    policy = page.headers["Content-Security-Policy"]
+    for directive in ("connect-src", "img-src"):
+        (part,) = [p for p in policy.split(";") if p.strip().startswith(directive)]
+        assert "https://tiles.example.org:8443" in part
+    assert "https://tiles.example.org:8443" not in policy.split("script-src")[1].split(";")[0]
+    data = page.text.split('id="page-data">')[1].split("</script>")[0]
+    assert json.loads(data)["tile_url"] == url
+    default = TestClient(create_app(Settings(), store), client=LOCAL).get("/map")
+    assert "example.org" not in default.headers["Content-Security-Policy"]
+    assert (
+        json.loads(default.text.split('id="page-data">')[1].split("</script>")[0])["tile_url"]
+        is None
+    )

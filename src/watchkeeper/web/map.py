@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -44,6 +45,27 @@ MAX_PAGE = 1_000
 MAX_POINTS = 50_000
 # Events closer than this many screen pixels share one point on the map.
 CELL_PX = 3.0
+
+
+def allow_tiles(response: HTMLResponse, tile_url: str | None) -> HTMLResponse:
+    """Let a map page fetch raster tiles from the tile server the user set
+    (``WATCHKEEPER_TILE_URL``): its origin is added to the page's Content-Security-Policy
+    ``connect-src`` and ``img-src``. Without one, nothing changes."""
+    if not tile_url:
+        return response
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return response  # not a URL a browser can fetch tiles from: left to fail visibly
+    origin = f"{parts.scheme}://{parts.netloc}"
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = []
+    for directive in policy.split(";"):
+        name = directive.strip().split(" ", 1)[0]
+        directives.append(
+            f"{directive.strip()} {origin}" if name in ("connect-src", "img-src") else directive
+        )
+    response.headers["Content-Security-Policy"] = ";".join(directives)
+    return response
 
 
 def severity_of(score: float) -> str:
@@ -333,4 +355,4 @@ async def map_page(request: Request, state: StateDep, _viewer: ReaderDep) -> HTM
         "first": _iso(span[0]) if span else None,
         "last": _iso(span[1]) if span else None,
     }
-    return render(request, "map.html", page=page)
+    return allow_tiles(render(request, "map.html", page=page), state.settings.tile_url)

@@ -26,6 +26,7 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.graph.view import GraphView
 from watchkeeper.movement.geo import FloatArray, IntArray
 from watchkeeper.store import Store
+from watchkeeper.web.map import allow_tiles
 from watchkeeper.web.render import error_page, render
 from watchkeeper.web.security import ReaderDep
 
@@ -445,7 +446,8 @@ async def vessel_page(
         **_map_settings(state),
         "periods": found["periods"],
     }
-    return render(request, "vessel.html", title=title, vessel=found, page=page)
+    response = render(request, "vessel.html", title=title, vessel=found, page=page)
+    return allow_tiles(response, state.settings.tile_url)
 
 
 # -- aircraft -------------------------------------------------------------------------
@@ -531,7 +533,7 @@ async def aircraft_page(
         [f"icao24:{code}"],
     ).fetchall()
     page = {"kind": "aircraft", "icao24": code, **_map_settings(state)}
-    return render(
+    response = render(
         request,
         "aircraft.html",
         aircraft=aircraft,
@@ -539,3 +541,4 @@ async def aircraft_page(
         operators=[o for (o,) in operators],
         page=page,
     )
+    return allow_tiles(response, state.settings.tile_url)
