@@ -12,8 +12,9 @@ here after an alert is created.
 
 Selection runs in DuckDB: per rule only the events of its types, score and string or
 boolean parameters filtered in SQL, the listed subjects and the ``near`` condition joined
-in SQL; Python sees the candidate rows page by page, so memory stays bounded by a page
-and the alerts of one subject group, not by the number of stored events.
+in SQL; Python sees the candidate rows page by page, so its memory is bounded by a page
+and a batch of alerts, not by the number of stored events. (DuckDB holds the alerts
+written in the one transaction until the commit: that part grows with the alerts.)
 """
 
 from __future__ import annotations
