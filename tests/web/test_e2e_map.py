@@ -251,3 +251,35 @@ def test_phone_width_fits(browser: Any, live_url: str, path: str) -> None:
     finally:
         context.close()
     assert not seen.errors, seen.errors
+
+
+def test_from_an_alert_to_its_position_on_the_map(
+    page: Any, live_url: str, web_store: Store
+) -> None:
+    row = web_store.con.execute(
+        "SELECT a.alert_id, e.event_id, e.lat, e.lon FROM alerts a, unnest(a.event_ids) u(id) "
+        "JOIN events e ON e.event_id = u.id WHERE e.lat IS NOT NULL "
+        "ORDER BY a.alert_id, e.event_id LIMIT 1"
+    ).fetchone()
+    assert row is not None, "make run's alerts include one on a placed event"
+    alert_id, event_id, lat, lon = row
+    page.goto(f"{live_url}/queue/{alert_id}")
+    page.click(f"a[href='/map?event={event_id}']")
+    page.wait_for_selector(f'body[data-zoomed-to="{event_id}"]', state="attached")
+    centre = page.evaluate(
+        "(() => { const c = window.wk.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
+    assert abs(centre[0] - lat) < 1e-3 and abs(centre[1] - lon) < 1e-3
+    assert page.locator(".maplibregl-popup").is_visible()
+    # Its evidence is one more click away, and puts a marker on the report.
+    popup = page.locator(".maplibregl-popup")
+    ref_button = popup.locator("button[data-ref]").first
+    ref = ref_button.get_attribute("data-ref")
+    ref_button.click()
+    if ref and ref.split(":")[0] in ("ais", "adsb"):
+        page.wait_for_selector(f'body[data-evidence-shown="{ref}"]', state="attached")
+        assert page.locator(".maplibregl-marker").count() == 1
+    missing = page.goto(f"{live_url}/map?event=no-such-event")
+    assert missing is not None and missing.status == 200
+    page.wait_for_selector("#focus:not([hidden])")
+    assert "no such event" in page.locator("#focus").inner_text()

@@ -340,9 +340,31 @@ async def places_json(state: StateDep, _viewer: ReaderDep) -> dict[str, Any]:
     return sanctioned_places(tuple(sorted(state.settings.sanctioned_countries)))
 
 
+def _focus(store: Store, event_id: str | None) -> dict[str, Any] | None:
+    """The event a link asked the map to open on (``/map?event=<id>``), with its place."""
+    if not event_id:
+        return None
+    row = store.con.execute(
+        "SELECT event_id, type, lat, lon, detail, evidence FROM events WHERE event_id = ?",
+        [event_id],
+    ).fetchone()
+    if row is None:
+        return {"id": event_id, "missing": "no such event"}
+    if row[2] is None or row[3] is None:
+        return {"id": event_id, "missing": "this event has no position"}
+    keys = ("id", "type", "lat", "lon", "detail", "evidence")
+    return dict(zip(keys, [*row[:5], list(row[5])], strict=True))
+
+
 @router.get("/map", response_class=HTMLResponse)
-async def map_page(request: Request, state: StateDep, _viewer: ReaderDep) -> HTMLResponse:
-    """Every event in a time window and area, filtered; sanctioned ports and airports."""
+async def map_page(
+    request: Request,
+    state: StateDep,
+    _viewer: ReaderDep,
+    event: Annotated[str | None, Query(description="Open the map on this event")] = None,
+) -> HTMLResponse:
+    """Every event in a time window and area, filtered; sanctioned ports and airports;
+    opened on one event when ``event`` names it."""
     rows = state.store.con.execute("SELECT DISTINCT type FROM events ORDER BY 1").fetchall()
     types = [t for (t,) in rows]
     span = state.store.con.execute("SELECT min(start_time), max(end_time) FROM events").fetchone()
@@ -354,5 +376,6 @@ async def map_page(request: Request, state: StateDep, _viewer: ReaderDep) -> HTM
         "countries": sorted(state.settings.sanctioned_countries),
         "first": _iso(span[0]) if span else None,
         "last": _iso(span[1]) if span else None,
+        "focus": _focus(state.store, event),
     }
     return allow_tiles(render(request, "map.html", page=page), state.settings.tile_url)

@@ -323,6 +323,23 @@ async function initMapPage(page) {
   more.addEventListener("click", () => loadPage());
   await Promise.all([reload(), placesLoaded.then((n) => { window.wk.placeFeatures = n; })]);
   await markReady(map, "events");
+  if (page.focus) focusOn(page.focus, map);
+}
+
+// Opened from an alert, a case or an entity (/map?event=<id>): zoom to the event and
+// show what it is with its evidence.
+function focusOn(focus, map) {
+  const notice = document.getElementById("focus");
+  if (focus.missing) {
+    notice.hidden = false;
+    notice.textContent = `Event ${focus.id}: ${focus.missing}.`;
+    return;
+  }
+  map.jumpTo({ center: [focus.lon, focus.lat], zoom: 9 });
+  const box = el("div");
+  box.append(el("strong", focus.type.replace(/_/g, " ")), el("p", focus.detail), evidenceList(focus.evidence, map));
+  new maplibregl.Popup({ maxWidth: "22rem" }).setLngLat([focus.lon, focus.lat]).setDOMContent(box).addTo(map);
+  document.body.dataset.zoomedTo = focus.id;
 }
 
 // -- the vessel page -----------------------------------------------------------------
