@@ -1,5 +1,5 @@
 """A batch redoes at most ``max_reach`` before a vessel's new reports: a finding open
-longer is kept as stored, never written a second time as its redone tail."""
+longer is extended by its redone tail, never written a second time beside it."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _watch(tmp_path: Path, reach_hours: float) -> dict[tuple[str, str], list[tup
         max_reach_s=reach_hours * 3600,
     )
     spans: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    extended.clear()
     with Store(tmp_path / f"w-{reach_hours}.duckdb") as store:
         w = Watch(store, cfg, Settings())
         w.start()
@@ -44,7 +45,17 @@ def _watch(tmp_path: Path, reach_hours: float) -> dict[tuple[str, str], list[tup
             "WHERE type IN ('port_call', 'loitering')"
         ).fetchall():
             spans[(kind, subjects[0])].append((a, b))
+        extended.extend(
+            r[0]
+            for r in store.con.execute(
+                "SELECT event_id FROM events WHERE json_extract_string(params, '$.extended_from') "
+                "IS NOT NULL"
+            ).fetchall()
+        )
     return spans
+
+
+extended: list[str] = []
 
 
 def test_a_short_reach_never_writes_a_finding_twice(tmp_path: Path) -> None:
@@ -54,3 +65,5 @@ def test_a_short_reach_never_writes_a_finding_twice(tmp_path: Path) -> None:
         for (a0, b0), (a1, b1) in zip(found, found[1:], strict=False):
             assert a1 > b0, f"{key}: {a0}-{b0} overlaps {a1}-{b1}"
     assert sum(len(v) for v in short.values()) > 50  # there were findings to check
+    # Findings open past the reach were extended, not left with their first end.
+    assert extended

@@ -21,6 +21,7 @@ sharing an IMO with one of them.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -96,15 +97,55 @@ def _trim(track: Track, since_s: float) -> Track:
     )
 
 
-def _overlaps_clipped(e: Event, clipped: dict[str, list[tuple[str, float, float]]]) -> bool:
-    """Whether ``e`` is the redone tail of a stored finding that began before the reach
-    (kept as stored: writing the tail too would count it twice)."""
+Clipped = dict[str, list[tuple[str, float, float, str]]]  # subject -> (type, start, end, id)
+
+
+def _clipped_by(e: Event, clipped: Clipped) -> str | None:
+    """The id of the stored finding that began before the reach of which ``e`` is the
+    redone tail (same type and subject, overlapping), or None."""
     a, b = e.start.timestamp(), e.end.timestamp()
-    return any(
-        kind == e.type and a <= end and b >= start
-        for s in e.subjects
-        for kind, start, end in clipped.get(s, ())
-    )
+    for s in e.subjects:
+        for kind, start, end, event_id in clipped.get(s, ()):
+            if kind == e.type and a <= end and b >= start:
+                return event_id
+    return None
+
+
+def _stitch(store: Store, tails: dict[str, list[Event]]) -> list[Event]:
+    """Each stored finding open past the reach, extended to the end of its redone tail:
+    its own start, subjects and first evidence, the tail's end and details."""
+    if not tails:
+        return []
+    rows = store.con.execute(
+        "SELECT event_id, type, subjects, start_time, end_time, score, detail, evidence, lat, "
+        "lon, params FROM events WHERE event_id IN (SELECT unnest(?))",
+        [sorted(tails)],
+    ).fetchall()
+    out = []
+    for eid, kind, subjects, start, end, score, _detail, evidence, lat, lon, params in rows:
+        tail = max(tails[eid], key=lambda e: e.end)
+        if tail.end <= end:
+            continue
+        start = start.astimezone(tail.end.tzinfo)
+        merged = {**json.loads(params), **tail.params}
+        if "duration_h" in merged:
+            merged["duration_h"] = round((tail.end - start).total_seconds() / 3600.0, 2)
+        out.append(
+            Event(
+                type=kind,
+                subjects=tuple(subjects),
+                start=start,
+                end=tail.end,
+                score=max(float(score), tail.score),
+                detail=f"Began {start:%Y-%m-%d %H:%M} UTC, still open when the watch redid its "
+                f"last stretch: {tail.detail}",
+                evidence=tuple(dict.fromkeys([*evidence[:30], *tail.evidence[:30]])),
+                lat=lat,
+                lon=lon,
+                params={**merged, "extended_from": eid},
+            )
+        )
+    return out
 
 
 @dataclass
@@ -183,12 +224,24 @@ class IncrementalDetector:
         )
         t = run.timed("track", t)
         events += self._pair_events(store, since, run)
-        events = [e for e in events if not _overlaps_clipped(e, clipped)]
+        # A redone tail of a finding open past the reach extends the stored one instead
+        # of being written beside it.
+        tails: dict[str, list[Event]] = {}
+        kept: list[Event] = []
+        for e in events:
+            eid = _clipped_by(e, clipped)
+            if eid is None:
+                kept.append(e)
+            else:
+                tails.setdefault(eid, []).append(e)
+        stitched = _stitch(store, tails)
+        events = kept + stitched
         t = run.timed("pair", t)
         events += self._flag_events(identity_mmsis)
         # Identity findings are redone (so replaced) only for vessels with positions.
         redone = {m for m in identity_mmsis if m in first_seen}
-        run.replaced = self._replace(store, since, redone, events)
+        gone = [str(e.params["extended_from"]) for e in stitched]
+        run.replaced = self._replace(store, since, redone, events, gone)
         run.timed("write", t)
         run.written.update(e.type for e in {e.event_id: e for e in events}.values())
         return run
@@ -281,7 +334,7 @@ class IncrementalDetector:
         dict[int, float],
         dict[int, float],
         dict[int, float],
-        dict[str, list[tuple[str, float, float]]],
+        Clipped,
     ]:
         """Per touched vessel, the time (s since the epoch, UTC) after which an event's
         end makes it changeable (``cut``), the time from which its stored events are
@@ -337,15 +390,15 @@ class IncrementalDetector:
             )
             con.unregister("_watch_touched")
             con.register("_watch_touched", table)
-            clipped: dict[str, list[tuple[str, float, float]]] = {}
-            for subj, kind, a, b in con.execute(
-                "SELECT w.subj, e.type, epoch(e.start_time), epoch(e.end_time) FROM ("
-                "SELECT type, start_time, end_time, unnest(subjects) AS subj FROM events "
+            clipped: Clipped = {}
+            for subj, kind, a, b, eid in con.execute(
+                "SELECT w.subj, e.type, epoch(e.start_time), epoch(e.end_time), e.event_id FROM ("
+                "SELECT event_id, type, start_time, end_time, unnest(subjects) AS subj FROM events "
                 "WHERE type IN (SELECT unnest(?))) e JOIN _watch_touched w ON e.subj = w.subj "
                 "WHERE epoch(e.start_time) < w.since AND epoch(e.end_time) >= w.since",
                 [list(TRACK_TYPES + PAIR_TYPES)],
             ).fetchall():
-                clipped.setdefault(str(subj), []).append((str(kind), float(a), float(b)))
+                clipped.setdefault(str(subj), []).append((str(kind), float(a), float(b), str(eid)))
         finally:
             con.unregister("_watch_touched")
         return cut, since, floor, clipped
@@ -501,7 +554,11 @@ class IncrementalDetector:
 
     @staticmethod
     def _replace(
-        store: Store, since: dict[int, float], identity_mmsis: set[int], events: list[Event]
+        store: Store,
+        since: dict[int, float],
+        identity_mmsis: set[int],
+        events: list[Event],
+        extended: list[str],
     ) -> int:
         """Delete the stored events the new ones stand for, then write the new ones."""
         con = store.con
@@ -530,5 +587,7 @@ class IncrementalDetector:
             finally:
                 con.unregister("_watch_windows")
                 con.unregister("_watch_idents")
+            if extended:
+                con.execute("DELETE FROM events WHERE event_id IN (SELECT unnest(?))", [extended])
             store.write_events(events)
         return int(row[0]) if row else 0
