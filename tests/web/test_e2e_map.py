@@ -229,6 +229,13 @@ def test_network_has_the_nodes_of_its_json_and_expands(
     page.wait_for_selector('body[data-network-ready="1"]', state="attached")
     assert page.evaluate("window.wk.networkNodes") == len(grown["nodes"])
     assert page.locator("#selected dl").is_visible()
+    # From the keyboard: the list of parties expands a party as a click on it does.
+    assert page.locator("#party-list li").count() == len(grown["nodes"])
+    more = page.locator("#party-list button.secondary").first
+    more.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('body[data-network-ready="2"]', state="attached")
+    assert page.evaluate("window.wk.networkNodes") >= len(grown["nodes"])
     with page.expect_download() as download:
         page.click("#export-png")
     assert download.value.suggested_filename == "network.png"
@@ -236,15 +243,17 @@ def test_network_has_the_nodes_of_its_json_and_expands(
     assert href is not None and "format=graphml" in href and "expand=" in href
 
 
-@pytest.mark.parametrize("path", ["/map", "/network?entity=ofac-12927"])
+@pytest.mark.parametrize(
+    "path", ["/map", "/network?entity=ofac-12927", "/aircraft/7300f1", "/vessel/219000734"]
+)
 def test_phone_width_fits(browser: Any, live_url: str, path: str) -> None:
     context, pg, seen = new_page(browser, 375, 740)
     try:
         pg.goto(live_url + path)
-        if path == "/map":
-            _ready(pg, "events")
-        else:
+        if path.startswith("/network"):
             pg.wait_for_selector("body[data-network-ready]", state="attached")
+        else:
+            _ready(pg, {"map": "events"}.get(path.split("/")[1], path.split("/")[1]))
         assert _overflow(pg) == 0
         pg.keyboard.press("Tab")  # the skip link first, then the menu
         assert pg.evaluate("document.activeElement.className") == "skip"

@@ -91,9 +91,36 @@
     const blocked = net.relations.filter((r) => r.blocked_path).length;
     summary.textContent = `${cy.nodes().length} parties, ${cy.edges().length} statements (${blocked} on a blocked path) as of ${net.as_of}, ${net.regime.toUpperCase()} rule${net.truncated ? "; capped: not every neighbour is shown" : ""}.`;
     document.getElementById("export-graphml").href = query("graphml");
+    listParties();
     window.wk.networkNodes = cy.nodes().length;
     window.wk.networkEdges = cy.edges().length;
     document.body.dataset.networkReady = String(expanded.length);
+  }
+
+  // The parties as a list too: reachable from the keyboard and by screen readers.
+  function listParties() {
+    const list = document.getElementById("party-list");
+    list.replaceChildren();
+    const nodes = cy.nodes().sort((a, b) => a.data("label").localeCompare(b.data("label")));
+    nodes.forEach((node) => {
+      const d = node.data();
+      const li = el("li");
+      const name = el("button", d.label, { type: "button", class: "link" });
+      name.addEventListener("click", () => { cy.$(":selected").unselect(); node.select(); show(node); });
+      li.append(name, " ", el("span", d.status.replace(/_/g, " "), { class: `badge ${d.status === "blocked" ? "bad" : d.status === "possibly_blocked" ? "warn" : "ok"}` }));
+      if (!expanded.includes(d.id) && d.id !== page.entity) {
+        const more = el("button", "add its neighbours", { type: "button", class: "secondary small" });
+        more.addEventListener("click", () => expand(d.id));
+        li.append(" ", more);
+      }
+      list.append(li);
+    });
+  }
+
+  function expand(id) {
+    if (expanded.includes(id) || id === page.entity) return;
+    expanded.push(id);
+    load().catch(fail);
   }
 
   function show(node) {
@@ -118,10 +145,7 @@
   cy.on("tap", "node", (e) => {
     const id = e.target.id();
     show(e.target);
-    if (!expanded.includes(id) && id !== page.entity) {
-      expanded.push(id);
-      load().catch(fail);
-    }
+    expand(id);
   });
   cy.on("dbltap", "node", (e) => { window.location.href = `/entity/${encodeURIComponent(e.target.id())}`; });
   cy.on("tap", "edge", (e) => {
