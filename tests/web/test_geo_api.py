@@ -8,6 +8,7 @@ gaps, events either side of the antimeridian, and a vessel named with markup."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -446,3 +447,32 @@ def test_a_tile_server_setting_reaches_the_map_and_its_policy(store: Store) -> N
         json.loads(default.text.split('id="page-data">')[1].split("</script>")[0])["tile_url"]
         is None
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.lists(
+            st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5)),
+            min_size=0,
+            max_size=6,
+        ).map(lambda xs: ",".join(str(x) for x in xs)),
+    )
+)
+def test_bbox_text_parses_or_is_refused_with_400(text: str) -> None:
+    from fastapi import HTTPException
+
+    from watchkeeper.web.map import parse_bbox
+
+    try:
+        got = parse_bbox(text)
+    except HTTPException as exc:
+        assert exc.status_code == 400 and "bbox" in str(exc.detail)
+        return
+    if got is None:
+        assert not text.strip()
+        return
+    w, s, e, n = got
+    assert all(math.isfinite(v) for v in got)
+    assert -180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90
