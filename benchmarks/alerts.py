@@ -286,7 +286,8 @@ def main() -> None:
         ours = _child("ours", db, args.duckdb_memory)
         rows.append([
             f"{n:,}", f"{ours['alerts']:,}", f"{ours['fired_events']:,}", f"{ours['total_s']:.1f}",
-            f"{ours['cpu_s']:.1f}", f"{n / ours['total_s']:,.0f}", f"{ours['peak_mb']:,.0f}",
+            f"{ours['cpu_s']:.1f}", f"{n / ours['total_s']:,.0f}", f"{n / ours['cpu_s']:,.0f}",
+            f"{ours['peak_mb']:,.0f}",
             f"{ours['total_s'] / n * 1e6:.1f}",
         ])  # fmt: skip
         print(f"  raise_alerts: {ours}", flush=True)
@@ -303,7 +304,8 @@ def main() -> None:
             res = _child("cases", db, args.duckdb_memory)
             case_rows.append([
                 f"{n:,}", f"{res['alerts']:,}", f"{res['cases']:,}", f"{res['total_s']:.1f}",
-                f"{n / res['total_s']:,.0f}", f"{res['peak_mb']:,.0f}",
+                f"{res['cpu_s']:.1f}", f"{n / res['total_s']:,.0f}", f"{n / res['cpu_s']:,.0f}",
+                f"{res['peak_mb']:,.0f}",
             ])  # fmt: skip
             print(f"  build_cases: {res}", flush=True)
         db.unlink(missing_ok=True)
@@ -322,7 +324,8 @@ uncommitted rows in memory until the commit.
 `raise_alerts` (rules selected in DuckDB per event type, candidates paged into Python,
 alerts written in one transaction):
 
-{table(["events", "alerts", "events fired", "wall s", "CPU s", "events/s", "peak RSS MB",
+{table(["events", "alerts", "events fired", "wall s", "CPU s", "events/s",
+        "events per CPU s", "peak RSS MB",
         "wall s per 1M events"], rows)}
 
 Peer: the same rules as plain DuckDB SQL (one query, firings only: no titles, no why,
@@ -337,7 +340,8 @@ behind Watchkeeper's alerts, over all events:
 `build_cases` over the alerts just raised (another helper's code, measured here at the
 same sizes):
 
-{table(["events", "alerts", "cases", "wall s", "events/s", "peak RSS MB"], case_rows)}
+{table(["events", "alerts", "cases", "wall s", "CPU s", "events/s", "events per CPU s",
+        "peak RSS MB"], case_rows)}
 """  # fmt: skip
     body += f"\nLoad average at the end: {os.getloadavg()[0]:.1f} on 2 shared cores.\n"
     print(body)
