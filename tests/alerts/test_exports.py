@@ -29,6 +29,7 @@ from tests.alerts._export_store import (
     port,
 )
 from watchkeeper.alerts import exports as ex
+from watchkeeper.alerts.cases import find_case
 from watchkeeper.cli import app
 from watchkeeper.cli.common import run_guarded
 from watchkeeper.errors import InputError
@@ -70,7 +71,7 @@ def store(store_path: Path) -> Iterator[Store]:
 
 def _case_export(store: Store) -> tuple[list[ex.ExportEvent], list[ex.Track], dict]:  # type: ignore[type-arg]
     events = ex.select_events(store, ex.EventQuery(case_id=CASE))
-    case = ex.read_case(store, CASE)
+    case = find_case(store, CASE)
     tracks = ex.select_tracks(store, case.subjects, case.start_time - ex.TRACK_PAD,
                               case.end_time + ex.TRACK_PAD)  # fmt: skip
     prov = ex.Provenance().add_events(events).add_tracks(tracks)
@@ -364,7 +365,7 @@ def test_alerts_filters(store: Store) -> None:
 
 
 def test_case_network_as_graphml_and_gexf(store: Store) -> None:
-    case = ex.read_case(store, CASE)
+    case = find_case(store, CASE)
     nodes, relations, listed = ex.case_graph(store, case)
     meta = ex.export_metadata(store, ex.Provenance().add_subjects(case.subjects), what="net")
     assert {n.id for n in nodes} == set(case.subjects)

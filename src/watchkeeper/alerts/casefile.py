@@ -26,15 +26,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.alerts.cases import Case, find_case
 from watchkeeper.alerts.exports import (
     TRACK_PAD,
-    CaseRow,
     EventQuery,
     ExportEvent,
     Provenance,
     Track,
     export_metadata,
-    read_case,
     select_events,
     select_tracks,
     subject_labels,
@@ -75,7 +74,7 @@ class RendererMissing(WatchkeeperError):
 class CaseFile:
     """Everything a case file shows, read from the store."""
 
-    case: CaseRow
+    case: Case
     alerts: list[Alert]
     events: list[ExportEvent]
     tracks: list[Track]
@@ -255,7 +254,7 @@ def gather_case(store: Store, case_id: str) -> CaseFile:
     """The case ``case_id`` with its alerts, their events, the evidence those name
     (alert -> event -> positions, list entries, statements, shipment lines, report
     sentences) and the sources; InputError when there is no such case."""
-    case = read_case(store, case_id)
+    case = find_case(store, case_id)
     wanted = set(case.alert_ids)
     alerts = [a for a in list_alerts(store) if a.alert_id in wanted or a.case_id == case_id]
     alerts.sort(key=lambda a: (a.start_time, a.alert_id))
@@ -587,7 +586,7 @@ def layout(
     return {v: ((p[0] - min(xs)) / sx, (p[1] - min(ys)) / sy) for v, p in pos.items()}
 
 
-def network_svg(case: CaseRow, labels: dict[str, str], width: int = 900, height: int = 560) -> str:
+def network_svg(case: Case, labels: dict[str, str], width: int = 900, height: int = 560) -> str:
     """The case's subjects and the links that join them (``cases.links``)."""
     links = [
         (str(ln["from"]), str(ln["to"]), str(ln.get("kind") or ""))
@@ -661,7 +660,7 @@ svg text{font-size:11px;fill:#333}svg .ekind{font-size:9px;fill:#888}
 """
 
 
-def _score_parts(case: CaseRow) -> str:
+def _score_parts(case: Case) -> str:
     rows = [
         [p.get("part"), p.get("value"), p.get("weight"), p.get("why")]
         for p in case.score_parts

@@ -824,16 +824,25 @@ _CASE_COLUMNS = (
 
 
 def _case(row: tuple[Any, ...]) -> Case:
+    """A ``cases`` row, its JSON columns parsed; InputError naming the case when they
+    are not JSON (a store written by hand), so no reader crashes on one bad row."""
+    try:
+        parts = json.loads(row[5])
+        links = json.loads(row[8])
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            None, f"case {row[0]}: score_parts or links is not JSON: {exc}", field="case_id"
+        ) from exc
     return Case(
         row[0],
         row[1],
         list(row[2]),
         list(row[3]),
         float(row[4]),
-        json.loads(row[5]),
+        parts if isinstance(parts, list) else [],
         row[6],
         row[7],
-        json.loads(row[8]),
+        links if isinstance(links, list) else [],
         row[9],
     )
 
@@ -847,6 +856,7 @@ def list_cases(store: Store) -> list[Case]:
 
 
 def find_case(store: Store, case_id: str) -> Case:
+    """The case ``case_id``; InputError naming the id when there is none."""
     row = store.con.execute(
         f"SELECT {_CASE_COLUMNS} FROM cases WHERE case_id = ?", [case_id]
     ).fetchone()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from watchkeeper.alerts.cases import Case, find_case
 from watchkeeper.alerts.store import Alert, list_alerts
 from watchkeeper.errors import InputError
 from watchkeeper.graph.export import _clean, to_gexf, to_graphml
@@ -89,52 +90,6 @@ class ExportEvent:
         }
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    """One row of the ``cases`` table, its JSON columns parsed."""
-
-    case_id: str
-    title: str
-    subjects: list[str]
-    alert_ids: list[str]
-    score: float
-    score_parts: list[dict[str, Any]]
-    start_time: datetime
-    end_time: datetime
-    links: list[dict[str, Any]]
-    built_at: datetime
-
-
-def read_case(store: Store, case_id: str) -> CaseRow:
-    """The case ``case_id``; InputError naming the id when there is none."""
-    row = store.con.execute(
-        "SELECT case_id, title, subjects, alert_ids, score, score_parts, start_time, "
-        "end_time, links, built_at FROM cases WHERE case_id = ?",
-        [case_id],
-    ).fetchone()
-    if row is None:
-        raise InputError(None, f"no case {case_id!r}", field="case_id")
-    try:
-        parts = json.loads(row[5])
-        links = json.loads(row[8])
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            None, f"case {case_id}: score_parts or links is not JSON: {exc}", field="case_id"
-        ) from exc
-    return CaseRow(
-        row[0],
-        row[1],
-        list(row[2]),
-        list(row[3]),
-        float(row[4]),
-        parts if isinstance(parts, list) else [],
-        row[6],
-        row[7],
-        links if isinstance(links, list) else [],
-        row[9],
-    )
-
-
 def _alert_event_ids(store: Store, alert_ids: Sequence[str]) -> list[str]:
     rows = store.con.execute(
         "SELECT DISTINCT unnest(event_ids) FROM alerts WHERE alert_id IN (SELECT unnest(?))",
@@ -158,7 +113,7 @@ def select_events(store: Store, query: EventQuery) -> list[ExportEvent]:
         alert_ids = _alert_event_ids(store, [query.alert_id])
         ids = alert_ids if ids is None else sorted(set(ids) & set(alert_ids))
     if query.case_id is not None:
-        case_ids = _alert_event_ids(store, read_case(store, query.case_id).alert_ids)
+        case_ids = _alert_event_ids(store, find_case(store, query.case_id).alert_ids)
         ids = case_ids if ids is None else sorted(set(ids) & set(case_ids))
     rows = store.con.execute(
         "SELECT event_id, type, subjects, start_time, end_time, lat, lon, score, detail, "
@@ -908,7 +863,7 @@ def select_alerts(
     """Alerts as ``list_alerts`` orders them, filtered also by rule and case."""
     alerts = list_alerts(store, state=state, severity=severity)
     if case_id is not None:
-        wanted = set(read_case(store, case_id).alert_ids)
+        wanted = set(find_case(store, case_id).alert_ids)
         alerts = [a for a in alerts if a.alert_id in wanted or a.case_id == case_id]
     if rule_id is not None:
         alerts = [a for a in alerts if a.rule_id == rule_id]
@@ -935,9 +890,7 @@ def _schema_of(subject: str, store_schema: dict[str, str]) -> str:
     }.get(kind, store_schema.get(subject, "LegalEntity"))
 
 
-def case_graph(
-    store: Store, case: CaseRow
-) -> tuple[list[Node], list[Relation], dict[str, list[str]]]:
+def case_graph(store: Store, case: Case) -> tuple[list[Node], list[Relation], dict[str, list[str]]]:
     """The case's subjects as nodes and its ``links`` as relations (a link kind the
     graph model does not know is an ``unknown_link`` whose role names it; the link's
     evidence is its source), and the list sources naming each listed subject."""

@@ -140,6 +140,7 @@ def tracks(
 ) -> None:
     """Vessel tracks and flight routes as GeoJSON, KML or CSV (one row per position)."""
     from watchkeeper.alerts import exports as ex
+    from watchkeeper.alerts.cases import find_case
 
     _check_format(fmt, ("geojson", "kml", "csv"), out)
     if not subjects and case is None:
@@ -148,7 +149,7 @@ def tracks(
     with open_db(db, read_only=True) as store:
         wanted = list(subjects or ())
         if case is not None:
-            row = ex.read_case(store, case)
+            row = find_case(store, case)
             wanted += row.subjects
             start = start or row.start_time - ex.TRACK_PAD
             end = end or row.end_time + ex.TRACK_PAD
@@ -212,6 +213,7 @@ def network(
     """A case's network (its subjects and links) or the graph around an entity, as
     GraphML or GEXF."""
     from watchkeeper.alerts import exports as ex
+    from watchkeeper.alerts.cases import find_case
 
     _check_format(fmt, ("graphml", "gexf"), out)
     if (case is None) == (entity is None):
@@ -219,7 +221,7 @@ def network(
     with open_db(db, read_only=True) as store:
         nodes: list[Any]
         if case is not None:
-            row = ex.read_case(store, case)
+            row = find_case(store, case)
             nodes, relations, listed = ex.case_graph(store, row)
             prov = ex.Provenance().add_subjects(row.subjects)
             query: dict[str, Any] = {"case": case}
