@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper.alerts.cases import Case, find_case
+from watchkeeper.alerts.evidence import Evidence, resolve_evidence
 from watchkeeper.alerts.exports import (
     TRACK_PAD,
     EventQuery,
@@ -119,6 +120,8 @@ def _evidence_ids(events: list[ExportEvent], prefix: str) -> list[str]:
 
 
 def _list_entries(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+    """Every list version naming each id (not evidence.py's current versions only, and
+    secondary entries too: an owner a vessel's entry names), with its latest caption."""
     if not ids:
         return []
     rows = store.con.execute(
@@ -145,57 +148,60 @@ def _list_entries(store: Store, ids: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _resolved(store: Store, prefix: str, ids: list[str]) -> list[Evidence]:
+    """The evidence rows behind ``<prefix>:<id>`` (evidence.py reads them for cases too),
+    the ones the store holds, by id."""
+    found = resolve_evidence(store, {f"{prefix}:{i}": [] for i in ids})
+    return sorted((e for e in found if e.kind != "unresolved"), key=lambda e: e.id)
+
+
 def _statements(store: Store, ids: list[str]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    rows = store.con.execute(
-        "SELECT id, arg_max(kind, version_id), arg_max(holder, version_id), "
-        "arg_max(held, version_id), arg_max(role, version_id), arg_max(start_date, version_id), "
-        "arg_max(end_date, version_id), arg_max(source_ref, version_id) FROM graph_relations "
-        "WHERE id IN (SELECT unnest(?)) GROUP BY id ORDER BY id",
-        [ids],
-    ).fetchall()
-    found = {r[0] for r in rows}
+    """Graph loads' statements, then the lists' own relations (an OFAC vessel's owner),
+    which are not graph loads: their source says so."""
+    rows = _resolved(store, "rel", ids)
+    graph = [e.data for e in rows if e.data.get("source") != "lists"]
+    lists = {e.data["id"]: e.data for e in rows if e.data.get("source") == "lists"}
     out = [
         {
-            "id": r[0], "kind": r[1], "holder": r[2], "held": r[3], "role": r[4],
-            "start": r[5].isoformat() if r[5] else None,
-            "end": r[6].isoformat() if r[6] else None, "source": r[7],
+            "id": d["id"], "kind": d["kind"], "holder": d["holder"], "held": d["held"],
+            "role": d["role"], "start": d["start_date"], "end": d["end_date"],
+            "source": d["source_ref"],
         }
-        for r in rows
+        for d in graph
     ]  # fmt: skip
-    # The lists' own relations (an OFAC vessel's owner) are not graph loads: say so.
-    out += [
-        {"id": i, "kind": "list relation", "holder": None, "held": None, "role": None,
-         "start": None, "end": None, "source": "stated by the list"}
-        for i in ids if i not in found
-    ]  # fmt: skip
+    found = {d["id"] for d in graph}
+    for i in ids:
+        if i in found:
+            continue
+        d = lists.get(i, {})
+        out.append(
+            {"id": i, "kind": d.get("kind", "list relation"), "holder": d.get("holder"),
+             "held": d.get("held"), "role": d.get("role"), "start": None, "end": None,
+             "source": "stated by the list"}
+        )  # fmt: skip
     return out
 
 
 def _shipment_lines(store: Store, ids: list[str]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    rows = store.con.execute(
-        "SELECT line_id, source_ref, goods, hs_code, origin_country, destination_country, "
-        "port_of_loading, port_of_discharge, vessel_name, vessel_imo, flight_number, "
-        "loading_date, parties FROM shipment_lines WHERE line_id IN (SELECT unnest(?)) "
-        "ORDER BY line_id",
-        [ids],
-    ).fetchall()
     out = []
-    for r in rows:
-        parties = json.loads(r[12]) if isinstance(r[12], str) else r[12] or []
+    for e in _resolved(store, "cargo", ids):
+        d = e.data
+        parties = d["parties"] or []
         names = [
             f"{p.get('role', '?')}: {p.get('name', '?')}" for p in parties if isinstance(p, dict)
         ]
+        imo = d["vessel_imo"]
         out.append(
             {
-                "line_id": r[0], "source": r[1], "goods": r[2], "hs": r[3],
-                "route": f"{r[4] or '?'} -> {r[5] or '?'}",
-                "ports": f"{r[6] or '?'} -> {r[7] or '?'}",
-                "carrier": " ".join(str(x) for x in (r[8], r[9] and f"IMO {r[9]}", r[10]) if x),
-                "loaded": r[11].isoformat() if r[11] else None,
+                "line_id": d["line_id"], "source": d["source_ref"], "goods": d["goods"],
+                "hs": d["hs_code"],
+                "route": f"{d['origin_country'] or '?'} -> {d['destination_country'] or '?'}",
+                "ports": f"{d['port_of_loading'] or '?'} -> {d['port_of_discharge'] or '?'}",
+                "carrier": " ".join(
+                    str(x) for x in (d["vessel_name"], imo and f"IMO {imo}", d["flight_number"])
+                    if x
+                ),
+                "loaded": d["loading_date"],
                 "parties": "; ".join(names),
             }
         )  # fmt: skip
@@ -212,6 +218,8 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 
 def _report_sentences(store: Store, refs: list[str]) -> list[dict[str, Any]]:
+    """Each mention's sentence, once per report (evidence.py gives the whole text block
+    around a mention, too long for the case file's table)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for ref in refs:
         doc, _, span = ref.partition("#")

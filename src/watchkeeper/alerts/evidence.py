@@ -36,6 +36,10 @@ class Evidence:
     data: dict[str, Any]
 
 
+# Evidence id -> (kind, summary, row).
+_Found = dict[str, tuple[str, str, dict[str, Any]]]
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
@@ -54,8 +58,8 @@ def _rows(store: Store, sql: str, keys: list[Any]) -> list[dict[str, Any]]:
     return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in cursor.fetchall()]
 
 
-def _ais(store: Store, ids: list[int]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+def _ais(store: Store, ids: list[int]) -> _Found:
+    out: _Found = {}
     for r in _rows(
         store,
         "SELECT msg_id, mmsi, time, lat, lon, sog, cog, nav_status, source FROM ais_positions "
@@ -82,40 +86,40 @@ def _ais(store: Store, ids: list[int]) -> dict[str, tuple[str, str, dict[str, An
     return out
 
 
-def _adsb(store: Store, ids: list[int]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
-    for r in _rows(
-        store,
+# Evidence read by one query each, keyed by its first column:
+# prefix -> (kind, query, summary template over the query's columns).
+_ONE_QUERY: dict[str, tuple[str, str, str]] = {
+    "adsb": (
+        "adsb_state",
         "SELECT row_id, icao24, time, lat, lon, altitude_ft, groundspeed_kt, callsign "
         "FROM air_states WHERE row_id IN (SELECT unnest(?))",
-        ids,
-    ):
-        text = (
-            f"ADS-B state of {r['icao24']} ({r['callsign']}) at {r['time']}: "
-            f"{r['lat']}, {r['lon']}, {r['altitude_ft']} ft"
-        )
-        out[f"adsb:{r['row_id']}"] = ("adsb_state", text, r)
-    return out
-
-
-def _flights(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
-    for r in _rows(
-        store,
+        "ADS-B state of {icao24} ({callsign}) at {time}: {lat}, {lon}, {altitude_ft} ft",
+    ),
+    "flight": (
+        "flight",
         "SELECT flight_id, icao24, callsign, start_time, end_time, departure, arrival, "
         "distance_km FROM air_flights WHERE flight_id IN (SELECT unnest(?))",
-        ids,
-    ):
-        text = (
-            f"flight {r['callsign']} of {r['icao24']} {r['departure']}->{r['arrival']}, "
-            f"{r['start_time']} to {r['end_time']}"
-        )
-        out[f"flight:{r['flight_id']}"] = ("flight", text, r)
-    return out
+        "flight {callsign} of {icao24} {departure}->{arrival}, {start_time} to {end_time}",
+    ),
+    "event": (
+        "event",
+        "SELECT event_id, type, subjects, start_time, end_time, detail FROM events "
+        "WHERE event_id IN (SELECT unnest(?))",
+        "{type}: {detail}",
+    ),
+}
 
 
-def _list_entries(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+def _one_query(store: Store, prefix: str, ids: list[Any]) -> _Found:
+    kind, sql, summary = _ONE_QUERY[prefix]
+    return {
+        f"{prefix}:{next(iter(r.values()))}": (kind, summary.format(**r), r)
+        for r in _rows(store, sql, ids)
+    }
+
+
+def _list_entries(store: Store, ids: list[str]) -> _Found:
+    out: _Found = {}
     for r in _rows(
         store,
         "SELECT e.id, e.entry_id, e.schema, e.caption, v.source, v.version, v.version_id, "
@@ -137,8 +141,8 @@ def _list_entries(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dic
     return out
 
 
-def _relations(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+def _relations(store: Store, ids: list[str]) -> _Found:
+    out: _Found = {}
     for r in _rows(
         store,
         "SELECT r.id, r.kind, r.holder, r.held, r.share_low, r.share_high, r.role, "
@@ -177,8 +181,8 @@ def _relations(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[s
     return out
 
 
-def _shipment_lines(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+def _shipment_lines(store: Store, ids: list[str]) -> _Found:
+    out: _Found = {}
     for r in _rows(
         store,
         "SELECT line_id, shipment_id, source_ref, mode, parties, goods, hs_code, vessel_name, "
@@ -197,9 +201,9 @@ def _shipment_lines(store: Store, ids: list[str]) -> dict[str, tuple[str, str, d
     return out
 
 
-def _sentences(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+def _sentences(store: Store, ids: list[str]) -> _Found:
     """``doc:<doc_id>#<start>-<end>``: the mention and the block of text around it."""
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    out: _Found = {}
     spans: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for ref in ids:
         doc_id, _, span = ref.partition("#")
@@ -231,18 +235,6 @@ def _sentences(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[s
     return out
 
 
-def _events(store: Store, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    out: dict[str, tuple[str, str, dict[str, Any]]] = {}
-    for r in _rows(
-        store,
-        "SELECT event_id, type, subjects, start_time, end_time, detail FROM events "
-        "WHERE event_id IN (SELECT unnest(?))",
-        ids,
-    ):
-        out[f"event:{r['event_id']}"] = ("event", f"{r['type']}: {r['detail']}", r)
-    return out
-
-
 def resolve_evidence(store: Store, named_by: Mapping[str, list[str]]) -> list[Evidence]:
     """Each evidence id (``named_by``: id -> the events naming it) with its row, in id
     order within kind."""
@@ -250,15 +242,15 @@ def resolve_evidence(store: Store, named_by: Mapping[str, list[str]]) -> list[Ev
     for ref in named_by:
         prefix, _, rest = ref.partition(":")
         by_prefix[prefix].append(rest)
-    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    found: _Found = {}
     found.update(_ais(store, [int(i) for i in by_prefix["ais"] if i.isdigit()]))
-    found.update(_adsb(store, [int(i) for i in by_prefix["adsb"] if i.isdigit()]))
-    found.update(_flights(store, by_prefix["flight"]))
+    found.update(_one_query(store, "adsb", [int(i) for i in by_prefix["adsb"] if i.isdigit()]))
+    found.update(_one_query(store, "flight", by_prefix["flight"]))
     found.update(_list_entries(store, by_prefix["list"]))
     found.update(_relations(store, by_prefix["rel"]))
     found.update(_shipment_lines(store, by_prefix["cargo"]))
     found.update(_sentences(store, by_prefix["doc"]))
-    found.update(_events(store, by_prefix["event"]))
+    found.update(_one_query(store, "event", by_prefix["event"]))
     out = []
     for ref in named_by:
         kind, text, data = found.get(ref, ("unresolved", f"{ref}: no stored row", {}))
