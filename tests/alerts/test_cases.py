@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.alerts._events import event
+from tests.cli_helpers import run_cli
 from tests.conftest import DATA
 from watchkeeper.alerts.cases import (
     HUB_NEIGHBOURS,
@@ -497,47 +498,26 @@ def test_not_everything_is_one_case_on_the_bundled_data(founding_store: Store) -
     assert not again.created and not again.updated and not again.removed
 
 
-def _cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    """``watchkeeper cases ARGS`` as a script runs it (exit code, stdout, stderr)."""
-    import sys
-
-    import typer
-
-    from watchkeeper.cli import cases
-    from watchkeeper.cli.common import run_guarded
-
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.callback()(lambda: None)
-    cases.register(app)
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["watchkeeper", "cases", *args])
-        code = run_guarded(app)
-    out = capsys.readouterr()
-    return code, out.out, out.err.replace("\n", "")
-
-
 def test_cli_builds_lists_shows_and_exports(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     db = tmp_path / "cases.duckdb"
     with Store(db) as s:
         a = alert(s, ["mmsi:211000001", "imo:9000001"], rule="listed-vessel-ais-gap")
-    code, out, _ = _cli(monkeypatch, capsys, "build", "--db", str(db))
+    code, out, _ = run_cli(monkeypatch, capsys, "cases", "build", "--db", str(db))
     assert code == 0 and "1 case(s) over 1 alert(s): 1 new" in out
-    code, out, _ = _cli(monkeypatch, capsys, "--db", str(db), "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "cases", "--db", str(db), "--json")
     listed = json.loads(out)
     assert [c["alert_ids"] for c in listed] == [[a]]
     case_id = listed[0]["case_id"]
-    code, out, _ = _cli(monkeypatch, capsys, "show", case_id, "--db", str(db), "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "cases", "show", case_id, "--db", str(db), "--json")
     shown = json.loads(out)
     assert shown["case_id"] == case_id and shown["timeline"][0]["id"] == a
     target = tmp_path / "case.json"
-    code, out, _ = _cli(
+    code, out, _ = run_cli(
         monkeypatch,
         capsys,
+        "cases",
         "export",
         case_id,
         "--format",
@@ -551,16 +531,21 @@ def test_cli_builds_lists_shows_and_exports(
     exported = json.loads(target.read_text())
     assert exported["case"]["case_id"] == case_id
     assert "list_versions" in exported["sources"]
-    code, _, err = _cli(monkeypatch, capsys, "show", "case-nope", "--db", str(db))
+    code, _, err = run_cli(monkeypatch, capsys, "cases", "show", "case-nope", "--db", str(db))
     assert code == 2 and "no case 'case-nope'" in err
-    code, _, err = _cli(monkeypatch, capsys, "export", case_id, "--format", "pdf", "--db", str(db))
+    code, _, err = run_cli(
+        monkeypatch, capsys, "cases", "export", case_id, "--format", "pdf", "--db", str(db)
+    )
     assert code == 2 and "--out" in err
-    code, _, err = _cli(monkeypatch, capsys, "export", case_id, "--format", "doc", "--db", str(db))
+    code, _, err = run_cli(
+        monkeypatch, capsys, "cases", "export", case_id, "--format", "doc", "--db", str(db)
+    )
     assert code == 2 and "format 'doc'" in err
     page = tmp_path / "case.html"
-    code, _, err = _cli(
+    code, _, err = run_cli(
         monkeypatch,
         capsys,
+        "cases",
         "export",
         case_id,
         "--format",

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-import typer
 
 from tests.alerts._events import event, owner_blocked
-from watchkeeper.cli import alerts
-from watchkeeper.cli.common import run_guarded
+from tests.cli_helpers import run_cli
 from watchkeeper.store.db import Store
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.callback()(lambda: None)
-    alerts.register(app)
-    return app
-
-
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path
-) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["watchkeeper", *(str(a) for a in args)])
-        code = run_guarded(_app())
-    out = capsys.readouterr()
-    return code, out.out, out.err.replace("\n", "")
 
 
 def test_raise_list_show(
@@ -44,32 +23,32 @@ def test_raise_list_show(
                 event("ais_gap", ("mmsi:9",), 5, 20, score=0.4),
             ]
         )
-    code, out, err = _run(monkeypatch, capsys, "alerts", "raise", "--db", db_path, "--json")
+    code, out, err = run_cli(monkeypatch, capsys, "alerts", "raise", "--db", db_path, "--json")
     assert code == 0, err
     assert len(json.loads(out)["created"]) == 2
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "raise", "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "raise", "--db", db_path)
     assert code == 0
     assert "0 alert(s) created, 0 updated, 2 unchanged" in out
 
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "--db", db_path, "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "--db", db_path, "--json")
     listed = json.loads(out)
     assert code == 0
     assert sorted(a["rule_id"] for a in listed) == ["listed-vessel-ais-gap", "vessel-owner-blocked"]
     gap = next(a for a in listed if a["rule_id"] == "listed-vessel-ais-gap")
 
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "--db", db_path, "--severity", "high")
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "--db", db_path, "--severity", "high")
     assert code == 0 and "2 alert(s)" in out
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "--db", db_path, "--state", "confirmed")
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "--db", db_path, "--state", "confirmed")
     assert code == 0 and "0 alert(s)" in out
 
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         monkeypatch, capsys, "alerts", "show", gap["alert_id"], "--db", db_path, "--json"
     )
     shown = json.loads(out)
     assert code == 0
     assert [e["type"] for e in shown["events"]] == ["ais_gap"]
     assert shown["events"][0]["evidence"] == ["ais:ais_gap-5"]
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "show", gap["alert_id"], "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "show", gap["alert_id"], "--db", db_path)
     assert code == 0 and gap["alert_id"] in out and "imo:9000001" in out
 
 
@@ -77,7 +56,7 @@ def test_bad_input_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_path: Path
 ) -> None:
     Store(db_path).close()
-    code, _, err = _run(monkeypatch, capsys, "alerts", "show", "nope", "--db", db_path)
+    code, _, err = run_cli(monkeypatch, capsys, "alerts", "show", "nope", "--db", db_path)
     assert code == 2 and "no alert 'nope'" in err
-    code, _, err = _run(monkeypatch, capsys, "alerts", "--db", db_path, "--severity", "urgent")
+    code, _, err = run_cli(monkeypatch, capsys, "alerts", "--db", db_path, "--severity", "urgent")
     assert code == 2 and "urgent" in err

@@ -9,7 +9,6 @@ import io
 import json
 import math
 import re
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,10 +27,9 @@ from tests.alerts._export_store import (
     build,
     port,
 )
+from tests.cli_helpers import run_cli
 from watchkeeper.alerts import exports as ex
 from watchkeeper.alerts.cases import find_case
-from watchkeeper.cli import app
-from watchkeeper.cli.common import run_guarded
 from watchkeeper.errors import InputError
 from watchkeeper.movement.ports import PortIndex, load_ports
 from watchkeeper.store import Store
@@ -43,12 +41,8 @@ def _cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
     """The watchkeeper command as a user runs it: exit code, and stdout + stderr."""
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["watchkeeper", *args])
-        code = run_guarded(app)
-    out = capsys.readouterr()
-    return code, out.out + out.err.replace("\n", "")
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    return code, out + err
 
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"

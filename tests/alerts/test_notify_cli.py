@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-import typer
 
 from tests.alerts.test_notify_receivers import (
     SECRET,
@@ -15,28 +13,9 @@ from tests.alerts.test_notify_receivers import (
     store_with_alerts,
     webhook_receiver,
 )
+from tests.cli_helpers import run_cli
 from watchkeeper.alerts.notify import read_notifications
-from watchkeeper.cli import notify
-from watchkeeper.cli.common import run_guarded
 from watchkeeper.store.db import Store
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.callback()(lambda: None)
-    notify.register(app)
-    return app
-
-
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path
-) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["watchkeeper", *(str(a) for a in args)])
-        code = run_guarded(_app())
-    out = capsys.readouterr()
-    return code, out.out, out.err.replace("\n", "")
 
 
 def test_notify_dry_run_then_deliver_then_status(
@@ -54,7 +33,7 @@ def test_notify_dry_run_then_deliver_then_status(
             f'[channels.hook]\nkind = "webhook"\nurl = "{rx.url}"\nsecret_env = "WK_HOOK"\n'
         )
         monkeypatch.setenv("WK_HOOK", SECRET)
-        code, out, err = _run(
+        code, out, err = run_cli(
             monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path, "--dry-run", "--json"
         )
         assert code == 0, err
@@ -63,7 +42,7 @@ def test_notify_dry_run_then_deliver_then_status(
         with Store(db_path, read_only=True) as store:
             assert store.con.execute("SELECT count(*) FROM notifications").fetchone() == (0,)
 
-        code, out, err = _run(
+        code, out, err = run_cli(
             monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path, "--json"
         )
         assert code == 0, err
@@ -72,7 +51,7 @@ def test_notify_dry_run_then_deliver_then_status(
         assert len(read_notifications(tmp_path / "alerts.jsonl")) == 2
         assert len(rx.received) == 2  # the first answered 400 (given up), the second 200
 
-        code, out, _ = _run(monkeypatch, capsys, "notify", "status", "--db", db_path, "--json")
+        code, out, _ = run_cli(monkeypatch, capsys, "notify", "status", "--db", db_path, "--json")
         status = {s["channel"]: s for s in json.loads(out)}
         assert (status["archive"]["sent"], status["hook"]["sent"], status["hook"]["failed"]) == (
             2,
@@ -80,9 +59,9 @@ def test_notify_dry_run_then_deliver_then_status(
             1,
         )
 
-        code, out, _ = _run(monkeypatch, capsys, "notify", "retry", "--db", db_path)
+        code, out, _ = run_cli(monkeypatch, capsys, "notify", "retry", "--db", db_path)
         assert code == 0 and "1 notification(s) queued again" in out
-        code, out, _ = _run(monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path)
+        code, out, _ = run_cli(monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path)
         assert code == 0 and "0 queued; 1 sent" in out
     assert len(rx.unique()) == 2
 
@@ -95,9 +74,9 @@ def test_config_errors_exit_2_naming_file_and_field(
 ) -> None:
     cfg = tmp_path / "notify.toml"
     cfg.write_text('[channels.hook]\nkind = "webhook"\nurl = "https://h.example.org"\n')
-    code, _, err = _run(monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path)
+    code, _, err = run_cli(monkeypatch, capsys, "notify", "--config", cfg, "--db", db_path)
     assert code == 2
     assert str(cfg) in err and "channels.hook.secret" in err
-    code, _, err = _run(monkeypatch, capsys, "notify", "--db", db_path)
+    code, _, err = run_cli(monkeypatch, capsys, "notify", "--db", db_path)
     assert code == 2 and "--config" in err
     assert not db_path.exists()  # a failed command creates nothing

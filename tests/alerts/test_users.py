@@ -5,13 +5,12 @@ sees them."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-import typer
 
 from tests.alerts._events import event, owner_blocked
+from tests.cli_helpers import run_cli
 from watchkeeper.alerts.engine import raise_alerts
 from watchkeeper.alerts.store import list_alerts
 from watchkeeper.alerts.users import (
@@ -25,8 +24,6 @@ from watchkeeper.alerts.users import (
     rotate_token,
     token_hash,
 )
-from watchkeeper.cli import alerts, api, users
-from watchkeeper.cli.common import run_guarded
 from watchkeeper.errors import InputError
 from watchkeeper.screening.audit import AuditLog
 from watchkeeper.store import Store
@@ -87,26 +84,6 @@ def test_names_refused(name: str) -> None:
         check_name(name)
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    app.callback()(lambda: None)
-    alerts.register(app)
-    users.register(app)
-    api.register(app)
-    return app
-
-
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path
-) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["watchkeeper", *(str(a) for a in args)])
-        code = run_guarded(_app())
-    out = capsys.readouterr()
-    return code, out.out, out.err.replace("\n", "")
-
-
 def _alert_store(db: Path) -> str:
     with Store(db) as store:
         store.write_events(
@@ -125,56 +102,56 @@ def test_cli_review_as_a_local_user(
     alert_id = _alert_store(db_path)
     monkeypatch.delenv("WATCHKEEPER_USER", raising=False)
     # no users yet: any name is taken as given
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--state", "in_review",
         "--note", "first look", "--as", "ana", "--db", db_path, "--json",
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(out)[0]["actor"] == "ana"
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--state", "dismissed",
         "--as", "ana", "--db", db_path,
     )  # fmt: skip
     assert code == 2 and "reason" in err
 
     # users now exist: the name must be an enabled analyst or admin
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "users", "add", "root", "--role", "admin", "--as", "root",
         "--db", db_path, "--json",
     )  # fmt: skip
     assert code == 0, err
     root_token = json.loads(out)["token"]
     monkeypatch.setenv("WATCHKEEPER_USER", "nobody-here")
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "users", "add", "vera", "--role", "viewer", "--db", db_path
     )
     assert code == 2 and "'as'" in err  # only an admin may add users once one exists
     monkeypatch.setenv("WATCHKEEPER_USER", "root")
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "users", "add", "vera", "--role", "viewer", "--db", db_path
     )
     assert code == 0, err
     vera_token = out.strip().splitlines()[-1]
     assert vera_token.startswith("wk_") and vera_token != root_token
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--note", "x", "--as", "vera",
         "--db", db_path,
     )  # fmt: skip
     assert code == 2 and "viewer" in err
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--note", "x", "--as", "ana",
         "--db", db_path,
     )  # fmt: skip
     assert code == 2 and "no user 'ana'" in err
     # WATCHKEEPER_USER=root (an admin) reviews
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--state", "dismissed",
         "--reason", "sister ship, not this one", "--link", "FIU-77", "--db", db_path,
     )  # fmt: skip
     assert code == 0, err
     assert "2 action(s) recorded" in out
 
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         monkeypatch, capsys, "alerts", "history", alert_id, "--db", db_path, "--json"
     )
     trail = json.loads(out)
@@ -183,31 +160,33 @@ def test_cli_review_as_a_local_user(
         ("root", "state", "dismissed"),
         ("root", "link", None),
     ]
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "show", alert_id, "--db", db_path, "--json")
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "alerts", "show", alert_id, "--db", db_path, "--json"
+    )
     shown = json.loads(out)
     assert shown["state"] == "dismissed" and shown["trail"] == trail
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "show", alert_id, "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "show", alert_id, "--db", db_path)
     assert "sister ship" in out and "FIU-77" in out
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         monkeypatch, capsys, "alerts", "--state", "dismissed", "--db", db_path, "--json"
     )
     assert [a["alert_id"] for a in json.loads(out)] == [alert_id]
 
-    code, out, _ = _run(monkeypatch, capsys, "users", "list", "--db", db_path, "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "users", "list", "--db", db_path, "--json")
     assert [(u["name"], u["role"]) for u in json.loads(out)] == [
         ("root", "admin"),
         ("vera", "viewer"),
     ]
-    code, out, err = _run(monkeypatch, capsys, "users", "rotate", "vera", "--db", db_path)
+    code, out, err = run_cli(monkeypatch, capsys, "users", "rotate", "vera", "--db", db_path)
     assert code == 0 and out.strip().splitlines()[-1] != vera_token
-    code, _, err = _run(monkeypatch, capsys, "users", "disable", "vera", "--db", db_path)
+    code, _, err = run_cli(monkeypatch, capsys, "users", "disable", "vera", "--db", db_path)
     assert code == 0, err
 
-    code, out, _ = _run(monkeypatch, capsys, "audit", "verify", "--db", db_path, "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "audit", "verify", "--db", db_path, "--json")
     assert code == 0 and json.loads(out)["ok"]
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "check-trail", "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "check-trail", "--db", db_path)
     assert code == 0 and "agrees" in out
-    code, _, err = _run(monkeypatch, capsys, "alerts", "history", "nope", "--db", db_path)
+    code, _, err = run_cli(monkeypatch, capsys, "alerts", "history", "nope", "--db", db_path)
     assert code == 2 and "no alert" in err
 
 
@@ -215,7 +194,7 @@ def test_cli_audit_verify_finds_a_tampered_review(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_path: Path
 ) -> None:
     alert_id = _alert_store(db_path)
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "alerts", "review", alert_id, "--state", "confirmed",
         "--note", "owner listed since 2019", "--as", "ana", "--db", db_path,
     )  # fmt: skip
@@ -226,13 +205,13 @@ def test_cli_audit_verify_finds_a_tampered_review(
         store.con.execute(
             "UPDATE screening_audit SET actor = 'bob' WHERE channel = 'alerts review'"
         )
-    code, out, _ = _run(monkeypatch, capsys, "audit", "verify", "--db", db_path, "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "audit", "verify", "--db", db_path, "--json")
     check = json.loads(out)
     assert code == 1 and not check["ok"] and check["first_bad"] == 1
     # a trail edited without its audit row is what check-trail finds
     with Store(db_path) as store:
         store.con.execute("UPDATE screening_audit SET actor = 'ana'")
-    code, out, _ = _run(monkeypatch, capsys, "audit", "verify", "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "audit", "verify", "--db", db_path)
     assert code == 0
-    code, out, _ = _run(monkeypatch, capsys, "alerts", "check-trail", "--db", db_path)
+    code, out, _ = run_cli(monkeypatch, capsys, "alerts", "check-trail", "--db", db_path)
     assert code == 1 and "differs from its audit row" in out
