@@ -19,6 +19,17 @@ class ErrorResponse(BaseModel):
     detail: str = Field(..., examples=["Detailed error message"])
 
 
+def token_errors(
+    forbidden: str = "Role too low, or no token configured",
+) -> dict[int | str, dict[str, Any]]:
+    """The 401 and 403 answers of a router behind a user's or the API token, for the
+    OpenAPI page; ``forbidden`` says when a token is refused."""
+    return {
+        401: {"model": ErrorResponse, "description": "No, wrong or disabled bearer token"},
+        403: {"model": ErrorResponse, "description": forbidden},
+    }
+
+
 class ProvenanceModel(BaseModel):
     """Which list, entry and version an entity comes from."""
 

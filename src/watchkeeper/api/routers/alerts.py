@@ -13,15 +13,12 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from watchkeeper.api.deps import AnalystDep, StateDep, ValidBody, ViewerDep
-from watchkeeper.api.models import ErrorResponse
+from watchkeeper.api.models import ErrorResponse, token_errors
 from watchkeeper.errors import InputError
 
 router = APIRouter(
     tags=["Alerts"],
-    responses={
-        401: {"model": ErrorResponse, "description": "No, wrong or disabled bearer token"},
-        403: {"model": ErrorResponse, "description": "Role too low, or no token configured"},
-    },
+    responses=token_errors(),
 )
 
 

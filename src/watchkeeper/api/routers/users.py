@@ -12,15 +12,12 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from watchkeeper.api.deps import AdminDep, StateDep, ValidBody
-from watchkeeper.api.models import ErrorResponse
+from watchkeeper.api.models import ErrorResponse, token_errors
 from watchkeeper.errors import InputError
 
 router = APIRouter(
     tags=["Users"],
-    responses={
-        401: {"model": ErrorResponse, "description": "No, wrong or disabled bearer token"},
-        403: {"model": ErrorResponse, "description": "Not an admin, or no token configured"},
-    },
+    responses=token_errors("Not an admin, or no token configured"),
 )
 
 NamePath = Annotated[str, Path(description="A user name")]
