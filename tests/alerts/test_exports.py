@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.alerts._export_store import (
@@ -289,6 +289,8 @@ def test_events_csv_round_trips(store: Store) -> None:
 
 
 @given(st.text(max_size=80))
+@example("'\t")  # a text's own leading quote before a formula start (found by hypothesis)
+@example("'abc")
 def test_csv_cells_round_trip_and_never_start_a_formula(text: str) -> None:
     t0 = datetime(2020, 1, 1, tzinfo=UTC)
     e = ex.ExportEvent("e1", "t", ["a"], t0, t0, None, None, 0.5, text, {}, [])

@@ -703,14 +703,20 @@ def to_kml(events: Sequence[ExportEvent], tracks: Sequence[Track], meta: dict[st
 # -- CSV and XLSX ----------------------------------------------------------------------
 
 
+# A leading quote is guarded too: a spreadsheet hides it (so "'abc" would read "abc"),
+# and without it "'=x" and a guarded "=x" would be the same cell.
+_GUARDED_START = (*FORMULA_START, "'")
+
+
 def guard_cell(text: str) -> str:
-    """Text a spreadsheet will not evaluate: a leading quote before a formula start."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Text a spreadsheet will not evaluate: a leading quote before a formula start
+    (or before a quote of the text's own)."""
+    return "'" + text if text.startswith(_GUARDED_START) else text
 
 
 def unguard_cell(text: str) -> str:
     """The text ``guard_cell`` was given."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    return text[1:] if text.startswith("'") and text[1:].startswith(_GUARDED_START) else text
 
 
 EVENT_COLUMNS = (
