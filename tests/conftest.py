@@ -6,6 +6,7 @@ import ast
 import contextlib
 import os
 import re
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -135,14 +136,25 @@ def copy_store(source: Path, target: Path) -> Path:
     return target
 
 
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Close every DuckDB connection a test left open before the interpreter exits.
+    """Close every DuckDB connection a test left open, then end the process with the
+    session's exit status, skipping the interpreter's teardown.
 
     DuckDB aborts the process ("terminate called without an active exception", exit
-    134) when a connection is destroyed during interpreter shutdown in some orders
-    (duckdb/duckdb#13904): the whole suite passed and `make test` still failed. Closing
-    them here, while the interpreter is whole, is what a program does on exit anyway."""
+    134) when its objects are destroyed during interpreter shutdown in some orders
+    (duckdb/duckdb#13904): a suite that passed every test still failed `make test`.
+    Closing the connections first was not enough on a full run with ../shared, so once
+    pytest has written its report the process exits with pytest's own status; nothing
+    is left to write by then (the report, the cache and every fixture's teardown have
+    run)."""
     import gc
 
     import duckdb
@@ -159,3 +171,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for con in held.values():
         with contextlib.suppress(duckdb.Error):
             con.close()
+    if _EXIT_STATUS and os.environ.get("WATCHKEEPER_TEST_FULL_TEARDOWN") != "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
