@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -273,42 +273,24 @@ def _store_action(
         "INSERT INTO alert_actions (alert_id, actor, acted_at, action, state_from, state_to, "
         "assignee, note, link, audit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "RETURNING action_id",
-        [
-            alert_id,
-            actor,
-            record.logged_at,
-            p.action,
-            p.state_from,
-            p.state_to,
-            p.assignee,
-            p.note,
-            p.link,
-            record.audit_id,
-        ],
+        [alert_id, actor, record.logged_at, *astuple(p), record.audit_id],
     ).fetchone()
     assert row is not None
-    if p.action == "state":
+    # The alert keeps the result of its trail: a state action sets state, an assign
+    # action the assignee; notes and links change neither.
+    column = {"state": ("state", p.state_to), "assign": ("assignee", p.assignee)}.get(p.action)
+    if column is not None:
         con.execute(
-            "UPDATE alerts SET state = ?, updated_at = ? WHERE alert_id = ?",
-            [p.state_to, record.logged_at, alert_id],
-        )
-    elif p.action == "assign":
-        con.execute(
-            "UPDATE alerts SET assignee = ?, updated_at = ? WHERE alert_id = ?",
-            [p.assignee, record.logged_at, alert_id],
+            f"UPDATE alerts SET {column[0]} = ?, updated_at = ? WHERE alert_id = ?",
+            [column[1], record.logged_at, alert_id],
         )
     return ReviewAction(
-        int(row[0]),
-        alert_id,
-        actor,
-        record.logged_at,
-        p.action,
-        p.state_from,
-        p.state_to,
-        p.assignee,
-        p.note,
-        p.link,
-        record.audit_id,
+        action_id=int(row[0]),
+        alert_id=alert_id,
+        actor=actor,
+        acted_at=record.logged_at,
+        audit_id=record.audit_id,
+        **asdict(p),
     )
 
 
