@@ -615,7 +615,8 @@ def ingest_files(
     joined layout, which takes all ``paths`` as one extract); a file already stored
     (same bytes) is skipped. Bad input raises InputError and stores nothing of that
     file; files before it stay stored."""
-    from watchkeeper.cargo.store import batch_for_hash, paused_gc, store_batch
+    from watchkeeper.cargo.columnar import columnar_lines
+    from watchkeeper.cargo.store import batch_for_hash, paused_gc, store_batch, store_table
 
     files = [Path(p) for p in paths]
     for path in files:
@@ -644,11 +645,19 @@ def ingest_files(
                            earlier.shipments, source_hash)
             )  # fmt: skip
             continue
-        with paused_gc():
-            lines = lines_of_set(unit, lay) if lay.joined else iter_lines_of_file(unit[0], lay)
-            batch = store_batch(
-                store, lines, sources=names, layout=lay.name, source_hash=source_hash
+        # A one-table CSV reads column by column when it can; otherwise (and for any
+        # bad value, which the row path then names) row by row.
+        columns = None if lay.joined else columnar_lines(unit[0], lay)
+        if columns is not None:
+            batch = store_table(
+                store, columns, sources=names, layout=lay.name, source_hash=source_hash
             )
+        else:
+            with paused_gc():
+                lines = lines_of_set(unit, lay) if lay.joined else iter_lines_of_file(unit[0], lay)
+                batch = store_batch(
+                    store, lines, sources=names, layout=lay.name, source_hash=source_hash
+                )
         report.files.append(
             FileReport(
                 names,

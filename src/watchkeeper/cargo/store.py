@@ -95,6 +95,33 @@ def store_batch(
     return CargoBatch(batch_id, layout, tuple(sources), source_hash, len(seen), len(shipments), now)
 
 
+def store_table(
+    store: Store,
+    table: Any,
+    *,
+    sources: Sequence[str],
+    layout: str,
+    source_hash: str,
+) -> CargoBatch:
+    """Write one batch given as the columns of ``shipment_lines`` (an Arrow table from
+    ``cargo.columnar``, line ids already unique within it), in one transaction: a line
+    id already stored from another batch is InputError naming its source row."""
+    import pyarrow.compute as pc
+
+    now = datetime.now(UTC)
+    lines = int(table.num_rows)
+    shipments = int(pc.count_distinct(table.column("shipment_id")).as_py())
+    with store.transaction() as con:
+        top = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM cargo_batches").fetchone()
+        batch_id = int(top[0]) if top else 1
+        _insert_arrow(con, table, batch_id, sources)
+        con.execute(
+            "INSERT INTO cargo_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, layout, list(sources), source_hash, lines, shipments, now],
+        )
+    return CargoBatch(batch_id, layout, tuple(sources), source_hash, lines, shipments, now)
+
+
 def _insert_chunk(
     con: Any,
     chunk: list[ShipmentLine],
@@ -114,7 +141,10 @@ def _insert_chunk(
             columns[name] = [list(v) for v in values]
         else:
             columns[name] = list(values)
-    table = pa.table(_arrow_columns(columns))
+    _insert_arrow(con, pa.table(_arrow_columns(columns)), batch_id, sources)
+
+
+def _insert_arrow(con: Any, table: Any, batch_id: int, sources: Sequence[str]) -> None:
     con.register("_cargo_incoming", table)
     try:
         clash = con.execute(
