@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watchkeeper.cargo.ingest import BadValue, TableReader, _mode, read_csv
+from watchkeeper.cargo.ingest import _BAD_GZIP, BadValue, TableReader, _mode, read_csv
 from watchkeeper.cargo.layouts import FIELD_KINDS, FieldSpec, Layout, Table
 from watchkeeper.cargo.model import Party, ShipmentLine
 from watchkeeper.errors import InputError
@@ -96,7 +96,7 @@ def _read_columns(path: Path, columns: list[str]) -> tuple[pa.Table, int]:
                 chunks.append(
                     pa.table({c: pa.array(cols[i], pa.string()) for c, i in keep.items()})
                 )
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except (csv.Error, UnicodeDecodeError, *_BAD_GZIP) as exc:
             raise _CannotVouch from exc
     if not chunks:
         raise _CannotVouch

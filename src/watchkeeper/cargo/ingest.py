@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import json
 import math
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +63,10 @@ def _header(path: Path, names: Sequence[Any], line: int = 1) -> list[str]:
     return [c.lower() for c in columns]
 
 
+# A file that starts like gzip but is not (or is cut short) fails in the decompressor.
+_BAD_GZIP = (gzip.BadGzipFile, zlib.error, EOFError)
+
+
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     """Columns (lower case) and rows of a CSV file (plain or gzip, UTF-8, BOM allowed).
     The rows open the file again when first asked for, so columns alone hold no file."""
@@ -70,7 +76,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
             # European exports use ';', some tools tabs or '|': the header says which.
             delimiter = max(",;\t|", key=head.count) if head else ","
             first = next(csv.reader([head], delimiter=delimiter), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except (csv.Error, UnicodeDecodeError, *_BAD_GZIP) as exc:
             raise InputError(path, f"not a readable CSV header: {exc}", line=1) from exc
     if first is None:
         raise InputError(path, "the file is empty", line=1)
@@ -93,7 +99,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, Row]]]:
                             line=row_no,
                         )
                     yield row_no, dict(zip(columns, cells, strict=True))
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except (csv.Error, UnicodeDecodeError, *_BAD_GZIP) as exc:
                 raise InputError(path, f"not readable as CSV: {exc}", line=row_no + 1) from exc
 
     return columns, rows()
