@@ -233,3 +233,91 @@ def test_any_text_gives_well_formed_mentions(
     named = [m for m in mentions if m.kind in ("party", "vessel", "aircraft", "place")]
     for a, b in zip(named, named[1:], strict=False):
         assert a.end <= b.start, (a, b)
+
+
+# -- items 9-10 leftovers: misses on held-out news, fixed in a general way --------------
+
+
+def test_a_small_town_does_not_hide_a_listed_name(ofac_store: Store) -> None:
+    # Forest is a Belgian town of 56,000 (GeoNames) and the listed tanker FOREST.
+    links = _links(
+        ofac_store,
+        "These captains, who led five Iranian flagged tankers — Clavel, Petunia, Fortune, "
+        "Forest and Faxon — delivered gasoline to Venezuela.",
+    )
+    assert links["Forest"] == "ofac-15049"
+    # With a place cue and nothing listed about it, a town is still a town.
+    assert _links(ofac_store, "The fair was held in Forest, near Brussels.")["Forest"] is None
+
+
+def test_an_everyday_word_names_a_listed_party_only_in_a_text_about_its_countries(
+    ofac_store: Store,
+) -> None:
+    # BELLA (ofac-24510) is a Russian-flagged tanker listed under the DPRK programme; the
+    # Bella whose Iranian cargo the US seized in 2020 flew Liberia's flag.
+    seized = (
+        "The Justice Department seized the Iranian fuel aboard the Liberia-flagged tankers "
+        "Luna, Pandi, Bering and Bella on their way to Venezuela."
+    )
+    assert _links(ofac_store, seized).get("Bella") != "ofac-24510"
+    dprk = "The Russian tanker Bella delivered refined oil to North Korea in a transfer at sea."
+    assert _links(ofac_store, dprk)["Bella"] == "ofac-24510"
+
+
+def test_a_city_outside_the_texts_countries_needs_a_place_cue(ofac_store: Store) -> None:
+    # Pandi is a Philippine city of 160,000; here it is one of four tankers' names.
+    seized = (
+        "The Justice Department seized the Iranian fuel aboard the tankers Luna, Pandi, "
+        "Bering and Bella on their way to Venezuela."
+    )
+    assert "Pandi" not in _links(ofac_store, seized)
+    assert "Pandi" in _links(ofac_store, "Floods reached homes in Pandi on Tuesday.")
+    # A capital, or a city in a country the text names, needs no cue.
+    assert "Tehran" in _links(ofac_store, "Tehran warned of retaliation.")
+    links = _links(ofac_store, "A tanker bound for Venezuela left the United States. Houston said")
+    assert "Houston" in links
+
+
+def test_a_month_is_a_date_not_a_town(ofac_store: Store) -> None:
+    # March is also a town of 21,000 in England.
+    reading = read_text(
+        SourceText(
+            "Conviasa said it would start service in March to Damascus, in Syria.",
+            "test",
+            "text/plain",
+        ),
+        _gazetteer(id(ofac_store), ofac_store),
+        _linker(id(ofac_store), ofac_store),
+    )
+    places = {m.text for m in reading.mentions if m.kind == "place"}
+    assert "March" not in places and "Damascus" in places
+    assert any(m.kind == "date" and "March" in m.text for m in reading.mentions)
+
+
+def test_a_surname_of_a_person_the_text_names_is_that_person_not_a_town(
+    ofac_store: Store,
+) -> None:
+    # Rodriguez is a Philippine city of 134,000; here it is Delcy Rodriguez, listed.
+    links = _links(
+        ofac_store,
+        "Venezuela's Vice President Delcy Rodriguez met the crews in Caracas. "
+        "Rodriguez said the ships were welcome.",
+    )
+    assert links["Rodriguez"] == "ofac-25077"
+    # Bolton is an English town of 141,000; here it is John R. Bolton, not listed.
+    links = _links(
+        ofac_store,
+        "On Friday, U.S. national security adviser John R. Bolton tweeted about the "
+        "tanker off Syria. Bolton had tweeted a satellite image of Britain's seizure.",
+    )
+    assert "Bolton" not in links and "Syria" in links  # no place, no listed party
+    reading = read_text(
+        SourceText(
+            "U.S. national security adviser John R. Bolton tweeted. Bolton had tweeted.",
+            "test",
+            "text/plain",
+        ),
+        _gazetteer(id(ofac_store), ofac_store),
+        _linker(id(ofac_store), ofac_store),
+    )
+    assert not [m for m in reading.mentions if m.kind == "place"]

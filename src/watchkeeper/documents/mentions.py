@@ -528,6 +528,11 @@ class MentionFinder:
         tokens = [t for t in tokenize(text) if t.start not in promo]
         countries = _context_countries(tokens)
         spans = _capitalised_spans(tokens, text)
+        # Countries of more than one word ("United States") are named by a whole span.
+        for i, j in spans:
+            named = self.places.get(" ".join(t.key for t in tokens[i:j])) if j - i > 1 else None
+            if named is not None and named.kind == "country" and named.country not in countries:
+                countries.append(named.country or "")
         span_of = [-1] * len(tokens)
         for n, (i, j) in enumerate(spans):
             span_of[i:j] = [n] * (j - i)
@@ -564,9 +569,9 @@ class MentionFinder:
             if not free(i, j):
                 continue
             alone = j - i == 1 and (tokens[i].key in people or tokens[i].key in surnames)
-            place = None if alone else self._place(tokens, i, j, countries)
-            if place is not None:
-                take(*place)
+            found = None if alone else self._place(tokens, i, j, countries)
+            if found is not None:
+                take(*found)
                 continue
             i, j, schema_hint, country = _trim(tokens, i, j, text)
             if i < j:
