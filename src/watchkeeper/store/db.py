@@ -3,8 +3,9 @@ leaves beside the file it holds.
 
 DuckDB lets one process write a file, or many processes read it, never both: while
 ``serve`` holds the store read-write no other process can open it, not even read
-only. ``serve`` writes ``<db>.server`` (its URL and process id) for as long as it runs,
-so a command that meets the lock can say where the data can be read instead.
+only. ``serve`` writes ``<db>.server`` (its URL, process id and a per-run secret, mode
+0600) for as long as it runs, so a read command that meets the lock can have the server
+run it (``POST /_local/cli``), or say where the data can be read instead.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -56,17 +59,46 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+class ServedStore(Protocol):
+    """Inside ``watchkeeper serve`` running a CLI command for another process: how a
+    store file is opened instead of connecting to it."""
+
+    def connect(self, path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection | None:
+        """A connection for ``path`` inside a transaction the server rolls back (None:
+        open the file as usual); raises StoreError to refuse."""
+        ...
+
+
+# Set by the server only while it runs a command sent to ``POST /_local/cli``.
+SERVED_STORE: ContextVar[ServedStore | None] = ContextVar("watchkeeper_served", default=None)
+
+
+class HeldByServer(StoreError):
+    """The store file is held by a running ``watchkeeper serve``; ``server`` is its note."""
+
+    def __init__(self, message: str, *, path: str, server: dict[str, Any], read_only: bool):
+        super().__init__(message)
+        self.path = path
+        self.server = server
+        self.read_only = read_only
+
+
 class Store(ListVersionsMixin, EntitiesMixin, EventsMixin):
     """One DuckDB database file (or ``:memory:``), migrated to the current schema on open."""
 
     def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
         self.path = str(path)
+        served = SERVED_STORE.get() if self.path != ":memory:" else None
+        if served is not None and (con := served.connect(self.path, read_only=read_only)):
+            self.con = con
+            self._tx_depth = 1  # the store's own transactions join the served one
+            return
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
-            raise StoreError(_cannot_open(self.path, exc)) from exc
+            raise _cannot_open(self.path, exc, read_only) from exc
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
@@ -130,12 +162,20 @@ def server_note(db_path: str | Path) -> Path:
 
 @contextlib.contextmanager
 def announce_server(db_path: str | Path, url: str) -> Iterator[Path]:
-    """Write ``<db>.server`` (URL, process id, start time, UTC) while the block runs;
-    removed on the way out, unless another server has replaced it meanwhile."""
+    """Write ``<db>.server`` (URL, process id, start time, UTC, and a random secret the
+    CLI of the same user sends back to ``POST /_local/cli``; mode 0600) while the block
+    runs; removed on the way out, unless another server has replaced it meanwhile."""
     note = server_note(db_path)
-    record = {"url": url, "pid": os.getpid(), "started_at": datetime.now(UTC).isoformat()}
+    record = {
+        "url": url,
+        "pid": os.getpid(),
+        "started_at": datetime.now(UTC).isoformat(),
+        "secret": secrets.token_urlsafe(32),
+    }
     tmp = note.with_name(note.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        fh.write(json.dumps(record) + "\n")
     tmp.replace(note)  # atomic: a reader never sees half a note
     try:
         yield note
@@ -164,18 +204,21 @@ def held_by_server(db_path: str | Path) -> dict[str, Any] | None:
     return dict(record)
 
 
-def _cannot_open(path: str, exc: duckdb.IOException) -> str:
+def _cannot_open(path: str, exc: duckdb.IOException, read_only: bool) -> StoreError:
     """What to tell the user who cannot open ``path``: who holds it, and what to do."""
     if "lock" not in str(exc).lower():
-        return f"cannot open the store {path}: {exc}"
+        return StoreError(f"cannot open the store {path}: {exc}")
     server = held_by_server(path)
     if server is not None:
-        return (
+        return HeldByServer(
             f"the store {path} is held by `watchkeeper serve` at {server['url']} "
             f"(pid {server['pid']}); DuckDB lets no other process open it meanwhile, even "
-            f"to read: use that API ({server['url']}/docs) or stop the server"
+            f"to read: use that API ({server['url']}/docs) or stop the server",
+            path=path,
+            server=server,
+            read_only=read_only,
         )
-    return (
+    return StoreError(
         f"the store {path} is locked by another process writing to it; DuckDB lets no "
         f"other process open it meanwhile, even to read: wait for it to finish ({exc})"
     )
