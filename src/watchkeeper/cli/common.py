@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,13 +139,22 @@ def _usage_error(exc: Exception) -> int | None:
     return EXIT_BAD_INPUT
 
 
-def run_guarded(app: typer.Typer) -> int:
-    """Run the CLI; our own errors become one clear line and a non-zero exit code."""
+def run_guarded(app: Callable[..., Any]) -> int:
+    """Run the CLI; our own errors become one clear line and a non-zero exit code. A read
+    command meeting the store held by ``watchkeeper serve`` is run by that server."""
     try:
         result = app(standalone_mode=False)
     except InputError as exc:
         _print_error(exc)
         return EXIT_BAD_INPUT
+    except StoreError as exc:
+        from watchkeeper.cli.served import read_through_server
+
+        forwarded = read_through_server(exc, sys.argv[1:])
+        if forwarded is not None:
+            return forwarded
+        _print_error(exc)
+        return EXIT_STORE
     except WatchkeeperError as exc:
         _print_error(exc)
         return EXIT_STORE
