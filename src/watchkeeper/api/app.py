@@ -16,6 +16,7 @@ from watchkeeper.api.routers import (
     cases,
     decisions,
     graph,
+    local_cli,
     match,
     search,
     system,
@@ -75,5 +76,6 @@ def create_app(
     app.include_router(alerts.router)
     app.include_router(cases.router)
     app.include_router(users.router)
+    app.include_router(local_cli.router)  # the CLI's reads while serve holds the store
     app.include_router(web_router())  # the web pages at / and /static/
     return app
