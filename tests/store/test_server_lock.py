@@ -84,16 +84,23 @@ def test_read_command_names_the_server_holding_the_store_until_it_stops(
     """This test process is the second process: before, it got DuckDB's "Could not set
     lock" and no word of the server or its API."""
     path, url, pid = served
+    note = json.loads(server_note(path).read_text())
     assert held_by_server(path) == {
         "url": url,
         "pid": pid,
-        "started_at": json.loads(server_note(path).read_text())["started_at"],
+        "started_at": note["started_at"],
+        "secret": note["secret"],
     }
+    # A read command is run by the server (tests/cli/test_read_while_serving.py)...
     for command in (["events"], ["ais", "export"], ["lists", "show"]):
         res = run_main(monkeypatch, capsys, *command, "--db", path)
-        assert res.code == 3, (command, res.out, res.err)
-        assert f"held by `watchkeeper serve` at {url} (pid {pid})" in res.message
-        assert f"{url}/docs" in res.message and "stop the server" in res.message
+        assert res.code == 0, (command, res.out, res.err)
+        assert f"(read through watchkeeper serve at {url}, pid {pid})" in res.err
+    # ... a write command is not.
+    res = run_main(monkeypatch, capsys, "detect", "--db", path)
+    assert res.code == 3, (res.out, res.err)
+    assert f"held by `watchkeeper serve` at {url} (pid {pid})" in res.message
+    assert f"{url}/docs" in res.message and "stop the server" in res.message
     with pytest.raises(StoreError, match="held by `watchkeeper serve`"):
         Store(path, read_only=True)
     # Once the server stops, its note goes and the store opens again.
