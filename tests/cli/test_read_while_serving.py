@@ -293,8 +293,21 @@ def test_other_address_is_refused(app_client: tuple[Path, Any]) -> None:
         near = TestClient(app, client=("127.0.0.1", 50000))
         answer = near.post("/_local/cli", json=body, headers=auth)
         assert answer.status_code == 200 and answer.json()["exit_code"] == 0
+        assert b"ofac_sdn" in base64.b64decode(answer.json()["stdout"])
         other = {**body, "db": str(path.with_name("other.duckdb"))}
         assert near.post("/_local/cli", json=other, headers=auth).status_code == 409
     # Not started by `watchkeeper serve` (no note of this process): nothing runs.
     near = TestClient(app, client=("127.0.0.1", 50000))
     assert near.post("/_local/cli", json=body, headers=auth).status_code == 503
+
+
+def test_reading_standard_input_is_refused_in_words() -> None:
+    """The client's stdin is not sent: a forwarded command that reads it fails with a
+    store error saying so, instead of reading nothing."""
+    from watchkeeper.api.routers.local_cli import _NoInput
+    from watchkeeper.errors import StoreError
+
+    stdin = _NoInput()
+    for read in (stdin.read, stdin.readline, lambda: next(iter(stdin)), lambda: stdin.buffer):
+        with pytest.raises(StoreError, match="reads standard input"):
+            read()

@@ -163,6 +163,27 @@ def _own_working_directory(cwd: str) -> bool:
     return True
 
 
+class _NoInput(io.StringIO):
+    """Standard input of a forwarded command: the client's is not sent, so reading it
+    is refused in words rather than read as empty."""
+
+    def _refuse(self) -> StoreError:
+        return StoreError(
+            "this command reads standard input, which `watchkeeper serve` cannot pass on "
+            "while it holds the store: stop the server to run it"
+        )
+
+    def read(self, size: int | None = -1, /) -> str:
+        raise self._refuse()
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
+        raise self._refuse()
+
+    @property
+    def buffer(self) -> Any:
+        raise self._refuse()
+
+
 def _console(facts: ConsoleFacts, file: io.TextIOWrapper) -> Console:
     return Console(
         file=file,
@@ -194,7 +215,7 @@ def _captured(body: CliRun) -> Iterator[tuple[io.BytesIO, io.BytesIO]]:
         for shown, facts, file in consoles:
             shown.__dict__.clear()
             shown.__dict__.update(_console(facts, file).__dict__)
-        sys.stdin, sys.stdout, sys.stderr = io.StringIO(""), out_text, err_text
+        sys.stdin, sys.stdout, sys.stderr = _NoInput(), out_text, err_text
         yield out, err
     finally:
         sys.stdin, sys.stdout, sys.stderr = streams
