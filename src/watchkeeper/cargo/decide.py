@@ -299,73 +299,129 @@ def check_lines(
     """Decide every line. Screening results are cached by (name, country) and exposure
     by entity id for the whole call: real manifests repeat their parties. A line with no
     date is judged by the rules in force ``today`` (UTC) and says so."""
-    ruleset = rules if rules is not None else bundled_rules()
-    today = today or datetime.now(UTC).date()
-    screened: dict[tuple[str, str | None], tuple[tuple[PartyHit, ...], str]] = {}
-    exposed: dict[str, Exposure | None] = {}
-    hs_cache: dict[tuple[str | None, str], HsVerdict] = {}
-    in_force: dict[date, list[Rule]] = {}
-    decided: dict[tuple[Any, ...], LineDecision] = {}
+    decider = LineDecider(
+        hs_check=hs_check,
+        party_checker=party_checker,
+        exposure_checker=exposure_checker,
+        rules=rules,
+        vessel_checker=vessel_checker,
+        today=today,
+    )
+    return [decider.decide(line) for line in lines]
 
-    def screen(
+
+class LineDecider:
+    """``check_lines`` one line at a time, with its caches (screening by name and
+    country, exposure by entity id, HS checks by code and description, rules in force
+    by date, decisions by their inputs) kept across calls. ``cargo.bulk`` uses its
+    parts to decide stored lines a group at a time."""
+
+    def __init__(
+        self,
+        *,
+        hs_check: HsCheck | Callable[[str | None, str], HsVerdict] = declared_hs,
+        party_checker: PartyChecker | Callable[[str, str | None], Sequence[PartyHit]],
+        exposure_checker: ExposureChecker | Callable[[str], Exposure | None] | None = None,
+        rules: RuleSet | None = None,
+        vessel_checker: Callable[[str, str | None], Sequence[PartyHit]] | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.ruleset = rules if rules is not None else bundled_rules()
+        self.today = today or datetime.now(UTC).date()
+        self.hs_check = hs_check
+        self.party_checker = party_checker
+        self.vessel_checker = vessel_checker
+        self.exposure_checker = exposure_checker
+        self._screened: dict[tuple[str, str | None], tuple[tuple[PartyHit, ...], str]] = {}
+        self._exposed: dict[str, Exposure | None] = {}
+        self._hs_cache: dict[tuple[str | None, str], HsVerdict] = {}
+        self._in_force: dict[date, list[Rule]] = {}
+        self._rules_key: dict[date, tuple[int, ...]] = {}
+        self._decided: dict[tuple[Any, ...], LineDecision] = {}
+        self._party_results: dict[tuple[str, str, str, str | None], PartyResult] = {}
+        # A party no list or graph says anything of ("clean") reaches a decision only as
+        # its role and country, unless a rule matches parties by role or country alone
+        # (then its name can appear in the rule's reasons): decisions are shared by
+        # lines that differ only in such parties, their date within the same rules in
+        # force.
+        self.names_matter = any(
+            (r.match.party_roles or r.match.party_countries)
+            and not (r.match.party_status or r.match.party_programs)
+            for r in self.ruleset
+        )
+
+    def _screen(
+        self,
         kind: str,
         checker: Callable[[str, str | None], Sequence[PartyHit]],
         name: str,
         key2: str | None,
     ) -> tuple[tuple[PartyHit, ...], str]:
         key = (f"{kind}|{' '.join(name.casefold().split())}", key2)
-        if key not in screened:
+        if key not in self._screened:
             try:
-                screened[key] = (tuple(checker(name, key2)), "")
+                self._screened[key] = (tuple(checker(name, key2)), "")
             except InputError as exc:
-                screened[key] = ((), f"not screened: {exc.message}")
-        return screened[key]
+                self._screened[key] = ((), f"not screened: {exc.message}")
+        return self._screened[key]
 
-    def exposure(entity_id: str) -> Exposure | None:
-        if exposure_checker is None:
+    def _exposure(self, entity_id: str) -> Exposure | None:
+        if self.exposure_checker is None:
             return None
-        if entity_id not in exposed:
-            exposed[entity_id] = exposure_checker(entity_id)
-        return exposed[entity_id]
+        if entity_id not in self._exposed:
+            self._exposed[entity_id] = self.exposure_checker(entity_id)
+        return self._exposed[entity_id]
 
-    # A party no list or graph says anything of ("clean") reaches a decision only as
-    # its role and country, unless a rule matches parties by role or country alone
-    # (then its name can appear in the rule's reasons): decisions are shared by lines
-    # that differ only in such parties, their date within the same rules in force.
-    names_matter = any(
-        (r.match.party_roles or r.match.party_countries)
-        and not (r.match.party_status or r.match.party_programs)
-        for r in ruleset
-    )
-    party_results: dict[tuple[str, str, str, str | None], PartyResult] = {}
-    rules_key: dict[date, tuple[int, ...]] = {}
-
-    def party_result(kind: str, party: Party, key2: str | None) -> PartyResult:
+    def party_result(self, kind: str, party: Party, key2: str | None) -> PartyResult:
+        """A party's (``kind`` "party") or vessel's (``kind`` "vessel", ``key2`` its
+        IMO number) screening and exposure."""
         pkey = (kind, party.role, party.name, key2)
-        found = party_results.get(pkey)
+        found = self._party_results.get(pkey)
         if found is None:
-            checker = party_checker if kind == "party" else vessel_checker
+            checker = self.party_checker if kind == "party" else self.vessel_checker
             assert checker is not None
-            hits, note = screen(kind, checker, party.name, key2)
-            found = party_results[pkey] = _party_result(party, hits, note, exposure)
+            hits, note = self._screen(kind, checker, party.name, key2)
+            found = self._party_results[pkey] = _party_result(party, hits, note, self._exposure)
         return found
 
-    out = []
-    for line in lines:
-        hs_key = (line.hs_code, line.goods)
-        verdict = hs_cache.get(hs_key)
-        if verdict is None:
-            verdict = hs_cache[hs_key] = hs_check(line.hs_code, line.goods)
-        parties = [party_result("party", p, p.country) for p in _parties_of(line)]
-        if vessel_checker is not None and line.vessel_name:
+    def parties_of(self, line: ShipmentLine) -> list[PartyResult]:
+        """The line's parties (its end user among them) screened, then its vessel."""
+        parties = [self.party_result("party", p, p.country) for p in _parties_of(line)]
+        if self.vessel_checker is not None and line.vessel_name:
             vessel = Party("vessel", line.vessel_name, None)
-            parties.append(party_result("vessel", vessel, line.vessel_imo))
-        judged_on = line.judged_on or today
-        in_force_key = rules_key.get(judged_on)
+            parties.append(self.party_result("vessel", vessel, line.vessel_imo))
+        return parties
+
+    def verdict(self, code: str | None, goods: str) -> HsVerdict:
+        hs_key = (code, goods)
+        verdict = self._hs_cache.get(hs_key)
+        if verdict is None:
+            verdict = self._hs_cache[hs_key] = self.hs_check(code, goods)
+        return verdict
+
+    def in_force(self, judged_on: date) -> tuple[tuple[int, ...], list[Rule]]:
+        """The rules in force on a day, and a key equal for days with the same rules."""
+        in_force_key = self._rules_key.get(judged_on)
         if in_force_key is None:
-            if judged_on not in in_force:
-                in_force[judged_on] = ruleset.in_force(judged_on)
-            in_force_key = rules_key[judged_on] = tuple(id(r) for r in in_force[judged_on])
+            if judged_on not in self._in_force:
+                self._in_force[judged_on] = self.ruleset.in_force(judged_on)
+            in_force_key = tuple(id(r) for r in self._in_force[judged_on])
+            self._rules_key[judged_on] = in_force_key
+        return in_force_key, self._in_force[judged_on]
+
+    def clean(self, p: PartyResult) -> bool:
+        """A party that reaches a decision only as its role and country."""
+        return not (self.names_matter or p.statuses or p.note or p.exposure)
+
+    def decide(
+        self, line: ShipmentLine, parties: Sequence[PartyResult] | None = None
+    ) -> LineDecision:
+        """One line's decision (``parties``: its ``parties_of``, when already known)."""
+        verdict = self.verdict(line.hs_code, line.goods)
+        if parties is None:
+            parties = self.parties_of(line)
+        judged_on = line.judged_on or self.today
+        in_force_key, in_force = self.in_force(judged_on)
         # Real manifests repeat whole lines (same goods, route, parties, rules): a line
         # whose decision inputs were seen before takes that decision.
         key = (
@@ -379,22 +435,16 @@ def check_lines(
             line.license_number,
             bool(line.end_user or line.parties_in("end_user")),
             bool(line.parties_in("consignee")),
-            tuple(
-                (p.role, p.country)
-                if not (names_matter or p.statuses or p.note or p.exposure)
-                else p
-                for p in parties
-            ),
+            tuple((p.role, p.country) if self.clean(p) else p for p in parties),
         )
-        seen = decided.get(key)
+        seen = self._decided.get(key)
         if seen is None:
             facts = _facts(line, verdict, parties)
-            seen = _decide(line, verdict, tuple(parties), facts, in_force[judged_on], today)
-            decided[key] = seen
+            seen = _decide(line, verdict, tuple(parties), facts, in_force, self.today)
+            self._decided[key] = seen
         if seen.line is not line:
             seen = replace(seen, line=line, judged_on=judged_on, parties=tuple(parties))
-        out.append(seen)
-    return out
+        return seen
 
 
 def _parties_of(line: ShipmentLine) -> list[Party]:
