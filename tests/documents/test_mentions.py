@@ -321,3 +321,12 @@ def test_a_surname_of_a_person_the_text_names_is_that_person_not_a_town(
         _linker(id(ofac_store), ofac_store),
     )
     assert not [m for m in reading.mentions if m.kind == "place"]
+
+
+def test_a_title_takes_the_everyday_words_before_it(ofac_store: Store) -> None:
+    # "Supreme Leader", "Prime Minister": the title is not part of the name screened.
+    links = _links(
+        ofac_store, "Supreme Leader Ali Khamenei spoke on Friday. Khamenei said Iran would reply."
+    )
+    assert links["Ali Khamenei"] == "ofac-26945"
+    assert links["Khamenei"] == "ofac-26945"
