@@ -104,11 +104,12 @@ def _read_columns(path: Path, columns: list[str]) -> tuple[pa.Table, int]:
 
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
-    """Each row's index into the distinct values, and those values."""
+    """Each row's index into the distinct values (null one of them), and those values."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    encoded = column.dictionary_encode()
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     return (

@@ -254,6 +254,12 @@ def read_lines(
     table = store.con.execute(sql, params).arrow()
     if hasattr(table, "read_all"):  # a RecordBatchReader in newer DuckDB
         table = table.read_all()
+    return lines_from_arrow(table)
+
+
+def lines_from_arrow(table: Any) -> list[ShipmentLine]:
+    """``ShipmentLine`` records from an Arrow table of ``shipment_lines`` columns (every
+    ``ShipmentLine`` field; parties as their JSON text)."""
     parties_at = _FIELDS.index("parties")
     lists_at = {_FIELDS.index("transit_countries"), _FIELDS.index("notes")}
     parsed: dict[str, tuple[Party, ...]] = {}  # lines repeat their parties: parse once
@@ -267,10 +273,15 @@ def read_lines(
                 values = list(row)
                 raw = values[parties_at]
                 if (parties := parsed.get(raw)) is None:
-                    parties = tuple(Party(**p) for p in json.loads(raw))
+                    parties = parse_parties(raw)
                     parsed[raw] = parties
                 values[parties_at] = parties
                 for i in lists_at:
                     values[i] = tuple(values[i] or ())
                 out.append(ShipmentLine(*values))
     return out
+
+
+def parse_parties(text: str) -> tuple[Party, ...]:
+    """A line's parties from their stored JSON text."""
+    return tuple(Party(**p) for p in json.loads(text))
