@@ -311,3 +311,30 @@ def test_reading_standard_input_is_refused_in_words() -> None:
     for read in (stdin.read, stdin.readline, lambda: next(iter(stdin)), lambda: stdin.buffer):
         with pytest.raises(StoreError, match="reads standard input"):
             read()
+
+
+def test_relative_paths_where_a_thread_has_no_directory_of_its_own(
+    app_client: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not on Linux, the command cannot run in the client's directory: the paths the
+    client typed are read from that directory all the same (this test runs elsewhere,
+    where ``wk.duckdb`` is no file)."""
+    from watchkeeper.api.routers import local_cli
+
+    path, app = app_client
+    assert not (Path.cwd() / path.name).exists()
+    monkeypatch.setattr(local_cli, "_own_working_directory", lambda cwd: False)
+    body = {
+        "argv": ["lists", "show", "--db", path.name],
+        "cwd": str(path.parent),
+        "db": str(path),
+        "db_as_given": path.name,
+    }
+    near = TestClient(app, client=("127.0.0.1", 50000))
+    with announce_server(path, "http://127.0.0.1:1"):
+        auth = {"Authorization": f"Bearer {_secret(path)}"}
+        answer = near.post("/_local/cli", json=body, headers=auth).json()
+        assert answer["exit_code"] == 0, base64.b64decode(answer["stderr"])
+        assert b"ofac_sdn" in base64.b64decode(answer["stdout"])
+        garbled = {**body, "stdout": {"encoding": "no-such-codec"}}
+        assert near.post("/_local/cli", json=garbled, headers=auth).status_code == 422

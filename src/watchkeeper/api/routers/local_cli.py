@@ -15,6 +15,7 @@ standard streams while it runs).
 from __future__ import annotations
 
 import base64
+import codecs
 import contextlib
 import ctypes
 import functools
@@ -30,7 +31,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import duckdb
 from fastapi import APIRouter, Header, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from rich.console import Console
 
 from watchkeeper.api.deps import StateDep
@@ -57,7 +58,16 @@ class ConsoleFacts(BaseModel):
     is_interactive: bool = False
     no_color: bool = False
     encoding: str = "utf-8"
-    errors: str = "strict"
+    errors: Literal["strict", "replace", "backslashreplace", "surrogateescape", "ignore"] = "strict"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
 
 
 class CliRun(BaseModel):
@@ -141,8 +151,8 @@ def _paths_from(cwd: str, command: Any) -> None:
     for param in getattr(command, "params", []):
         if _takes_paths(param):
             process: Callable[[Any, Any], Any] = param.process_value
-            param.process_value = functools.partial(
-                lambda ctx, value, process=process: process(ctx, _from(cwd, value))
+            param.process_value = lambda ctx, value, process=process: process(
+                ctx, _from(cwd, value)
             )
     for sub in getattr(command, "commands", {}).values():
         _paths_from(cwd, sub)
