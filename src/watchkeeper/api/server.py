@@ -23,34 +23,29 @@ import uvicorn
 EVENT_LOOP = "asyncio"
 
 
-def server_config(
-    app: Any,
+def server_options(
     *,
     host: str,
     port: int,
     access_log: bool = True,
     log_level: str = "info",
-) -> uvicorn.Config:
-    """The uvicorn configuration the API runs with (``watchkeeper serve``, the benchmark
-    and the tests use this one)."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        loop=EVENT_LOOP,
-        access_log=access_log,
-        log_level=log_level,
-    )
+) -> dict[str, Any]:
+    """uvicorn's settings for the API (``watchkeeper serve``, the load benchmark and the
+    tests run it with these)."""
+    return {
+        "host": host,
+        "port": port,
+        "loop": EVENT_LOOP,
+        "access_log": access_log,
+        "log_level": log_level,
+    }
 
 
-def run(
-    app: Any,
-    *,
-    host: str,
-    port: int,
-    access_log: bool = True,
-    log_level: str = "info",
-) -> None:
-    """Serve ``app`` until interrupted."""
-    config = server_config(app, host=host, port=port, access_log=access_log, log_level=log_level)
-    uvicorn.Server(config).run()
+def server_config(app: Any, **options: Any) -> uvicorn.Config:
+    """A uvicorn ``Config`` for ``app`` with ``server_options(**options)``."""
+    return uvicorn.Config(app, **server_options(**options))
+
+
+def run(app: Any, **options: Any) -> None:
+    """Serve ``app`` until interrupted; ``options`` as for ``server_options``."""
+    uvicorn.run(app, **server_options(**options))
