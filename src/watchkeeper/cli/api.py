@@ -53,9 +53,8 @@ def serve(
     """
     import dataclasses
 
-    import uvicorn
-
     from watchkeeper.api import create_app
+    from watchkeeper.api.server import run as run_server
     from watchkeeper.store.db import announce_server
 
     cfg = settings(db)
@@ -84,9 +83,7 @@ def serve(
     )
     # Other commands cannot open the store while this process holds it: tell them where.
     with announce_server(cfg.db_path, f"http://{cfg.api_host}:{cfg.api_port}"):
-        uvicorn.run(
-            app, host=cfg.api_host, port=cfg.api_port, access_log=access_log, log_level="info"
-        )
+        run_server(app, host=cfg.api_host, port=cfg.api_port, access_log=access_log)
 
 
 @audit_app.command("export")
