@@ -50,6 +50,7 @@ from watchkeeper.screening.query_names import with_composed_names, with_possesso
 from watchkeeper.screening.scoring import (
     ABJAD_MIDDLE_QUERY_PART,
     EXTRA_LIST_PART,
+    MIDDLE_QUERY_PART,
     NameScore,
     align_names,
     birth_date_feature,
@@ -530,6 +531,9 @@ class Screener:
         index = self.index
         found_ids: list[IntArray] = []
         found_est: list[FloatArray] = []
+        # A person query only: a query that may be a company's (LegalEntity) has
+        # middle words that are no middle names.
+        person = prepared.kinds == (PERSON,)
         for name in prepared.blocking:
             # Initials find nothing by themselves (they count at scoring, and rank
             # candidates below); titles are not names.
@@ -563,6 +567,10 @@ class Screener:
                     # As in scoring: the father's and grandfather's names an Arabic-script
                     # name carries cost little where a list name leaves them out.
                     own *= ABJAD_MIDDLE_QUERY_PART
+                elif person and 0 < p < len(parts) - 1:
+                    # As in scoring, a person's middle names cost less where a list name
+                    # leaves them out ('Omar Mohammed Othman' / 'Umar Uthman').
+                    own *= MIDDLE_QUERY_PART
                 part_weights.append(own * KIND_WEIGHT.get(part.kind, 1.0))
                 query_weight += part_weights[-1]
             if not any(info.matched for info in infos):

@@ -29,11 +29,13 @@ from followthemoney import model
 
 from watchkeeper.screening.identifiers import identifier_keys
 from watchkeeper.screening.normalize import (
+    ARTICLES,
     LEGAL,
     NAME,
     NUMBER,
     PARTICLE,
     TITLE,
+    article_said,
     normalise_name,
     token_keys,
 )
@@ -490,6 +492,14 @@ class _Builder:
                     tokens.add(name.forms[i] + name.forms[i + 1])
                 if len(name.forms) >= 3:
                     tokens.add("".join(name.forms))
+                # A name with the Arabic article inside ('Nur al-Din'), joined as
+                # written and as said ('nuraldin', 'nuraddin' for 'Nourredine').
+                for i in range(1, len(name.forms) - 1):
+                    if name.forms[i] in ARTICLES:
+                        run = name.forms[i - 1 : i + 2]
+                        tokens.add("".join(run))
+                        if said := article_said(run):
+                            tokens.add(said)
             for form in tokens:
                 tid = self.token_id(form)
                 index.df[tid] += 1

@@ -496,6 +496,28 @@ _DPRK_LEADS = str.maketrans({"g": "k", "b": "p", "d": "t"})
 
 # ---- keys shared by the index and the query side -----------------------------------
 
+# The Arabic article as romanisations write it.
+ARTICLES = frozenset({"al", "el", "ul", "il"})
+# Letters the article's 'l' is said as (the "sun letters", romanised: t th d dh r z s
+# sh and the emphatics, l n): al-Din is ad-Din, written joined 'Nouredine'.
+SUN_LETTERS = frozenset("tdrzsln")
+
+
+def article_said(forms: list[str] | tuple[str, ...]) -> str:
+    """Parts joined with the article said as the letter after it ('nur al din' ->
+    'nuraddin'); '' when no article stands between two parts before a sun letter."""
+    out: list[str] = []
+    changed = False
+    for k, form in enumerate(forms):
+        nxt = forms[k + 1] if k + 1 < len(forms) else ""
+        if form in ARTICLES and k > 0 and nxt[:1] in SUN_LETTERS:
+            out.append(form[0] + nxt[0])
+            changed = True
+        else:
+            out.append(form)
+    return "".join(out) if changed else ""
+
+
 _VOWELS = re.compile(r"[aeiouy]")
 _SKELETON_DIGRAPHS = (
     ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"),
@@ -656,6 +678,9 @@ def deletions(form: str) -> list[str]:
     return [form[:i] + form[i + 1 :] for i in range(len(form))]
 
 
+_SYLLABLE = re.compile(r"^[a-z]?[aeiouy]")
+
+
 @lru_cache(maxsize=200_000)
 def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     """Blocking keys of one token: exact, one-deletion, skeleton, OCR, consonants.
@@ -670,7 +695,10 @@ def token_keys(form: str, full: bool = True) -> tuple[str, ...]:
     # skeleton and consonant keys already find the ones that turn out alike. The
     # spelling key finds other romanisations ('ruse' / 'roose', 'paq' / 'pak').
     spelled = spelling_key(form)
-    if len(spelled) >= 3:
+    if len(spelled) >= 3 or (len(spelled) == 2 and _SYLLABLE.match(spelled)):
+        # Two letters too, a syllable's: a short name's other romanisation ('yoo' / 'yu',
+        # 'lee' / 'li') shares no other key with it, and token_similarity pairs them.
+        # (Not two consonants: 'RS' is an abbreviation, found by its consonants.)
         keys.append("k:" + spelled)
     skel = skeleton(form)
     if len(skel) >= 3:

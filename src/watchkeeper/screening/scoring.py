@@ -14,11 +14,13 @@ from typing import NamedTuple
 
 from watchkeeper.screening.index import PERSON, EntityFacts
 from watchkeeper.screening.normalize import (
+    ARTICLES,
     LEGAL,
     NAME,
     NUMBER,
     PARTICLE,
     TITLE,
+    article_said,
     korean_key,
     translit_key,
 )
@@ -53,8 +55,6 @@ ABJAD_MIDDLE_QUERY_PART = 0.3
 LOOSE_CAP = 0.65
 LOUD = LOOSE | {SOUNDS, TRANSLITERATION}  # joined on these: loose too
 KOREAN = "same Korean syllable, another romanisation"
-# The Arabic article as romanisations write it.
-ARTICLES = frozenset({"al", "el", "ul", "il"})
 # A name whose matched parts are all weak (company forms, particles, very common
 # words) is capped: 'TRADING CORP' must not match 'ACME TRADING CORP'.
 WEAK_IDF = 3.0
@@ -184,6 +184,12 @@ def align_names(
     # Parts written joined on one side and split on the other.
     if len(used_q) < nq and len(used_c) < nc:
         _join_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, abjad, exact, korean)
+    # Words written as their initials ('IC' / 'Integrated Circuit'). In a name that may
+    # be a person's, two letters only ('Ali' is a name, not A. L. I.), counted as
+    # initials are.
+    if not exact and len(used_q) < nq and len(used_c) < nc:
+        sim, longest = (PERSON_INITIALS, 2) if person else (INITIALS_SIMILARITY, 4)
+        _initials_pairs(q_forms, q_kinds, c_forms, c_kinds, used_q, used_c, pairs, sim, longest)
     # The Arabic article however romanised ('al' / 'el'), once words have paired and
     # joined (it may be inside a joined name: 'abwalyzyd' / 'Abou El Yazid').
     if len(used_q) < nq and len(used_c) < nc:
@@ -340,6 +346,68 @@ def _elided(joined: str, first: str) -> str:
     return ""
 
 
+INITIALS = "initials of the words"
+INITIALS_SIMILARITY = 0.8
+PERSON_INITIALS = 0.75  # as initial_similarity gives one initial
+
+
+def _initials_pairs(
+    q_forms: tuple[str, ...],
+    q_kinds: tuple[str, ...],
+    c_forms: tuple[str, ...],
+    c_kinds: tuple[str, ...],
+    used_q: dict[int, None],
+    used_c: dict[int, None],
+    pairs: list[tuple[list[int], list[int], float, str]],
+    similarity: float,
+    longest: int,
+) -> None:
+    """Pair a word of two to ``longest`` letters with as many adjacent name words (on the
+    other side) whose initials it spells, in order: 'IC' and 'Integrated Circuit', 'MA'
+    and 'Marketing Association'."""
+
+    def runs(
+        forms: tuple[str, ...], kinds: tuple[str, ...], used: dict[int, None]
+    ) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for span in range(2, longest + 1):
+            for start in range(len(forms) - span + 1):
+                run = list(range(start, start + span))
+                if any(k in used or kinds[k] != NAME or len(forms[k]) < 2 for k in run):
+                    continue
+                found.setdefault("".join(forms[k][0] for k in run), run)
+        return found
+
+    def acronyms(
+        forms: tuple[str, ...], kinds: tuple[str, ...], used: dict[int, None]
+    ) -> list[int]:
+        return [
+            k
+            for k in range(len(forms))
+            if k not in used
+            and kinds[k] == NAME
+            and 2 <= len(forms[k]) <= longest
+            and forms[k].isalpha()
+        ]
+
+    short_q = acronyms(q_forms, q_kinds, used_q)
+    list_runs = runs(c_forms, c_kinds, used_c) if short_q else {}
+    for i in short_q:
+        run = list_runs.get(q_forms[i])
+        if run and not any(j in used_c for j in run):
+            used_q[i] = None
+            used_c.update(dict.fromkeys(run))
+            pairs.append(([i], run, similarity, INITIALS))
+    short_c = acronyms(c_forms, c_kinds, used_c)
+    query_runs = runs(q_forms, q_kinds, used_q) if short_c else {}
+    for j in short_c:
+        qrun = query_runs.get(c_forms[j])
+        if qrun and not any(i in used_q for i in qrun):
+            used_c[j] = None
+            used_q.update(dict.fromkeys(qrun))
+            pairs.append((qrun, [j], similarity, INITIALS))
+
+
 def _join_pairs(
     q_forms: tuple[str, ...],
     q_kinds: tuple[str, ...],
@@ -365,12 +433,15 @@ def _join_pairs(
             # In Arabic script the article's 'l' is written but not said before some
             # letters: نور الدين 'nwr al dyn' is 'Noureddine'.
             bare = "".join(q_forms[i] for i in run if q_forms[i] != "al") if abjad else ""
+            said = article_said([q_forms[i] for i in run])
             elided = _elided(joined, q_forms[run[0]])
             for j in free_c:
                 cf = c_forms[j]
                 if j in used_c or abs(len(cf) - len(joined)) > 2:
                     continue
-                sim, reason = _run_similarity(joined, cf, True, elided, bare, abjad, exact, korean)
+                sim, reason = _run_similarity(
+                    joined, cf, True, elided, (bare, said), abjad, exact, korean
+                )
                 if sim > 0:
                     for i in run:
                         used_q[i] = None
@@ -383,12 +454,15 @@ def _join_pairs(
             if run[-1] - run[0] != span - 1 or any(j in used_c for j in run):
                 continue
             joined = "".join(c_forms[j] for j in run)
+            said = article_said([c_forms[j] for j in run])
             elided = _elided(joined, c_forms[run[0]])
             for i in free_q:
                 qf = q_forms[i]
                 if i in used_q or abs(len(qf) - len(joined)) > 2:
                     continue
-                sim, reason = _run_similarity(joined, qf, False, elided, "", abjad, exact, korean)
+                sim, reason = _run_similarity(
+                    joined, qf, False, elided, (said,), abjad, exact, korean
+                )
                 if sim > 0:
                     used_q[i] = None
                     for j in run:
@@ -402,14 +476,16 @@ def _run_similarity(
     part: str,
     run_is_query: bool,
     elided: str,
-    bare: str,
+    others: tuple[str, ...],
     abjad: bool,
     exact: bool,
     korean: bool,
 ) -> tuple[float, str]:
     """A run of parts joined against one part of the other name, with its reason.
     Parts written joined begin alike ('abdul rahman' / 'abdulrahman'), except in
-    Arabic script and where the article lost its vowel ('al azhar' / 'lazhar')."""
+    Arabic script and where the article lost its vowel ('al azhar' / 'lazhar').
+    ``others``: other ways of writing the run joined (without the article, with the
+    article said as the letter after it), tried when the run as written is unlike."""
 
     def similarity(run_form: str) -> tuple[float, str]:
         if run_is_query:
@@ -422,8 +498,9 @@ def _run_similarity(
         sim, reason = similarity(elided)
         return sim, f"joined, article elided, {reason}"
     sim, reason = similarity(joined)
-    if not sim and bare and bare != joined:
-        sim, reason = similarity(bare)
+    for other in others:
+        if not sim and other and other != joined:
+            sim, reason = similarity(other)
     return sim, f"joined, {reason}"
 
 
