@@ -440,11 +440,11 @@ def publisher_spellings(
                 break
     reduced = []
     for e in entities:
-        alias = held.get(e.id)
-        if alias is None:
+        held_alias = held.get(e.id)
+        if held_alias is None:
             reduced.append(e)
             continue
-        props = {k: [v for v in vs if v != alias] for k, vs in e.properties.items()}
+        props = {k: [v for v in vs if v != held_alias] for k, vs in e.properties.items()}
         reduced.append(dataclasses.replace(e, properties=props))
     return cases, reduced
 
@@ -681,24 +681,23 @@ def summarise(
     return headers, rows
 
 
-def main(argv: Iterable[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test"], default="test")
-    parser.add_argument("--sample", type=int, default=200, help="queries per family (Watchkeeper)")
-    parser.add_argument("--peer-sample", type=int, default=40, help="queries per family for peers")
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "watchkeeper-bench" / "screening.duckdb",
-    )
-    parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
-    parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--reuse-index", action="store_true", help="keep the cached index")
-    parser.add_argument("--show-misses", type=str, default="", help="print misses of a family")
-    args = parser.parse_args(list(argv) if argv is not None else None)
+@dataclass
+class MainRun:
+    """Watchkeeper on the main case set, over the index of the full lists."""
 
-    store, load_s = build_store(args.db)
-    entities = list(store.current_entities())
+    screener: Screener | None
+    cases: list[Case]
+    hits: list[list[str]]
+    wall: float = 0.0
+    cpu: float = 0.0
+    build_s: float = 0.0
+    reload_s: float = 0.0
+
+
+def screen_main(
+    args: argparse.Namespace, store: Store, entities: list[StoredEntity], only: set[str]
+) -> MainRun:
+    """Build the index (and reload it as a fresh process would), then screen the cases."""
     index_dir = args.db.parent / f"{args.db.name}.screening"
     if not args.reuse_index:
         for old in index_dir.glob("index-*"):
@@ -719,15 +718,16 @@ def main(argv: Iterable[str] | None = None) -> None:
         f"{len(entities):,} entities; index built in {build_s:.1f}s, reloaded in {reload_s:.2f}s",
         file=sys.stderr,
     )
-
     cases = build_cases(entities, args.split, args.sample)
+    if only:
+        cases = [c for c in cases if c.family in only]
     print(f"{len(cases):,} cases", file=sys.stderr)
     # Cold as a fresh process that loads the index from disk: building it above warmed
     # the per-word caches, which such a process would not have.
     screener.forget_caches()
-    wk_all, wk_wall, wk_cpu = run_watchkeeper(screener, cases)
+    hits, wall, cpu = run_watchkeeper(screener, cases)
     if args.show_misses:
-        for case, ids in zip(cases, wk_all, strict=True):
+        for case, ids in zip(cases, hits, strict=True):
             if case.family == args.show_misses and (
                 (case.kind == POSITIVE and not case.accept.intersection(ids))
                 or (case.kind == NEGATIVE and ids)
@@ -736,23 +736,80 @@ def main(argv: Iterable[str] | None = None) -> None:
                 print(
                     f"{case.name!r} -> want {case.expected} {e.caption if e else ''} got {ids[:3]}"
                 )
+    return MainRun(screener, cases, hits, wall, cpu, build_s, reload_s)
 
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=["dev", "test"], default="test")
+    parser.add_argument("--sample", type=int, default=200, help="queries per family (Watchkeeper)")
+    parser.add_argument("--peer-sample", type=int, default=40, help="queries per family for peers")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "watchkeeper-bench" / "screening.duckdb",
+    )
+    parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--reuse-index", action="store_true", help="keep the cached index")
+    parser.add_argument("--show-misses", type=str, default="", help="print misses of a family")
+    parser.add_argument(
+        "--families",
+        type=str,
+        default="",
+        help="only these families (comma-separated, e.g. publisher_spelling): a quick look, "
+        "no speed figures, no peers, nothing written",
+    )
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    only = {f.strip() for f in args.families.split(",") if f.strip()}
+    unknown = only - set(FAMILY_NOTES)
+    if unknown:
+        parser.error(f"unknown families: {', '.join(sorted(unknown))}")
+    if only:
+        args.skip_peers = args.no_write = True
+
+    store, load_s = build_store(args.db)
+    entities = list(store.current_entities())
+    if only == {"publisher_spelling"}:
+        # Only the held-out spellings: their own index is all that is needed.
+        run = MainRun(None, [], [])
+    else:
+        run = screen_main(args, store, entities, only)
+    screener, cases, wk_all = run.screener, run.cases, run.hits
+    wk_wall, wk_cpu, build_s, reload_s = run.wall, run.cpu, run.build_s, run.reload_s
     # The publishers' own spellings, held out of a second index built without them.
     spell_cases, reduced = publisher_spellings(entities, args.split, args.sample)
+    if only and "publisher_spelling" not in only:
+        spell_cases = []
+    # Found: the entry, an entry that still carries the held-out spelling, or the same
+    # party listed twice under one of the entry's names (as for the other families).
     reduced_keys: dict[frozenset[str], set[str]] = defaultdict(set)
+    named_keys: dict[frozenset[str], set[str]] = defaultdict(set)
     for e in reduced:
         for n in e.get("name") + e.get("alias"):
             reduced_keys[name_key(n)].add(e.id)
+        for n in e.get("name"):
+            named_keys[name_key(n)].add(e.id)
+    by_id = {e.id: e for e in reduced}
     for case in spell_cases:
         case.accept = {case.expected or ""} | reduced_keys.get(name_key(case.name), set())
+        for n in by_id[case.expected or ""].get("name"):
+            case.accept |= named_keys.get(name_key(n), set())
     print(f"{len(spell_cases):,} held-out publisher spellings", file=sys.stderr)
-    spell_screener = Screener.from_entities(reduced)
-    spell_hits, _wall, _cpu = run_watchkeeper(spell_screener, spell_cases)
-    del spell_screener
+    spell_hits: list[list[str]] = []
+    if spell_cases:
+        spell_screener = Screener.from_entities(reduced)
+        spell_hits, _wall, _cpu = run_watchkeeper(spell_screener, spell_cases)
+        del spell_screener
     if args.show_misses == "publisher_spelling":
         for case, ids in zip(spell_cases, spell_hits, strict=True):
             if not case.accept.intersection(ids):
                 print(f"{case.name!r} -> want {case.expected} got {ids[:3]}")
+    if only:
+        _headers, rows = summarise(cases + spell_cases, {"Watchkeeper": wk_all + spell_hits})
+        print(table(_headers, rows))
+        return
+    assert screener is not None
 
     # The peers run on a smaller sample of the same cases (logic-v2 is slow).
     rng = random.Random(3)
