@@ -23,7 +23,7 @@ from watchkeeper.cargo.ingest import _BAD_GZIP, BadValue, TableReader, _mode, re
 from watchkeeper.cargo.layouts import FIELD_KINDS, FieldSpec, Layout, Table
 from watchkeeper.cargo.model import Party, ShipmentLine
 from watchkeeper.errors import InputError
-from watchkeeper.io import logical_name, open_text
+from watchkeeper.io import logical_name, open_binary, open_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,6 +74,9 @@ def _read_columns(path: Path, columns: list[str]) -> tuple[pa.Table, int]:
     delimiter = max(",;\t|", key=head.count) if head else ","
     width = len(columns)
     keep = {c: i for i, c in enumerate(columns)}  # last index of each name
+    plain = _read_plain(path, delimiter, width)
+    if plain is not None:
+        return pa.table({c: plain.column(i) for c, i in keep.items()}), plain.num_rows
     chunks: list[pa.Table] = []
     total = 0
     with open_text(path, encoding="utf-8-sig") as fh:
@@ -101,6 +104,76 @@ def _read_columns(path: Path, columns: list[str]) -> tuple[pa.Table, int]:
     if not chunks:
         raise _CannotVouch
     return pa.concat_tables(chunks).combine_chunks(), total
+
+
+def _read_plain(path: Path, delimiter: str, width: int) -> pa.Table | None:
+    """The records of a CSV with one record per line (LF or CRLF; no NUL bytes, blank
+    lines or lone carriage returns), read by Arrow, which splits a line at its
+    delimiters as Python's csv module does; every line with a quote is read again by
+    the csv module to be sure. None for any other file (or a ragged row)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open_binary(path) as fh:
+        data = fh.read()
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    end = data.find(b"\n")
+    if end < 0 or any(b in data for b in (b"\x00", b"\n\n", b"\n\r\n")):
+        return None
+    if data.count(b"\r") != data.count(b"\r\n"):  # a lone carriage return
+        return None
+    if data[end + 1 :].strip(b"\n") == b"":
+        return None  # no records
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                skip_rows=1, column_names=[f"c{i}" for i in range(width)]
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys([f"c{i}" for i in range(width)], pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        ).combine_chunks()
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if b'"' in data and not _quotes_read_alike(data[end + 1 :], table, delimiter):
+        return None
+    return table
+
+
+def _quotes_read_alike(body: bytes, table: pa.Table, delimiter: str) -> bool:
+    """Whether Arrow read every line with a quote as Python's csv module reads it, one
+    record per line (a quoted line break would shift the row numbers)."""
+    lines = body.split(b"\n")
+    quoted = [i for i, line in enumerate(lines) if b'"' in line]
+    if len(lines) - (lines[-1] in (b"", b"\r")) != table.num_rows:
+        return False
+    if any(lines[i].count(b'"') % 2 for i in quoted):
+        return False
+    import pyarrow as pa
+
+    ours = table.take(pa.array(quoted, pa.int64())).to_pylist()
+    for i, row in zip(quoted, ours, strict=True):
+        text = lines[i].removesuffix(b"\r").decode("utf-8")
+        cells = next(csv.reader([text], delimiter=delimiter), [])
+        if cells != [row[f"c{j}"] for j in range(len(row))]:
+            return False
+    return True
 
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
