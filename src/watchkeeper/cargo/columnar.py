@@ -370,13 +370,16 @@ def _lines_table(path: Path, layout: Layout, table: Table, data: pa.Table, n: in
     if role_codes:
         key = _combined([(c, len(v)) for c, v in zip(role_codes, role_values, strict=True)], n)
         _, firsts, inverse = np.unique(key, return_index=True, return_inverse=True)
+        # Each party's JSON object once; a line's list is those objects joined as
+        # json.dumps joins them (the text the row path stores, byte for byte).
+        objects = [
+            [None if p is None else _parties_json((p,), cache)[1:-1] for p in values]
+            for values in role_values
+        ]
         texts = [
-            _parties_json(
-                tuple(p for codes, values in zip(role_codes, role_values, strict=True)
-                      if (p := values[codes[i]]) is not None),
-                cache,
-            )
-            for i in firsts
+            "[" + ", ".join(o for codes, objs in zip(role_codes, objects, strict=True)
+                            if (o := objs[codes[i]]) is not None) + "]"
+            for i in firsts.tolist()
         ]  # fmt: skip
         out["parties"] = pa.array(texts, pa.string()).take(pa.array(inverse.reshape(-1)))
     else:
