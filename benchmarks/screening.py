@@ -14,6 +14,8 @@ half any tuning looked at, ``test`` (the default, and what BENCHMARKS.md reports
 held out.
 
     python benchmarks/screening.py [--split test|dev] [--sample N] [--peer-sample M]
+    python benchmarks/screening.py --split dev --families publisher_spelling \
+        --show-misses publisher_spelling   # one family, quickly, with its misses
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import csv
 import dataclasses
 import gc
 import hashlib
+import os
 import random
 import re
 import sys
@@ -291,7 +294,11 @@ FAMILY_NOTES = {
     "publisher_spelling": "held out: an entry's own other spelling of its name (a Latin "
     "alias with the same number of words, rapidfuzz token-sort ratio 70-97, another name "
     "key) taken out of the lists and screened against them; real romanisations chosen by "
-    "the list publishers, independent of Watchkeeper's tables",
+    "the list publishers, independent of Watchkeeper's tables. Found: the entry, or an "
+    "entry named as it is (the same party on two lists). Some of these aliases are "
+    "another name rather than a spelling (a maiden name, another given name, a "
+    "translation: 'BELYAEVA' for 'BOVDA', 'VERTEX IMOTI' for 'VERTEX PROPERTIES'), which "
+    "a name-only screener should not match",
     "other_list_spelling": "a person's name as the UN list writes it, screened for the SDN "
     "entry of the same person (and the reverse); pairs linked by full date of birth and "
     "nationality, not by name; the source entry is excluded",
@@ -768,6 +775,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     if only:
         args.skip_peers = args.no_write = True
 
+    load_at_start = os.getloadavg()[0]
     store, load_s = build_store(args.db)
     entities = list(store.current_entities())
     if only == {"publisher_spelling"}:
@@ -895,7 +903,9 @@ def main(argv: Iterable[str] | None = None) -> None:
         "Cold: the index loaded from its saved file and every per-word cache empty, as in "
         "a fresh process. Steady: the caches emptied, the other split's queries screened "
         "untimed, then these timed. On this shared two-core machine the same code measures "
-        "up to a fifth apart from run to run.",
+        "up to a fifth apart from run to run; during this run other sessions shared the two "
+        f"cores (1-minute load average {load_at_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end).",
         "",
         f"### Watchkeeper on the full case set ({len(cases) + len(spell_cases):,} queries)",
         "",
