@@ -26,6 +26,8 @@ from watchkeeper.cargo.rules import (
     RuleSet,
     bundled_rules,
     match_rule,
+    not_fired,
+    rejects_route,
 )
 from watchkeeper.errors import InputError
 from watchkeeper.events.model import Event
@@ -339,6 +341,7 @@ class LineDecider:
         self._rules_key: dict[date, tuple[int, ...]] = {}
         self._decided: dict[tuple[Any, ...], LineDecision] = {}
         self._party_results: dict[tuple[str, str, str, str | None], PartyResult] = {}
+        self._routes: RouteCache = {}
         # A party no list or graph says anything of ("clean") reaches a decision only as
         # its role and country, unless a rule matches parties by role or country alone
         # (then its name can appear in the rule's reasons): decisions are shared by
@@ -440,7 +443,7 @@ class LineDecider:
         seen = self._decided.get(key)
         if seen is None:
             facts = _facts(line, verdict, parties)
-            seen = _decide(line, verdict, tuple(parties), facts, in_force, self.today)
+            seen = _decide(line, verdict, tuple(parties), facts, in_force, self.today, self._routes)
             self._decided[key] = seen
         if seen.line is not line:
             seen = replace(seen, line=line, judged_on=judged_on, parties=tuple(parties))
@@ -531,12 +534,28 @@ def _strongest(effects: Iterable[Effect]) -> Effect:
     return min(effects, key=_rank, default="allowed")
 
 
+# Per rules-in-force list (by id, the lists a LineDecider keeps alive) and route and
+# HS code: which rules the route and code alone do not rule out.
+RouteCache = dict[tuple[Any, ...], tuple[bool, ...]]
+
+
 def _evaluate(
-    in_force: Sequence[Rule], facts: LineFacts
+    in_force: Sequence[Rule], facts: LineFacts, routes: RouteCache | None = None
 ) -> tuple[list[RuleOutcome], tuple[FiredRule, ...], Effect]:
     """Every rule's outcome, the rules that fired (with the general licence that set
-    each aside, if any) and the strongest effect still standing."""
-    outcomes = [match_rule(r, facts) for r in in_force]
+    each aside, if any) and the strongest effect still standing. ``routes`` remembers
+    which rules the route and HS code rule out (their outcome is ``not_fired``)."""
+    if routes is None:
+        outcomes = [match_rule(r, facts) for r in in_force]
+    else:
+        key = (id(in_force), facts.origin, facts.destination, facts.transit, facts.hs)
+        live = routes.get(key)
+        if live is None:
+            live = routes[key] = tuple(not rejects_route(r.match, facts) for r in in_force)
+        outcomes = [
+            match_rule(r, facts) if ok else not_fired(r)
+            for r, ok in zip(in_force, live, strict=True)
+        ]
     fired = [o for o in outcomes if o.fired]
     set_aside: dict[str, str] = {}
     for gl in fired:
@@ -555,6 +574,7 @@ def _decide(
     facts: LineFacts,
     in_force: Sequence[Rule],
     today: date,
+    routes: RouteCache | None = None,
 ) -> LineDecision:
     changes: list[str] = []
     judged_on = line.judged_on
@@ -564,13 +584,13 @@ def _decide(
             f"no loading, declaration or discharge date: judged by the rules in force on "
             f"{today.isoformat()}; a date may bring other rules (general licences expire)"
         )
-    outcomes, fired_rules, decision = _evaluate(in_force, facts)
+    outcomes, fired_rules, decision = _evaluate(in_force, facts, routes)
     standing = [f for f in fired_rules if f.set_aside_by is None]
     fired = [o for o in outcomes if o.fired]
     if verdict.status == "mismatch" and verdict.read_as:
         # The papers' code and their own words disagree: judge the words too.
         read_as = verdict.read_as
-        _, alt_fired, alt = _evaluate(in_force, replace(facts, hs=read_as))
+        _, alt_fired, alt = _evaluate(in_force, replace(facts, hs=read_as), routes)
         if _rank(alt) < _rank(decision):
             alt_rules = [f.rule.id for f in alt_fired if f.set_aside_by is None]
             changes.append(

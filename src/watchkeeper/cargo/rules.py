@@ -241,9 +241,17 @@ def _party_statuses(party: PartyFact) -> frozenset[str]:
 _NOT_FIRED: dict[str, RuleOutcome] = {}
 
 
-def _rejects(m: RuleMatch, facts: LineFacts) -> bool:
-    """A quick no on the route and goods alone, before any reason is put in words (most
-    rules do not fire on most lines)."""
+def not_fired(rule: Rule) -> RuleOutcome:
+    """The one outcome object of a rule that does not fire (no reasons)."""
+    found = _NOT_FIRED.get(rule.id)
+    if found is None or found.rule is not rule:
+        found = _NOT_FIRED[rule.id] = RuleOutcome(rule, False)
+    return found
+
+
+def rejects_route(m: RuleMatch, facts: LineFacts) -> bool:
+    """A no on the route and the HS code alone: ``match_rule`` then gives
+    ``not_fired``. Depends on the facts' origin, destination, transit and HS code only."""
     if m.origin and facts.origin not in m.origin:
         return True
     if m.destination and facts.destination not in m.destination:
@@ -256,7 +264,13 @@ def _rejects(m: RuleMatch, facts: LineFacts) -> bool:
         return True
     if m.transit and not any(c in m.transit for c in facts.transit):
         return True
-    if m.hs and facts.hs is not None and not facts.hs.startswith(m.hs):
+    return bool(m.hs and facts.hs is not None and not facts.hs.startswith(m.hs))
+
+
+def _rejects(m: RuleMatch, facts: LineFacts) -> bool:
+    """A quick no on the route, goods and parties' statuses, before any reason is put
+    in words (most rules do not fire on most lines)."""
+    if rejects_route(m, facts):
         return True
     if m.party_status and facts.party_statuses.isdisjoint(m.party_status):
         return True
@@ -270,10 +284,7 @@ def match_rule(rule: Rule, facts: LineFacts) -> RuleOutcome:
     why: list[str] = []
 
     def no() -> RuleOutcome:
-        found = _NOT_FIRED.get(rule.id)
-        if found is None or found.rule is not rule:
-            found = _NOT_FIRED[rule.id] = RuleOutcome(rule, False)
-        return found
+        return not_fired(rule)
 
     if _rejects(m, facts):
         return no()
