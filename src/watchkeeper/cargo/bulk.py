@@ -4,10 +4,11 @@ lines that ``check_lines`` cannot tell apart, and reading only the columns a dec
 depends on (no ``ShipmentLine`` per line).
 
 Lines fall in one group when they have the same HS verdict, the same rules in force on
-their date, the same licence number, and the same parties and route *as far as any
-rule can see*: a clean party (no list hit, no exposure, no note) counts as its role and
-country, and a country no rule names (as origin, destination, transit, route or party
-country) counts as "another country". A rule's reasons name only the countries it
+their date among those their route, HS code and parties' statuses do not rule out, the
+same licence number, and the same parties and route *as far as any
+rule can see*: a clean party (no list hit, no exposure, no note) counts as its role and,
+when a rule names it as a party country, its country; on the route, a country no rule
+names counts as "another country". A rule's reasons name only the countries it
 names and the parties it matched, so every line of a group gets its first line's
 decision, with its own line, date and parties (``StoredDecisions.line_decision``).
 Each distinct party, vessel, (HS code, description) and date is checked once, through
@@ -36,7 +37,7 @@ from watchkeeper.cargo.decide import (
     declared_hs,
 )
 from watchkeeper.cargo.model import Effect, ShipmentLine
-from watchkeeper.cargo.rules import RuleSet, _words_in
+from watchkeeper.cargo.rules import LineFacts, Rule, RuleSet, _words_in, rejects_route
 from watchkeeper.cargo.store import _FIELDS, lines_from_arrow, parse_parties
 
 if TYPE_CHECKING:
@@ -149,10 +150,15 @@ def check_stored(
     )
     n = keys.num_rows
     named = _rule_countries(decider.ruleset)
+    party_named = frozenset(c for r in decider.ruleset for c in r.match.party_countries)
     words = _rule_words(decider.ruleset)
 
     def country(code: str | None) -> str | None:
         return code if code is None or code in named else OTHER_COUNTRY
+
+    def party_country(code: str | None) -> str | None:
+        # Only a rule's party_countries reads a party's country.
+        return code if code in party_named else None
 
     # Parties (the end user among them): screened once per distinct set.
     def party_set(row: dict[str, Any]) -> tuple[tuple[PartyResult, ...], tuple[Any, ...]]:
@@ -166,7 +172,9 @@ def check_stored(
             destination_country=row.get("end_user_country"),
         )
         results = tuple(decider.parties_of(line))
-        seen_as = tuple((p.role, country(p.country)) if decider.clean(p) else p for p in results)
+        seen_as = tuple(
+            (p.role, party_country(p.country)) if decider.clean(p) else p for p in results
+        )
         flags = (
             bool(line.end_user or line.parties_in("end_user")),
             bool(line.parties_in("consignee")),
@@ -211,19 +219,42 @@ def check_stored(
 
     def in_force(row: dict[str, Any]) -> tuple[Any, ...]:
         day = row.get("judged_on")
-        return (decider.in_force(day or decider.today)[0], day is None)
+        in_force_key, in_force_rules = decider.in_force(day or decider.today)
+        return (in_force_key, day is None, in_force_rules)
 
     day_of, days = _per_distinct(keys, ["judged_on"], in_force)
     licence_of, licences = _per_distinct(
         keys, ["license_number"], lambda r: r.get("license_number")
     )
 
+    # Days count by the rules in force that the route, HS code and parties' statuses
+    # leave standing (a rule they rule out adds nothing to a decision).
+    verdict_cls = _classes(verdict_of, verdicts)
+    route_cls = _classes(route_of, routes)
+    day_cls = _classes(day_of, [d[:2] for d in days])
+    set_flags = [_flags(results) for results, _ in sets]
+    vessel_flags = [_flags(results) for results, _ in vessels]
+    combo = _combined(
+        [day_cls, route_cls, verdict_cls, _classes(parties_of, set_flags),
+         _classes(vessel_of, vessel_flags)],
+        n,
+    )  # fmt: skip
+    _, combo_firsts, combo_of = np.unique(combo, return_index=True, return_inverse=True)
+    standing = []
+    for i in combo_firsts.tolist():
+        _, undated, rules_on_day = days[day_of[i]]
+        v, r = verdicts[verdict_of[i]], routes[route_of[i]]
+        ps, vs = set_flags[parties_of[i]], vessel_flags[vessel_of[i]]
+        flags = (ps[0] | vs[0], ps[1] | vs[1])
+        alt = _standing(rules_on_day, r, v.read_as, flags) if v.status == "mismatch" else ()
+        standing.append((undated, _standing(rules_on_day, r, v.code, flags), alt))
+
     parts = [
         _classes(parties_of, [s[1] for s in sets]),
         _classes(vessel_of, [v[1] for v in vessels]),
-        _classes(verdict_of, verdicts),
-        _classes(route_of, routes),
-        _classes(day_of, days),
+        verdict_cls,
+        route_cls,
+        _classes(combo_of.reshape(-1), standing),
         _classes(licence_of, licences),
     ]
     key = _combined(parts, n)
@@ -278,6 +309,35 @@ def _classes(codes: np.ndarray, values: Sequence[Any]) -> tuple[np.ndarray, int]
         (ids.setdefault(v, len(ids)) for v in values), dtype=np.int64, count=len(values)
     )
     return mapping[codes], len(ids)
+
+
+def _flags(results: Sequence[PartyResult]) -> tuple[frozenset[str], frozenset[str]]:
+    """Every status and listed programme of these parties (what ``_rejects`` reads)."""
+    statuses = frozenset(st for p in results for st in p.statuses)
+    programs = frozenset(x for p in results for h in p.hits if h.match for x in h.programs)
+    return statuses, programs
+
+
+def _standing(
+    rules: Sequence[Rule],
+    route: tuple[Any, ...],
+    hs: str | None,
+    flags: tuple[frozenset[str], frozenset[str]],
+) -> tuple[int, ...]:
+    """The rules (by id) that the route, HS code and the parties' statuses and listed
+    programmes do not rule out (``match_rule`` gives the others ``not_fired``)."""
+    facts = LineFacts(hs, route[0], route[1], route[2], (), "")
+    out = []
+    for r in rules:
+        m = r.match
+        if rejects_route(m, facts):
+            continue
+        if m.party_status and flags[0].isdisjoint(m.party_status):
+            continue
+        if m.party_programs and flags[1].isdisjoint(m.party_programs):
+            continue
+        out.append(id(r))
+    return tuple(out)
 
 
 def _rule_countries(ruleset: RuleSet) -> frozenset[str]:
