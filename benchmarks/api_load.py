@@ -564,7 +564,12 @@ on one wake-up: in this run p99 {wk["p99_ms"]:.0f} ms ({ratio("watchkeeper"):.1f
 queue itself on 2 shared cores: when other work takes the core (the main thread waited
 for a CPU {waited("watchkeeper")} of the run), every request in the queue waits with it, and
 p99 / p50 follows; the echo peer, with {echo["rps"] / wk["rps"]:.0f}x shorter turns, sees
-{ratio("echo"):.1f}x. Below saturation (the curve) there is no queue to wait in.
+{ratio("echo"):.1f}x. The curve shows where the queue starts: Watchkeeper's p99 is
+{curve["watchkeeper"][CURVE[1]]["p99_ms"]:.0f} ms at {CURVE[1]} req/s offered,
+{curve["watchkeeper"][CURVE[2]]["p99_ms"]:.0f} ms at {CURVE[2]} and
+{curve["watchkeeper"][CURVE[3]]["p99_ms"]:.0f} ms at {CURVE[3]} (the echo peer
+{max(curve["echo"][r]["p99_ms"] for r in CURVE):.0f} ms or less at every rate): past about half of
+its closed-loop throughput, a moment without the core queues requests behind it.
 """
     if write:
         write_section("api", body, script="api_load.py")
