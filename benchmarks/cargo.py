@@ -374,8 +374,8 @@ def main() -> None:
         generate(path, n, listed)
         gen_s = time.perf_counter() - t
         _current_index(sdn_db)
-        # The generated file's pages go to disk now, not during the measured run (a
-        # commit's fsync there waited on them: 20 s of a 1M-line run in one trial).
+        # The generated file's pages go to disk now, not during the measured run (two
+        # 1M runs stalled 20 s in a step that takes 1 s alone; writeback is suspected).
         os.sync()
         res = _child(["ours", str(path), str(sdn_db), str(workdir / f"ours_{n}.duckdb")])
         results[n] = res
