@@ -17,7 +17,7 @@ the same ``LineDecider`` as ``check_lines``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from watchkeeper.cargo.columnar import _combined, _per_distinct
 from watchkeeper.cargo.decide import (
     Exposure,
     ExposureChecker,
+    FiredRule,
     HsCheck,
     HsVerdict,
     LineDecider,
@@ -116,11 +117,76 @@ class StoredDecisions:
         for i, line in enumerate(lines):
             yield self.line_decision(i, line)
 
+    def group_sizes(self) -> list[int]:
+        """How many lines each group (``groups``) holds."""
+        import numpy as np
+
+        sizes: list[int] = np.bincount(self.group_of, minlength=len(self.groups)).tolist()
+        return sizes
+
+    def lines_deciding(self, decisions: Collection[str]) -> list[int]:
+        """The lines (indices, store order) whose decision is one of ``decisions``."""
+        import numpy as np
+
+        wanted = [g for g, d in enumerate(self.groups) if d.decision in decisions]
+        if not wanted:
+            return []
+        at: list[int] = np.flatnonzero(np.isin(self.group_of, wanted)).tolist()
+        return at
+
+    def rule_lines(self) -> list[tuple[Rule, int]]:
+        """Each rule that decided lines (``deciding_rules``) and how many lines it decided,
+        most lines first (then by rule id)."""
+        counts: dict[str, int] = {}
+        rules: dict[str, Rule] = {}
+        for group, size in zip(self.groups, self.group_sizes(), strict=True):
+            for f in deciding_rules(group):
+                counts[f.rule.id] = counts.get(f.rule.id, 0) + size
+                rules[f.rule.id] = f.rule
+        return [
+            (rules[rid], n) for rid, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+
+    def read_lines(self, store: Store, at: Sequence[int]) -> list[ShipmentLine]:
+        """The stored records of lines ``at`` (indices), in that order."""
+        ids = [self.line_ids[i] for i in at]
+        by_id = lines_by_id(store, ids)
+        return [by_id[lid] for lid in ids]
+
+
+def deciding_rules(decision: LineDecision) -> list[FiredRule]:
+    """The rules that decided a line, as its event cites them (``cargo_events``): those
+    standing (not set aside by a general licence) whose effect is the decision, or every
+    standing one when none has it."""
+    standing = [f for f in decision.fired if f.set_aside_by is None]
+    return [f for f in standing if f.rule.effect == decision.decision] or standing
+
+
+def lines_by_id(store: Store, line_ids: Sequence[str]) -> dict[str, ShipmentLine]:
+    """The stored records of these lines, by line id (one join, not a query per line)."""
+    import pyarrow as pa
+
+    if not line_ids:
+        return {}
+    con = store.con
+    con.register("_wk_cargo_line_ids", pa.table({"line_id": pa.array(line_ids, pa.string())}))
+    try:
+        rows = _arrow(
+            con.execute(
+                f"SELECT {', '.join(_FIELDS)} FROM shipment_lines "
+                "JOIN _wk_cargo_line_ids USING (line_id)"
+            )
+        )
+    finally:
+        con.unregister("_wk_cargo_line_ids")
+    return {ln.line_id: ln for ln in lines_from_arrow(rows)}
+
 
 def check_stored(
     store: Store,
     *,
     batch_id: int | None = None,
+    shipment_id: str | None = None,
     hs_check: HsCheck | Callable[[str | None, str], HsVerdict] = declared_hs,
     party_checker: PartyChecker | Callable[[str, str | None], Sequence[PartyHit]],
     exposure_checker: ExposureChecker | Callable[[str], Exposure | None] | None = None,
@@ -128,8 +194,9 @@ def check_stored(
     vessel_checker: Callable[[str, str | None], Sequence[PartyHit]] | None = None,
     today: date | None = None,
 ) -> StoredDecisions:
-    """Decide the stored lines (of one batch, or all) as ``check_lines`` would, once per
-    group of lines it cannot tell apart (see the module docstring)."""
+    """Decide the stored lines (of one batch and/or one shipment, or all) as
+    ``check_lines`` would, once per group of lines it cannot tell apart (see the module
+    docstring)."""
     import numpy as np
     import pyarrow as pa
 
@@ -141,7 +208,15 @@ def check_stored(
         vessel_checker=vessel_checker,
         today=today,
     )
-    where, params = ("WHERE batch_id = ?", [batch_id]) if batch_id is not None else ("", [])
+    conditions: list[str] = []
+    params: list[Any] = []
+    if batch_id is not None:
+        conditions.append("batch_id = ?")
+        params.append(batch_id)
+    if shipment_id is not None:
+        conditions.append("shipment_id = ?")
+        params.append(shipment_id)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     keys = _arrow(
         store.con.execute(
             f"SELECT {_KEY_COLUMNS} FROM shipment_lines {where} ORDER BY shipment_id, line_no",
@@ -149,6 +224,9 @@ def check_stored(
         )
     )
     n = keys.num_rows
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return StoredDecisions([], empty, [], empty, [], decider.today)
     named = _rule_countries(decider.ruleset)
     party_named = frozenset(c for r in decider.ruleset for c in r.match.party_countries)
     words = _rule_words(decider.ruleset)
@@ -263,19 +341,7 @@ def check_stored(
 
     # The first line of each group, read whole, decided as check_lines decides it.
     first_ids = keys.column("line_id").take(pa.array(firsts)).to_pylist()
-    firsts_table = pa.table({"line_id": pa.array(first_ids, pa.string())})
-    con = store.con
-    con.register("_wk_cargo_firsts", firsts_table)
-    try:
-        rows = _arrow(
-            con.execute(
-                f"SELECT {', '.join(_FIELDS)} FROM shipment_lines "
-                "JOIN _wk_cargo_firsts USING (line_id)"
-            )
-        )
-    finally:
-        con.unregister("_wk_cargo_firsts")
-    by_id = {ln.line_id: ln for ln in lines_from_arrow(rows)}
+    by_id = lines_by_id(store, first_ids)
     groups = []
     for lid, row_at in zip(first_ids, firsts.tolist(), strict=True):
         line = by_id[lid]

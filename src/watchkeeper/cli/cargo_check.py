@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,8 +15,11 @@ import typer
 from watchkeeper.cli.common import DbOption, JsonOption, console, open_db, print_json
 
 if TYPE_CHECKING:
-    from watchkeeper.cargo.decide import LineDecision, PartyHit
+    from watchkeeper.cargo.bulk import StoredDecisions
+    from watchkeeper.cargo.decide import Exposure, HsCheck, LineDecision, PartyHit
     from watchkeeper.cargo.model import ShipmentLine
+    from watchkeeper.cargo.rules import RuleSet
+    from watchkeeper.events.model import Event
     from watchkeeper.store import Store
 
 _STYLE = {
@@ -31,18 +35,22 @@ def _not_screened(name: str, country: str | None) -> Sequence[PartyHit]:
     return []
 
 
-def decide_lines(
-    store: Store, lines: Sequence[ShipmentLine], *, today: date | None = None
-) -> tuple[list[LineDecision], str]:
-    """Decisions on ``lines`` with the store's lists (screened), the ownership graph
-    when one is loaded (as of ``today``: current lists, current ownership) and the
-    bundled rules; the note says what could not be checked."""
-    from watchkeeper.cargo.decide import (
-        ScreenerChecks,
-        check_lines,
-        nomenclature_hs_check,
-        with_graph_parties,
-    )
+@dataclass(frozen=True)
+class CargoChecks:
+    """What ``cargo check`` decides lines with: the HS nomenclature, the store's lists
+    (screened), the ownership graph when one is loaded, and the bundled rules."""
+
+    hs_check: HsCheck
+    party: Callable[[str, str | None], Sequence[PartyHit]]
+    vessel: Callable[[str, str | None], Sequence[PartyHit]]
+    exposure: Callable[[str], Exposure | None] | None
+    rules: RuleSet
+
+
+def cargo_checks(store: Store, *, today: date | None = None) -> tuple[CargoChecks, str]:
+    """The checks on the store's lists and ownership graph (as of ``today``: current
+    lists, current ownership); the note says what could not be checked."""
+    from watchkeeper.cargo.decide import ScreenerChecks, nomenclature_hs_check, with_graph_parties
     from watchkeeper.cargo.rules import bundled_rules
     from watchkeeper.graph.exposure import GraphOwnership
     from watchkeeper.graph.store import current_graph_versions
@@ -65,15 +73,49 @@ def decide_lines(
         exposure = graph.exposure
     else:
         notes.append("no ownership graph is loaded: blocked_by_ownership was not checked")
+    return CargoChecks(nomenclature_hs_check, party, vessel, exposure, bundled_rules()), "; ".join(
+        notes
+    )
+
+
+def decide_lines(
+    store: Store, lines: Sequence[ShipmentLine], *, today: date | None = None
+) -> tuple[list[LineDecision], str]:
+    """Decisions on ``lines`` with the store's lists (screened), the ownership graph
+    when one is loaded (as of ``today``: current lists, current ownership) and the
+    bundled rules; the note says what could not be checked."""
+    from watchkeeper.cargo.decide import check_lines
+
+    checks, note = cargo_checks(store, today=today)
     decisions = check_lines(
         lines,
-        hs_check=nomenclature_hs_check,
-        party_checker=party,
-        vessel_checker=vessel,
-        exposure_checker=exposure,
-        rules=bundled_rules(),
+        hs_check=checks.hs_check,
+        party_checker=checks.party,
+        vessel_checker=checks.vessel,
+        exposure_checker=checks.exposure,
+        rules=checks.rules,
     )
-    return decisions, "; ".join(notes)
+    return decisions, note
+
+
+def decide_stored(
+    store: Store, *, shipment_id: str | None = None, today: date | None = None
+) -> tuple[StoredDecisions, str]:
+    """The stored lines (of one shipment, or all) decided as ``decide_lines`` decides
+    them, once per group of lines that decide alike (``cargo.bulk.check_stored``)."""
+    from watchkeeper.cargo.bulk import check_stored
+
+    checks, note = cargo_checks(store, today=today)
+    stored = check_stored(
+        store,
+        shipment_id=shipment_id,
+        hs_check=checks.hs_check,
+        party_checker=checks.party,
+        vessel_checker=checks.vessel,
+        exposure_checker=checks.exposure,
+        rules=checks.rules,
+    )
+    return stored, note
 
 
 def check(
@@ -88,6 +130,14 @@ def check(
             "events (replacing the lines' earlier ones).",
         ),
     ] = True,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Only the counts: lines per decision, events, and lines per deciding "
+            "rule (only the lines that raise an event are read whole).",
+        ),
+    ] = False,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -97,18 +147,47 @@ def check(
     licence or allowed, with every rule that fired, its citation and URL, the parties'
     and vessel's screening results, and what would change the answer. Run `cargo
     ingest` (and `lists load`) first. Exit 1 when --shipment names no stored shipment."""
-    from watchkeeper.cargo.decide import cargo_events, save_cargo_events
+    from watchkeeper.cargo.decide import _EVENT_OF, cargo_events, save_cargo_events
     from watchkeeper.cargo.store import read_lines
 
     with open_db(db, read_only=not save) as store:
-        lines = read_lines(store, shipment_id=shipment)
-        if shipment is not None and not lines:
+        if shipment is not None and not _shipment_stored(store, shipment):
             console.print(f"no shipment {shipment!r} is stored", highlight=False)
             raise typer.Exit(1)
-        decisions, note = decide_lines(store, lines)
+        stored, note = decide_stored(store, shipment_id=shipment)
+        if summary:
+            # Only the lines that raise an event are read whole and decided in full.
+            at = stored.lines_deciding(_EVENT_OF.keys())
+            lines = stored.read_lines(store, at)
+            decisions = [stored.line_decision(i, ln) for i, ln in zip(at, lines, strict=True)]
+        else:
+            decisions = list(stored.line_decisions(read_lines(store, shipment_id=shipment)))
         events = cargo_events(decisions)
-        if save and lines:
-            save_cargo_events(store, [ln.line_id for ln in lines], events)
+        if save and len(stored):
+            save_cargo_events(store, stored.line_ids, events)
+    if summary:
+        _print_summary(stored, events, note, save=save, json_out=json_out)
+    else:
+        print_decisions(decisions, events, note, save=save, json_out=json_out)
+
+
+def _shipment_stored(store: Store, shipment_id: str) -> bool:
+    row = store.con.execute(
+        "SELECT 1 FROM shipment_lines WHERE shipment_id = ? LIMIT 1", [shipment_id]
+    ).fetchone()
+    return row is not None
+
+
+def print_decisions(
+    decisions: Sequence[LineDecision],
+    events: Sequence[Event],
+    note: str,
+    *,
+    save: bool,
+    json_out: bool,
+) -> None:
+    """``cargo check``'s output: every line's decision, rules, parties and what would
+    change it, then the counts (or all of it as JSON)."""
     if json_out:
         out: dict[str, Any] = {
             "lines": len(decisions),
@@ -153,6 +232,45 @@ def check(
         + ("" if save else " (not saved)"),
         highlight=False,
     )
+    if note:
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+def _print_summary(
+    stored: StoredDecisions, events: Sequence[Event], note: str, *, save: bool, json_out: bool
+) -> None:
+    counts = stored.counts()
+    by_type = Counter(e.type for e in events)
+    rules = stored.rule_lines()
+    if json_out:
+        out: dict[str, Any] = {
+            "lines": len(stored),
+            "decisions": dict(sorted(counts.items())),
+            "events": len(events),
+            "events_by_type": dict(sorted(by_type.items())),
+            "saved": save,
+            "rules": [
+                {"id": r.id, "effect": r.effect, "citation": r.citation, "lines": n}
+                for r, n in rules
+            ],
+        }
+        if note:
+            out["note"] = note
+        print_json(out)
+        return
+    console.print(
+        f"{len(stored):,} line(s): "
+        + ", ".join(f"{k} {n:,}" for k, n in sorted(counts.items()))
+        + f"; {len(events):,} event(s)"
+        + ("" if save else " (not saved)")
+        + "".join(f", {t} {n:,}" for t, n in sorted(by_type.items())),
+        highlight=False,
+    )
+    for r, n in rules:
+        style = _STYLE.get(r.effect) or "bold"
+        console.print(
+            f"  {n:>10,}  [{style}]{r.id}[/{style}] ({r.effect}): {r.citation}", highlight=False
+        )
     if note:
         console.print(f"[yellow]{note}[/yellow]")
 
