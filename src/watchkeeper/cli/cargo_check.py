@@ -73,9 +73,8 @@ def cargo_checks(store: Store, *, today: date | None = None) -> tuple[CargoCheck
         exposure = graph.exposure
     else:
         notes.append("no ownership graph is loaded: blocked_by_ownership was not checked")
-    return CargoChecks(nomenclature_hs_check, party, vessel, exposure, bundled_rules()), "; ".join(
-        notes
-    )
+    checks_made = CargoChecks(nomenclature_hs_check, party, vessel, exposure, bundled_rules())
+    return checks_made, "; ".join(notes)
 
 
 def decide_lines(
