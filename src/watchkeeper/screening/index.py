@@ -444,6 +444,7 @@ class _Builder:
         # OFAC's weak a.k.a.s are also given as aliases: a name the list calls weak is
         # weak wherever else it appears, unless it is the entry's name.
         weak = set(entity.properties.get(WEAK_ALIAS, []))
+        family_names = _family_names(entity) if kind == PERSON else []
         for prop in NAME_PROPERTIES:
             for raw in entity.properties.get(prop, []):
                 for norm in normalise_name(raw, kind):
@@ -461,7 +462,7 @@ class _Builder:
                             norm.notes,
                             (),
                             norm.canons,
-                            norm.family_from,
+                            _family_from(norm.family_from, forms, family_names),
                         )
                     )
         if not names:
@@ -551,6 +552,29 @@ class _Builder:
         index.like_offsets = np.array(offsets, dtype=np.int64)
         index.like_tokens = np.array([t for t, _s in likes], dtype=np.int32)
         index.like_sims = np.array([s for _t, s in likes], dtype=np.float64)
+
+
+def _family_names(entity: StoredEntity) -> list[tuple[str, ...]]:
+    """The entity's family names (``lastName``) as name forms, two words or more: lists
+    that give a person's name parts apart (EU, UK, OFAC XML) say which words are the
+    family name, as the SDN's 'MADURO MOROS, Nicolas' does with its comma."""
+    found: list[tuple[str, ...]] = []
+    for raw in entity.properties.get("lastName", []):
+        for norm in normalise_name(raw, PERSON):
+            if len(norm.forms) >= 2 and norm.forms not in found:
+                found.append(norm.forms)
+    return found
+
+
+def _family_from(given: int, forms: tuple[str, ...], family_names: list[tuple[str, ...]]) -> int:
+    """Where a name's family name starts: as its own writing says ('FAMILY, Given'),
+    else where it ends with one of the entity's family names after a given name."""
+    if given >= 0:
+        return given
+    for family in family_names:
+        if len(family) < len(forms) and forms[-len(family) :] == family:
+            return len(forms) - len(family)
+    return -1
 
 
 @functools.cache

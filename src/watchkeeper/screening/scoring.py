@@ -48,6 +48,10 @@ CUT_OFF_PART = 0.15
 WORD_CUT_PART = 0.3
 MIDDLE_LIST_PART = 0.25
 MIDDLE_QUERY_PART = 0.4
+# The second of two family names ('MADURO MOROS, Nicolas'): Spanish and Portuguese
+# speakers and the news leave it out ('Nicolas Maduro'), as they do middle names.
+SECOND_SURNAME_PART = MIDDLE_LIST_PART
+SECOND_SURNAME_NOTE = " (the second family name, left out as it usually is: costs little)"
 SAME_FORM = "same company form"
 OTHER_FORM = "company form, another spelling"
 CUT_FORM = "company form, cut off"
@@ -85,6 +89,7 @@ class NameScore:
     extra_query: list[str]
     extra_list: list[str]
     capped: str = ""
+    second_surname: str = ""  # the list name's second family name, left out of the query
 
     def detail(self) -> str:
         parts: list[str] = []
@@ -98,7 +103,10 @@ class NameScore:
         if self.extra_query:
             text += "; not on the list name: " + ", ".join(f"'{t}'" for t in self.extra_query)
         if self.extra_list:
-            text += "; not in the query: " + ", ".join(f"'{t}'" for t in self.extra_list)
+            text += "; not in the query: " + ", ".join(
+                f"'{t}'" + (SECOND_SURNAME_NOTE if t == self.second_surname else "")
+                for t in self.extra_list
+            )
         if self.capped:
             text += f"; capped at {self.score:.2f}: {self.capped}"
         return text
@@ -256,6 +264,7 @@ def align_names(
         ends = [c for _q, c0, c1 in in_order for c in (c0, c1)]
         if ends[0] == 0 and ends == sorted(ends) and max(ends) + 1 == len(used_c):
             word_cut = max(ends)
+    second = _second_surname(c_kinds, c_family_from, used_c) if person and not extra_q else -1
     for j in extra_c:
         if cut_at is not None and j > cut_at:
             share = CUT_OFF_PART
@@ -263,6 +272,8 @@ def align_names(
             share = WORD_CUT_PART
         elif c_span[0] < j < c_span[1] and (c_family_from < 0 or j < c_family_from):
             share = MIDDLE_LIST_PART
+        elif j == second:
+            share = SECOND_SURNAME_PART
         else:
             share = EXTRA_LIST_PART
         den += c_w[j] * share
@@ -309,6 +320,7 @@ def align_names(
         [q_forms[i] for i in extra_q],
         [c_forms[j] for j in extra_c],
         capped,
+        c_forms[second] if second in extra_c else "",
     )
 
 
@@ -328,6 +340,22 @@ def _joined_similarity(
     if reason not in (SAME, SPELLING, OCR):
         sim *= 0.9
     return sim, reason
+
+
+def _second_surname(c_kinds: tuple[str, ...], family_from: int, used_c: dict[int, None]) -> int:
+    """Position of a listed person's second family name the query may leave out, or -1.
+
+    Only where the list says which words are the family name ('MADURO MOROS, Nicolas'),
+    the family name is two name words, the first of them and a given name are matched,
+    and the second is not: 'Nicolas Maduro', not 'Nicolas Moros' nor 'Maduro'."""
+    if family_from <= 0:
+        return -1
+    family = [j for j in range(family_from, len(c_kinds)) if c_kinds[j] == NAME]
+    if len(family) != 2 or family[0] not in used_c or family[1] in used_c:
+        return -1
+    if not any(j in used_c for j in range(family_from) if c_kinds[j] == NAME):
+        return -1
+    return family[1]
 
 
 def _matched_span(used: dict[int, None]) -> tuple[int, int]:
