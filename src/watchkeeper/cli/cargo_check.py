@@ -46,6 +46,16 @@ class CargoChecks:
     exposure: Callable[[str], Exposure | None] | None
     rules: RuleSet
 
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments ``check_lines`` and ``check_stored`` take them as."""
+        return {
+            "hs_check": self.hs_check,
+            "party_checker": self.party,
+            "vessel_checker": self.vessel,
+            "exposure_checker": self.exposure,
+            "rules": self.rules,
+        }
+
 
 def cargo_checks(store: Store, *, today: date | None = None) -> tuple[CargoChecks, str]:
     """The checks on the store's lists and ownership graph (as of ``today``: current
@@ -86,14 +96,7 @@ def decide_lines(
     from watchkeeper.cargo.decide import check_lines
 
     checks, note = cargo_checks(store, today=today)
-    decisions = check_lines(
-        lines,
-        hs_check=checks.hs_check,
-        party_checker=checks.party,
-        vessel_checker=checks.vessel,
-        exposure_checker=checks.exposure,
-        rules=checks.rules,
-    )
+    decisions = check_lines(lines, **checks.arguments())
     return decisions, note
 
 
@@ -105,15 +108,7 @@ def decide_stored(
     from watchkeeper.cargo.bulk import check_stored
 
     checks, note = cargo_checks(store, today=today)
-    stored = check_stored(
-        store,
-        shipment_id=shipment_id,
-        hs_check=checks.hs_check,
-        party_checker=checks.party,
-        vessel_checker=checks.vessel,
-        exposure_checker=checks.exposure,
-        rules=checks.rules,
-    )
+    stored = check_stored(store, shipment_id=shipment_id, **checks.arguments())
     return stored, note
 
 
